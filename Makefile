@@ -1,0 +1,41 @@
+# The few commands people type. `make run` and `make test` do all set-up on a fresh machine.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PYTEST_ARGS ?=
+ARGS   ?=
+
+.PHONY: install run test lint eval bench index browser
+
+install: $(VENV)/.installed
+
+# torch first, pinned: a plain `torch` requirement would pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+run: install
+	$(PY) app.py $(ARGS)
+
+index: install
+	$(PY) -m assistant index build $(ARGS)
+
+# Debian's Chromium for the browser tests (Playwright's own browser download is not reachable).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@test -x /usr/bin/chromium
+
+test: install browser
+	$(PY) -m pytest -m "not slow" --durations 15 $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check assistant tests evals app.py
+	$(VENV)/bin/ruff format --check assistant tests evals app.py
+
+eval: install
+	$(PY) -m assistant eval $(ARGS)
+
+bench: install
+	$(PY) evals/bench.py $(ARGS)

@@ -1,0 +1,93 @@
+"""The one settings object. Built at the entry point (env vars, then CLI flags) and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT / "corpus" / "yongchuan-2023-execution-2024-plan.txt"
+DEFAULT_INDEX = ROOT / "index"
+PROMPTS_DIR = ROOT / "prompts"
+ENV_PREFIX = "ASSISTANT_"
+
+
+class Secret(str):
+    """A string that never shows its value in repr/str-formatting of containers or logs."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = DEFAULT_CORPUS
+    index_dir: Path = DEFAULT_INDEX
+    # "e5" (bundled multilingual-e5-small), "st:<path or model name>" (sentence-transformers),
+    # "fake" (deterministic hashing embedder, tests only)
+    embedder: str = "e5"
+    chunk_tokens: int = 350
+    chunk_overlap: int = 1  # sentences carried over between consecutive prose chunks
+    # retrieval
+    top_k: int = 5
+    keyword_weight: float = 0.7
+    dense_weight: float = 0.3
+    scope_boost: float = 0.15
+    reranker: str = ""  # a CrossEncoder model path/name; empty = off
+    # answering
+    refusal_threshold: float = 0.35
+    max_question_chars: int = 500
+    # language model (OpenAI-compatible); empty base_url = extractive mode
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: Secret = field(default_factory=lambda: Secret(""))
+    llm_timeout: float = 20.0
+    # Chroma server (empty = embedded persistent store under index_dir)
+    chroma_host: str = ""
+    chroma_port: int = 8000
+    # app
+    host: str = "127.0.0.1"
+    port: int = 7860
+    kiosk: bool = False
+    kiosk_idle_seconds: int = 120
+    concurrency_limit: int = 4
+    max_queue: int = 64
+    api_rate_per_minute: int = 60
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    def with_overrides(self, **values: object) -> Settings:
+        """Return a copy with the given non-None values applied (CLI flags)."""
+        clean = {k: _coerce(self, k, v) for k, v in values.items() if v is not None}
+        return replace(self, **clean)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Read ASSISTANT_<FIELD> variables, e.g. ASSISTANT_LLM_BASE_URL."""
+        base = cls()
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = raw
+        return base.with_overrides(**values)
+
+
+def _coerce(settings: Settings, name: str, value: object) -> object:
+    current = getattr(settings, name)
+    if isinstance(current, Secret):
+        return Secret(str(value))
+    if isinstance(current, bool):
+        if isinstance(value, bool):
+            return value
+        return str(value).strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, Path):
+        return Path(str(value))
+    if isinstance(current, int):
+        return int(value)  # type: ignore[arg-type]
+    if isinstance(current, float):
+        return float(value)  # type: ignore[arg-type]
+    return str(value)
