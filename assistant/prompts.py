@@ -31,7 +31,9 @@ def _sections(text: str, path: Path) -> dict[str, str]:
         sections[name] = text[m.end() : end].strip()
     missing = [name for name in _ROLES if not sections.get(name)]
     if missing:
-        raise ValueError(f"prompt file {path}: missing or empty section(s) {', '.join('## ' + n for n in missing)}")
+        raise ValueError(
+            f"prompt file {path}: missing or empty section(s) {', '.join('## ' + n for n in missing)}"
+        )
     unknown = sorted(set(sections) - set(_ROLES))
     if unknown:
         raise ValueError(f"prompt file {path}: unknown section(s) {', '.join(unknown)}")
@@ -53,7 +55,9 @@ def load_prompt(
             [(role, sections[section]) for section, role in _ROLES.items()], template_format="f-string"
         )
     except (ValueError, KeyError) as exc:
-        raise ValueError(f"prompt file {path}: bad template ({exc}); write literal braces as {{{{ }}}}") from exc
+        raise ValueError(
+            f"prompt file {path}: bad template ({exc}); write literal braces as {{{{ }}}}"
+        ) from exc
     wanted = expected if expected is not None else EXPECTED_VARIABLES.get(name)
     found = set(template.input_variables)
     if wanted is not None and found != set(wanted):

@@ -27,13 +27,13 @@ class Settings:
     # "e5" (bundled multilingual-e5-small), "st:<path or model name>" (sentence-transformers),
     # "fake" (deterministic hashing embedder, tests only)
     embedder: str = "e5"
-    chunk_tokens: int = 350
+    chunk_tokens: int = 300
     chunk_overlap: int = 1  # sentences carried over between consecutive prose chunks
     # retrieval
     top_k: int = 5
     keyword_weight: float = 0.7
     dense_weight: float = 0.3
-    scope_boost: float = 0.15
+    scope_boost: float = 0.3
     reranker: str = ""  # a CrossEncoder model path/name; empty = off
     # answering
     refusal_threshold: float = 0.35

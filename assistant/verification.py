@@ -11,14 +11,22 @@ from typing import NamedTuple
 UNITS = (
     "个百分点 百分点 % ‰ 元 亩 公顷 公里 平方公里 平方米 立方米 米 吨 千克 公斤 方 千瓦时 千瓦 标准箱 标箱 "
     "人次 户次 车次 架次 人 个 家 座 户 台 天 所 处 项 件 口 席 名 次 年 月 日 小时 分钟 岁 倍 辆 条 "
-    "张 套 栋 幢 批 场 期 届 位 份 床 间 株 头 只 篇 部 支 类 种 级 星 门 块 段 根 列 班 趟 艘 棵 吨标煤"
+    "张 套 栋 幢 批 场 期 届 位 份 床 间 株 头 只 篇 部 支 类 种 级 星 门 块 段 根 列 班 趟 艘 棵 吨标煤 "
+    "伏 伏安 美元 袋 组 宗 笔 号 场次 学时"
 ).split()
 MULTIPLIERS = {"万亿": Decimal(10) ** 12, "亿": Decimal(10) ** 8, "万": Decimal(10) ** 4, "千": Decimal(1000)}
 PERCENT_UNITS = {"%", "个百分点", "百分点"}
 
 _FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "％": "%", "．": "."})
+# "30余场", "1万余人", "200多公里": 余/多 (approximately) may follow the number or its multiplier.
 _SUFFIXES = sorted(
-    {*UNITS, *MULTIPLIERS, *(m + u for m in MULTIPLIERS for u in UNITS)}, key=len, reverse=True
+    {
+        *(a + u for a in ("", "余", "多") for u in UNITS),
+        *(m + a for m in MULTIPLIERS for a in ("", "余", "多")),
+        *(m + a + u for m in MULTIPLIERS for a in ("", "余", "多") for u in UNITS),
+    },
+    key=len,
+    reverse=True,
 )
 _NUMBER_RE = re.compile(
     r"(?<![0-9.])(?P<digits>[0-9]+(?:,[0-9]{3}(?![0-9]))*(?:\.[0-9]+)?)(?P<suffix>"
@@ -77,6 +85,7 @@ def _parse(match: re.Match[str]) -> Number | None:
         raw = Decimal(digits.replace(",", ""))
     except InvalidOperation:
         return None
+    suffix = suffix.replace("余", "").replace("多", "")
     mult, unit = Decimal(1), suffix
     if suffix not in UNITS:
         for name, factor in MULTIPLIERS.items():
@@ -98,9 +107,7 @@ def extract_numbers(text: str) -> list[str]:
 
 
 def _matches(claim: Number, source: Number) -> bool:
-    if claim.value == source.value and (
-        claim.unit == source.unit or not claim.unit or not source.unit
-    ):
+    if claim.value == source.value and (claim.unit == source.unit or not claim.unit or not source.unit):
         return True
     # A bare number in the source (unit in a table header) or in the claim: compare raw values.
     return (source.bare or claim.bare) and claim.raw == source.raw
@@ -132,9 +139,7 @@ def find_computed(text: str) -> set[str]:
         x, y, z = a[0].raw, b[0].raw, c[0].raw
         op = m.group("op")
         try:
-            result = (
-                x - y if op in "-−－–" else x + y if op in "+＋" else x * y if op in "×*" else x / y
-            )
+            result = x - y if op in "-−－–" else x + y if op in "+＋" else x * y if op in "×*" else x / y
         except (InvalidOperation, ZeroDivisionError):
             continue
         exponent = z.as_tuple().exponent
@@ -144,7 +149,9 @@ def find_computed(text: str) -> set[str]:
     return found
 
 
-def verify_answer(text: str, citations: Mapping[int, str], computed: Collection[str] = frozenset()) -> list[str]:
+def verify_answer(
+    text: str, citations: Mapping[int, str], computed: Collection[str] = frozenset()
+) -> list[str]:
     """Problems with an answer's markers and numbers; an empty list means it checks out."""
     problems: list[str] = []
     used = markers(text)

@@ -98,8 +98,13 @@ class FakeAssistant:
 
     def health(self) -> dict:
         """Status of the (fake) index."""
-        return {"status": "ok", "chunks": len(PASSAGES), "embedder": "fake", "corpus_sha256": "0" * 64,
-                "mode": self.mode}
+        return {
+            "status": "ok",
+            "chunks": len(PASSAGES),
+            "embedder": "fake",
+            "corpus_sha256": "0" * 64,
+            "mode": self.mode,
+        }
 
     def context(self, chunk_id: str) -> tuple[str, str, str]:
         """Text around a passage."""

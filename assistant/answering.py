@@ -1,0 +1,208 @@
+"""Extractive answers: the report's own sentences that answer the question, each with its citation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .comparison import compare
+from .keyword import KeywordIndex
+from .query import Query
+from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
+
+REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
+NUM = re.compile(r"\d+(?:\.\d+)?")
+SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
+ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
+YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
+# question and function words that say nothing about the topic (kept as data-like constant, not per report)
+FUNCTION_WORDS = set(
+    "比 多 少 高 低 实际 指 指的是 叫 叫做 里 做 成 让 各 方式 提出 指出 包括 包含 哪几 几个 哪几个 哪类 哪项 哪个 "
+    "什么样 怎么样 怎样 得 存在 举 例子 方向 领域 分别 一共 总共 大概 大约 目前 现在 已经 能 会 需要 应该 可以 "
+    "打算 定 定的 到底 具体 相关 有关 关于 主要 重点 情况 方面 问题 内容 如何 多大 多高 多长 拿到 到手 涨 涨了 "
+    "安排 力争 目标 计划 预期 预计 要 将 还 又 再 也 都 就 呢 吗 吧 啊 的话 这个 那个 这些 那些 其中".split()
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    passage: int  # index into the passages list
+    text: str
+    start: int  # offset inside the passage text
+    score: float
+    coverage: float
+
+
+def sentences_of(p: Passage) -> list[tuple[str, int]]:
+    """Sentences of a passage with offsets; a table row is one unit."""
+    if p.chunk.kind == TABLE_ROW:
+        return [(p.chunk.text, 0)]
+    return [(m.group(0), m.start()) for m in SENT.finditer(p.chunk.text) if m.group(0).strip()]
+
+
+class ExtractiveAnswerer:
+    """Pick the sentences that best answer the question from the top passages."""
+
+    def __init__(self, keyword: KeywordIndex, refusal_threshold: float = 0.35, max_sentences: int = 2) -> None:
+        self.keyword = keyword
+        self.tokenizer = keyword.tokenizer
+        self.threshold = refusal_threshold
+        self.max_sentences = max_sentences
+        self.max_idf = max(keyword.words.idf.values(), default=1.0)
+
+    # -- scoring ---------------------------------------------------------------------------------
+    def query_terms(self, query: Query) -> dict[str, float]:
+        """Content words of the question with IDF weights; words the report never uses weigh most.
+
+        Alias expansions only help retrieval; they are not required here. Years are checked apart.
+        """
+        terms: dict[str, float] = {}
+        n = len(self.keyword.chunks) or 1
+        for w in self.tokenizer.words(query.text):
+            if w in FUNCTION_WORDS or YEAR_TOKEN.fullmatch(w) or len(w) == 1 and not w.isdigit():
+                continue
+            if query.english and not re.search(r"[\u4e00-\u9fff]", w):
+                continue  # English words are matched through their Chinese alias expansions
+            idf = self.keyword.idf(w)
+            if idf is None:
+                if _alias_covers(w, query):
+                    continue
+                idf = self.max_idf
+            df = len(self.keyword.words.postings.get(w, ()))
+            terms[w] = idf * (0.3 if df > 0.2 * n else 1.0)
+        if query.english:
+            for w in self.tokenizer.words(query.search_text[len(query.text) :]):
+                if self.keyword.idf(w) is not None and w not in FUNCTION_WORDS:
+                    terms.setdefault(w, 0.5 * (self.keyword.idf(w) or 0.0))
+        return terms
+
+    def coverage(self, terms: dict[str, float], text: str) -> float:
+        total = sum(terms.values())
+        if not total:
+            return 0.0
+        low = text.lower()
+        return sum(w for t, w in terms.items() if t in low) / total
+
+    def _score(self, query: Query, terms: dict[str, float], sent: str, context: str, rank: int, fused: float) -> float:
+        own = self.coverage(terms, sent)
+        ctx = self.coverage(terms, context)
+        s = 0.65 * own + 0.25 * ctx + 0.1 * fused - 0.02 * rank
+        has_num = bool(NUM.search(sent))
+        if query.kind in ("number", "compare") and not has_num:
+            s -= 0.25
+        if query.kind == "list" and ENUM.search(sent):
+            s += 0.1
+        for y in query.years:
+            if str(y) in sent:
+                s += 0.05
+        return s
+
+    def rank_sentences(self, query: Query, passages: Sequence[Passage]) -> list[Sentence]:
+        terms = self.query_terms(query)
+        top = passages[0].score if passages else 1.0
+        out = []
+        for i, p in enumerate(passages):
+            context = p.chunk.indexed_text
+            for text, start in sentences_of(p):
+                fused = p.score / top if top else 0.0
+                score = self._score(query, terms, text, context, i, fused)
+                cov = self.coverage(terms, f"{p.chunk.section} {text}")
+                out.append(Sentence(i, text, start, score, cov))
+        out.sort(key=lambda s: -s.score)
+        return out
+
+    # -- answering -------------------------------------------------------------------------------
+    def support(self, query: Query, passages: Sequence[Passage]) -> float:
+        """How well the best passage covers the question's content words (0..1)."""
+        if not passages:
+            return 0.0
+        terms = self.query_terms(query)
+        best = max(self.coverage(terms, p.chunk.indexed_text) for p in passages[:3])
+        # a year the report neither reviews nor plans must appear in the passage itself
+        return best
+
+    def refuse(self, query: Query, passages: Sequence[Passage], years: tuple[int | None, int | None]) -> bool:
+        if not passages:
+            return True
+        other_years = [y for y in query.years if y not in years]
+        if other_years and not any(str(y) in p.chunk.text for p in passages[:3] for y in other_years):
+            return True
+        return self.support(query, passages) < self.threshold
+
+    def answer(self, query: Query, passages: Sequence[Passage], years: tuple[int | None, int | None]) -> Answer:
+        if self.refuse(query, passages, years):
+            return refusal(query, passages)
+        ranked = self.rank_sentences(query, passages)
+        if query.kind == "compare":
+            compared = compare(query, ranked, passages, self.tokenizer)
+            if compared:
+                return compared
+        chosen = [ranked[0]]
+        for s in ranked[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if s.score >= ranked[0].score * 0.85 and s.text not in {c.text for c in chosen}:
+                if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
+                    chosen.append(s)
+        return compose(query, chosen, passages, years)
+
+
+def _alias_covers(word: str, query: Query) -> bool:
+    """True if the word is part of an alias the query was expanded with (e.g. GDP, 社零)."""
+    from .query import load_aliases
+
+    low = query.text.lower()
+    return any(alias in low and (word in alias or alias in word) for alias, _ in load_aliases())
+
+
+def scope_label(scope: str, years: tuple[int | None, int | None]) -> str:
+    review, plan = years
+    if scope == REVIEW and review:
+        return f"{review}年计划执行情况"
+    if scope == PLAN and plan:
+        return f"{plan}年计划安排"
+    return "报告"
+
+
+def compose(query: Query, chosen: Sequence[Sentence], passages: Sequence[Passage],
+            years: tuple[int | None, int | None] = (None, None)) -> Answer:
+    """Answer text in the report's words with [n] markers, one citation per passage used."""
+    order: list[int] = []
+    for s in chosen:
+        if s.passage not in order:
+            order.append(s.passage)
+    citations = []
+    parts = []
+    for s in chosen:
+        n = order.index(s.passage) + 1
+        p = passages[s.passage]
+        text = s.text.strip()
+        if p.chunk.kind == TABLE_ROW:
+            text = text.replace("｜", "，")
+        parts.append(f"{text.rstrip('。；;，,')}[{n}]")
+    for n, pi in enumerate(order, 1):
+        p = passages[pi]
+        spans = [(s.start, s.start + len(s.text)) for s in chosen if s.passage == pi]
+        citations.append(
+            Citation(n, p.chunk.id, p.chunk.section, p.chunk.text, spans[0], p.chunk.start, p.chunk.end)
+        )
+    lead = _lead(passages[order[0]], years)
+    body = "；".join(parts) + "。"
+    return Answer(text=f"{lead}{body}", citations=tuple(citations), refused=False, mode="extractive",
+                  question=query.original, standalone_question=query.text, passages=tuple(passages))
+
+
+def _lead(p: Passage, years: tuple[int | None, int | None]) -> str:
+    """Say what the figures are: which part of the report (review year's results or plan year's targets)."""
+    where = p.chunk.section_path[-1]
+    return f"据报告{scope_label(p.chunk.scope, years)}部分（{where}）："
+
+
+def refusal(query: Query, passages: Sequence[Passage]) -> Answer:
+    seen: list[str] = []
+    for p in passages[:5]:
+        if p.chunk.section not in seen:
+            seen.append(p.chunk.section)
+    return Answer(text=REFUSAL, refused=True, mode="extractive", question=query.original,
+                  standalone_question=query.text, suggestions=tuple(seen[:3]), passages=tuple(passages))

@@ -1,0 +1,136 @@
+"""The FastAPI app: JSON routes with per-client rate limiting, and the Gradio UI mounted at "/"."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+from fastapi import Depends, FastAPI, Request  # noqa: E402
+from fastapi.responses import JSONResponse  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field, StrictStr  # noqa: E402
+
+from assistant.settings import Settings  # noqa: E402
+from assistant.types import Answer, QuestionError  # noqa: E402
+from assistant.web import build_ui, launch_options  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+RATE_LIMITED = "请求过于频繁，请稍后再试。"
+INTERNAL_ERROR = "服务暂时出现问题，请稍后再试。"
+WINDOW_SECONDS = 60.0
+
+
+class ApiError(Exception):
+    """An error answered as {"error": message} with an HTTP status."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+class AskRequest(BaseModel):
+    """Body of POST /api/ask."""
+
+    model_config = ConfigDict(extra="ignore")
+    question: StrictStr
+    history: list[tuple[StrictStr, StrictStr]] = Field(default_factory=list, max_length=50)
+
+
+class RateLimiter:
+    """Sliding-window limiter: at most `limit` requests per `window` seconds per key. Memory only."""
+
+    def __init__(self, limit: int, window: float = WINDOW_SECONDS) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str, now: float | None = None) -> float:
+        """Record a request; return 0 if allowed, else the seconds until the next one would be."""
+        if self.limit <= 0:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return max(0.01, hits[0] + self.window - now)
+            hits.append(now)
+            if len(self._hits) > 10_000:  # forget idle clients
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
+            return 0.0
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The JSON form of an Answer."""
+    citations = []
+    for c in answer.citations:
+        s, e = c.span
+        citations.append(
+            {"n": c.n, "chunk_id": c.chunk_id, "section": c.section, "text": c.text, "quote": c.text[s:e]}
+        )
+    return {
+        "question": answer.question,
+        "standalone_question": answer.standalone_question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "mode": answer.mode,
+        "notice": answer.notice,
+        "citations": citations,
+        "suggestions": list(answer.suggestions),
+    }
+
+
+def create_app(assistant: Any, settings: Settings) -> FastAPI:
+    """Build the app: /api/ask, /api/health, and the chat UI at /."""
+    docs = not settings.kiosk
+    app = FastAPI(
+        title="规划报告问答助手 API",
+        docs_url="/api/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json" if docs else None,
+    )
+    limiter = RateLimiter(settings.api_rate_per_minute)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
+
+    def rate_limit(request: Request) -> None:
+        """Dependency: refuse a client over its per-minute budget."""
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.check(client)
+        if wait:
+            raise ApiError(429, RATE_LIMITED, {"Retry-After": str(int(wait) + 1)})
+
+    @app.post("/api/ask", dependencies=[Depends(rate_limit)])
+    def ask(body: AskRequest) -> dict[str, Any]:
+        """Answer a question (with optional [[question, answer], ...] history) from the report."""
+        try:
+            answer = assistant.ask(body.question, [tuple(h) for h in body.history])
+        except QuestionError as exc:
+            raise ApiError(400, str(exc)) from None
+        except Exception:
+            log.exception("answering failed")
+            raise ApiError(500, INTERNAL_ERROR) from None
+        return answer_json(answer)
+
+    @app.get("/api/health")
+    def health() -> dict[str, Any]:
+        """Index and mode status, plus whether this is a kiosk."""
+        return {**assistant.health(), "kiosk": settings.kiosk}
+
+    ui = build_ui(assistant, settings)
+    return gr.mount_gradio_app(
+        app, ui, path="/", server_name=settings.host, server_port=settings.port, **launch_options(settings)
+    )

@@ -1,0 +1,163 @@
+"""Command line: index build/info, chunks --grep, ask, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from .settings import Settings
+from .types import CorpusError, IndexUnavailableError, QuestionError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(os.environ).with_overrides(
+        corpus=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
+        embedder=getattr(args, "embedder", None),
+    )
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    bar: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in bar:
+            bar[stage] = tqdm(total=total, desc=f"索引构建 {stage}", unit="chunk", file=sys.stderr)
+        b = bar[stage]
+        b.update(done - b.n)
+        if done >= total:
+            b.close()
+
+    return update
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .chunking import ChunkerParams
+    from .embeddings import embedder_id, make_embeddings
+    from .store import build_index, chunks_from_jsonl, current_build, read_manifest
+
+    s = _settings(args)
+    if args.action == "build":
+        emb = make_embeddings(s.embedder)
+        m = build_index(s.corpus, s.index_dir, emb, embedder_id(emb),
+                        ChunkerParams(target_tokens=s.chunk_tokens, overlap_sentences=s.chunk_overlap),
+                        s.chroma_host, s.chroma_port, _progress())
+        print(f"built {m.chunk_count} chunks in {m.build_seconds:.1f}s -> {s.index_dir} (build {m.build_id})")
+        return 0
+    build = current_build(s.index_dir)
+    if build is None:
+        print(f"no index at {s.index_dir}; run: python -m assistant index build", file=sys.stderr)
+        return 1
+    m = read_manifest(build)
+    chunks = chunks_from_jsonl((build / "chunks.jsonl").read_bytes())
+    size = sum(f.stat().st_size for f in build.rglob("*") if f.is_file())
+    print(f"index:     {build}")
+    print(f"built at:  {m.built_at} ({m.build_seconds:.1f}s)")
+    print(f"embedder:  {m.embedder}")
+    print(f"corpus:    {', '.join(c['path'] + ' ' + c['sha256'][:16] for c in m.corpus)}")
+    print(f"years:     review {m.review_year}, plan {m.plan_year}")
+    print(f"chunks:    {m.chunk_count}; size on disk {size / 1e6:.1f} MB")
+    print("by kind:   " + ", ".join(f"{k} {n}" for k, n in Counter(c.kind for c in chunks).most_common()))
+    print("by scope:  " + ", ".join(f"{k} {n}" for k, n in Counter(c.scope for c in chunks).most_common()))
+    return 0
+
+
+def cmd_chunks(args: argparse.Namespace) -> int:
+    from .chunking import ChunkerParams
+    from .loading import load_corpus
+    from .store import make_chunks
+
+    s = _settings(args)
+    chunks, _ = make_chunks(load_corpus(s.corpus), ChunkerParams(target_tokens=s.chunk_tokens))
+    shown = 0
+    for c in chunks:
+        if args.grep and args.grep not in c.text and args.grep not in c.section:
+            continue
+        shown += 1
+        print(f"── {c.id} [{c.kind}/{c.scope}] {c.token_count} tokens, chars {c.start}-{c.end}")
+        print(f"   {c.section}")
+        print("   " + c.text.replace("\n", "\n   "))
+    print(f"{shown} of {len(chunks)} chunks", file=sys.stderr)
+    return 0
+
+
+def answer_record(answer) -> dict:  # type: ignore[no-untyped-def]
+    """The eval runner's out-file format for one answer."""
+    return {
+        "question": answer.question, "standalone_question": answer.standalone_question,
+        "answer": answer.text, "refused": answer.refused, "mode": answer.mode, "notice": answer.notice,
+        "citations": [{"n": c.n, "chunk_id": c.chunk_id, "section": c.section, "text": c.text} for c in answer.citations],
+        "retrieved": [{"chunk_id": p.chunk.id, "section": p.chunk.section, "text": p.chunk.text, "score": round(p.score, 4)}
+                      for p in answer.passages],
+        "suggestions": list(answer.suggestions),
+        "latency_ms": round(answer.timings.get("total_ms", 0.0), 1),
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .pipeline import build_assistant
+
+    assistant = build_assistant(_settings(args), progress=_progress())
+    try:
+        answer = assistant.ask(args.question)
+    except QuestionError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer_record(answer), ensure_ascii=False, indent=1))
+        return 0
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        print(f"（理解为：{answer.standalone_question}）")
+    print(answer.text)
+    if answer.notice:
+        print(f"注意：{answer.notice}")
+    for c in answer.citations:
+        print(f"\n[{c.n}] {c.section}\n    {c.text[c.span[0]:c.span[1]]}")
+    if answer.suggestions:
+        print("\n相关章节：" + "；".join(answer.suggestions))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, rest: Sequence[str]) -> int:
+    from .evaluation import main as eval_main
+    from .pipeline import build_assistant
+
+    settings = _settings(args)
+    return eval_main(list(rest), build=lambda: build_assistant(settings, progress=_progress()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m assistant", description="规划报告问答助手")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, help="report file or folder (default: the bundled report)")
+    common.add_argument("--index", type=Path, help="index directory (default: ./index)")
+    common.add_argument("--embedder", help='"e5" (default), "st:<local model path>" or "fake"')
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("index", parents=[common], help="build or describe the index")
+    p.add_argument("action", choices=["build", "info"])
+    p = sub.add_parser("chunks", parents=[common], help="show chunks with their section paths")
+    p.add_argument("--grep", default="", help="only chunks containing this text")
+    p = sub.add_parser("ask", parents=[common], help="ask one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    sub.add_parser("eval", parents=[common], help="run an eval set (see --eval-file, --out, --split)")
+    args, rest = parser.parse_known_args(argv)
+    try:
+        if args.command == "index":
+            return cmd_index(args)
+        if args.command == "chunks":
+            return cmd_chunks(args)
+        if args.command == "ask":
+            return cmd_ask(args)
+        return cmd_eval(args, rest)
+    except (CorpusError, IndexUnavailableError, ValueError) as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,123 @@
+"""Comparison questions ("A比B高/低/多/少多少"): find both figures, cite both, show the arithmetic."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .query import Query
+from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
+
+if TYPE_CHECKING:
+    from .answering import Sentence
+    from .keyword import Tokenizer
+
+UNIT = r"(万平方米|平方米|个百分点|万亩|亩|万吨|吨|亿元|万元|元|万人次|万人|人次|人|公里|万户|户|个|家|座|所|处|组|台|天|口|米|%)"
+VALUE = re.compile(rf"(\d+(?:\.\d+)?){UNIT}?")
+SIDE_NOISE = re.compile(r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|目标|计划|预期")
+TARGET_WORDS = ("目标", "计划", "预期", "力争", "要")
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: Decimal
+    unit: str
+    sentence: Sentence
+    score: float
+
+
+def _segments(s: Sentence, passages: Sequence[Passage]) -> list[tuple[str, str]]:
+    """(label, text) pieces in which a number belongs to the words just before it."""
+    p = passages[s.passage]
+    if p.chunk.kind == TABLE_ROW:
+        fields = s.text.split("｜")
+        row = "".join(fields[:2])
+        return [(f"{row} {f.partition('：')[0]}", f) for f in fields[2:]]
+    return [(s.text[: m.start()][-24:], m.group(0)) for m in re.finditer(r"[^，；。]+", s.text)]
+
+
+def _figures(side: str, other_side: str, ranked: Sequence[Sentence], passages: Sequence[Passage],
+             tokenizer: Tokenizer, scope: str | None) -> list[Figure]:
+    terms = [t for t in tokenizer.words(SIDE_NOISE.sub(" ", side)) if not t.isdigit()]
+    wants_target = any(w in side for w in TARGET_WORDS) and not any(w in side for w in ("实际", "完成"))
+    out = []
+    for s in ranked[:15]:
+        p = passages[s.passage]
+        for label, seg in _segments(s, passages):
+            m = VALUE.search(seg)
+            if not m:
+                continue
+            unit = m.group(2) or ("%" if "%" in label else "")
+            hay = f"{p.chunk.section} {label} {seg}"
+            score = sum(1.0 for t in terms if t in hay) / max(len(terms), 1)
+            is_target = any(w in label + seg for w in ("目标", "计划", "力争", "预期", "达到", "以上")) or p.chunk.scope == PLAN
+            score += 0.3 if is_target == wants_target else -0.3
+            if scope and p.chunk.scope == scope:
+                score += 0.3
+            out.append(Figure(Decimal(m.group(1)), unit, s, score + 0.05 * s.score))
+    out.sort(key=lambda f: -f.score)
+    return out
+
+
+def compare(query: Query, ranked: Sequence[Sentence], passages: Sequence[Passage], tokenizer: Tokenizer) -> Answer | None:
+    """An answer with both figures cited and the difference computed, or None if either is missing."""
+    text = query.text
+    if "比" not in text:
+        return None
+    left, _, right = text.partition("比")
+    subject = SIDE_NOISE.sub(" ", re.sub(r"(?:19|20)\d{2}年", " ", left))
+    left_year = re.findall(r"(?:19|20)\d{2}", left)
+    right_year = re.findall(r"(?:19|20)\d{2}", right)
+    scope_of = _scope_for(query)
+    a_list = _figures(left, right, ranked, passages, tokenizer, scope_of(left_year))
+    b_list = _figures(subject + right, left, ranked, passages, tokenizer, scope_of(right_year))
+    for a in a_list[:3]:
+        for b in b_list[:5]:
+            if b.value == a.value:
+                continue
+            if a.unit != b.unit and not (a.unit in ("%", "个百分点") and b.unit in ("%", "个百分点")):
+                continue
+            return _answer(query, a, b, passages)
+    return None
+
+
+def _scope_for(query: Query):  # type: ignore[no-untyped-def]
+    def scope(years: list[str]) -> str | None:
+        if not years:
+            return None
+        return PLAN if str(max(int(y) for y in years)) == str(max(query.years or [0])) and len(set(query.years)) > 1 else REVIEW
+    return scope
+
+
+def _fmt(d: Decimal) -> str:
+    s = format(d.normalize(), "f")
+    return s
+
+
+def _answer(query: Query, a: Figure, b: Figure, passages: Sequence[Passage]) -> Answer:
+    diff = a.value - b.value
+    unit = "个百分点" if a.unit in ("%", "个百分点") else a.unit
+    word = "高" if diff >= 0 else "低"
+    if unit not in ("个百分点",) and any(w in query.text for w in ("多", "少")):
+        word = "多" if diff >= 0 else "少"
+    order = []
+    for f in (a, b):
+        if f.sentence.passage not in order:
+            order.append(f.sentence.passage)
+    cites = []
+    for n, pi in enumerate(order, 1):
+        p = passages[pi]
+        s = a.sentence if a.sentence.passage == pi else b.sentence
+        cites.append(Citation(n, p.chunk.id, p.chunk.section, p.chunk.text, (s.start, s.start + len(s.text)), p.chunk.start, p.chunk.end))
+    na = order.index(a.sentence.passage) + 1
+    nb = order.index(b.sentence.passage) + 1
+    ta = a.sentence.text.strip().replace("｜", "，").rstrip("。；")
+    tb = b.sentence.text.strip().replace("｜", "，").rstrip("。；")
+    sa = f"{ta}[{na}]" if na == nb and ta == tb else f"{ta}[{na}]；{tb}[{nb}]"
+    text = (f"{sa}。按报告数字计算：{_fmt(a.value)}{a.unit} − {_fmt(b.value)}{b.unit} = {_fmt(diff)}{unit}，"
+            f"即{word}{_fmt(abs(diff))}{unit}。")
+    return Answer(text=text, citations=tuple(cites), mode="extractive", question=query.original,
+                  standalone_question=query.text, passages=tuple(passages))

@@ -1,0 +1,37 @@
+"""Rule-based follow-up condensing: carry the previous question's subject into a short follow-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+FOLLOW_START = re.compile(r"^(那么?|那个|其中|另外|还有|此外|同时|它们?|这些?|该|其|同比|相比|and |what about |how about )", re.I)
+FOLLOW_END = re.compile(r"(呢|吗)[？?]?$")
+QUESTION_TAIL = re.compile(r"(是)?(多少|几[个项家座户人天所处件条口次]?|什么|哪些|哪几个?|如何|怎么样?)[个项家座户人天所处件条口次万亿元%]*[？?。]*$")
+YEAR = re.compile(r"(?:19|20)\d{2}年")
+SELF_CONTAINED_LEN = 14
+
+
+def is_follow_up(question: str) -> bool:
+    q = question.strip()
+    return bool(FOLLOW_START.search(q) or FOLLOW_END.search(q) or len(q) <= 8)
+
+
+def condense(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """A standalone question: unchanged if it needs no context, else the previous subject + this question."""
+    q = question.strip()
+    if not history or not is_follow_up(q) and len(q) > SELF_CONTAINED_LEN:
+        return q
+    prev = history[-1][0].strip()
+    subject = QUESTION_TAIL.sub("", prev).rstrip("，,？?。 ")
+    rest = FOLLOW_START.sub("", q)
+    rest = FOLLOW_END.sub("", rest).strip("，,？? ")
+    years = YEAR.findall(rest)
+    if years:
+        subject = YEAR.sub("", subject)  # the follow-up's own year replaces the old one
+        rest = YEAR.sub("", rest, count=1).lstrip("的")
+        subject = years[0] + subject
+    if not QUESTION_TAIL.search(rest + "？"):
+        tail = "是多少？" if re.search(r"多少|几", prev) else "是什么？"
+        return f"{subject}{'，' if rest else ''}{rest}{tail}"
+    return f"{subject}，{rest}？"

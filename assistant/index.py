@@ -1,0 +1,146 @@
+"""Open the built index, rebuilding it when it is missing, stale or damaged."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from .chunking import ChunkerParams
+from .keyword import KeywordIndex, Tokenizer, user_terms
+from .loading import load_corpus
+from .store import (
+    Expected,
+    Manifest,
+    Progress,
+    _release,
+    build_index,
+    chroma_client,
+    chroma_location,
+    current_build,
+    load_chunks,
+    read_manifest,
+)
+from .structure import ReportYears
+from .types import Chunk, IndexUnavailableError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OpenIndex:
+    """Everything retrieval needs, loaded once: chunks, keyword index, the Chroma collection."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    keyword: KeywordIndex
+    collection: object
+    build_dir: Path
+    read_only_copy: Path | None = None
+
+    @property
+    def years(self) -> ReportYears:
+        return ReportYears(self.manifest.review_year, self.manifest.plan_year)
+
+    def position(self, chunk_id: str) -> int | None:
+        return self._positions.get(chunk_id)
+
+    def __post_init__(self) -> None:
+        self._positions = {c.id: i for i, c in enumerate(self.chunks)}
+
+    def dense(self, vector: list[float], k: int) -> dict[int, float]:
+        """Cosine similarity by chunk position for the k nearest chunks."""
+        res = self.collection.query(  # type: ignore[attr-defined]
+            query_embeddings=[vector], n_results=min(k, len(self.chunks)), include=["distances"]
+        )
+        out = {}
+        for cid, dist in zip(res["ids"][0], res["distances"][0], strict=False):
+            pos = self._positions.get(cid)
+            if pos is not None:
+                out[pos] = 1.0 - float(dist)
+        return out
+
+    def close(self) -> None:
+        _release(None)
+        if self.read_only_copy:
+            shutil.rmtree(self.read_only_copy, ignore_errors=True)
+
+
+def expected_for(corpus: Path, embedder_id: str, params: ChunkerParams, host: str, port: int) -> Expected:
+    docs = load_corpus(corpus)
+    return Expected(
+        corpus=[{"path": d.path, "sha256": d.sha256} for d in docs],
+        chunker=params.as_dict(),
+        embedder=embedder_id,
+        chroma=chroma_location(host, port),
+    )
+
+
+def open_build(build: Path, manifest: Manifest, host: str = "", port: int = 8000) -> OpenIndex:
+    """Open one build; raises IndexUnavailableError if any part is missing or damaged."""
+    chunks = load_chunks(build, manifest)
+    copy = None
+    chroma_dir = build / "chroma"
+    if not host:
+        if not (chroma_dir / "chroma.sqlite3").is_file():
+            raise IndexUnavailableError(f"向量库文件缺失（vector store missing）: {chroma_dir}")
+        if not os.access(chroma_dir, os.W_OK) or not os.access(chroma_dir / "chroma.sqlite3", os.W_OK):
+            # Chroma's embedded store opens its files for writing; serve a private copy instead.
+            copy = Path(tempfile.mkdtemp(prefix="assistant-ro-index-"))
+            shutil.copytree(chroma_dir, copy / "chroma")
+            chroma_dir = copy / "chroma"
+            log.info("index directory is read-only; serving from a private copy")
+    try:
+        client = chroma_client(chroma_dir, host, port)
+        coll = client.get_collection(manifest.collection)
+        count = coll.count()
+        if count != manifest.chunk_count:
+            raise IndexUnavailableError(f"向量库条目数不符（vector count {count} != {manifest.chunk_count}）")
+        probe = coll.get(ids=[chunks[0].id], include=["embeddings"])
+        coll.query(query_embeddings=[list(probe["embeddings"][0])], n_results=1, include=["distances"])
+    except IndexUnavailableError:
+        raise
+    except Exception as e:  # Chroma raises many kinds on damaged files
+        if copy:
+            shutil.rmtree(copy, ignore_errors=True)
+        raise IndexUnavailableError(f"向量库已损坏（vector store damaged）: {type(e).__name__}: {e}") from e
+    keyword = KeywordIndex(chunks, Tokenizer(user_terms(chunks)))
+    return OpenIndex(manifest, chunks, keyword, coll, build, copy)
+
+
+def ensure_index(
+    corpus: Path,
+    index_dir: Path,
+    embeddings: Embeddings,
+    embedder_id: str,
+    params: ChunkerParams,
+    host: str = "",
+    port: int = 8000,
+    progress: Progress | None = None,
+    rebuild: bool = True,
+) -> OpenIndex:
+    """Open the current index if it matches the corpus and settings; otherwise rebuild it and say why."""
+    expected = expected_for(corpus, embedder_id, params, host, port)
+    build = current_build(index_dir)
+    reason = "no index yet"
+    if build is not None:
+        try:
+            manifest = read_manifest(build)
+            reason = expected.mismatch(manifest) or ""
+            if not reason:
+                return open_build(build, manifest, host, port)
+        except IndexUnavailableError as e:
+            reason = str(e)
+            log.warning("index at %s is damaged: %s", build, reason)
+    if not rebuild:
+        raise IndexUnavailableError(f"索引不可用，需要重建（index unusable: {reason}）")
+    log.warning("building the index (%s)", reason)
+    manifest = build_index(corpus, index_dir, embeddings, embedder_id, params, host, port, progress)
+    new = current_build(index_dir)
+    assert new is not None
+    return open_build(new, manifest, host, port)

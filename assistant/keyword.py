@@ -1,0 +1,131 @@
+"""Chinese keyword search: BM25 over jieba search-mode words plus BM25 over character bigrams.
+
+Built once when the index is opened (a few hundred ms), never per query.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import jieba
+
+from .types import Chunk
+
+log = logging.getLogger(__name__)
+jieba.setLogLevel(logging.WARNING)
+
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+WORD = re.compile(r"[\u4e00-\u9fff]|[a-z0-9.%+]+")
+QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,20})[”\"》」]")
+PAREN = re.compile(r"[（(][^）)]*[）)]")
+STOP = set(
+    "的 了 和 与 及 在 是 为 等 中 对 将 把 以 于 并 或 其 之 个 年 有 要 多少 什么 哪些 哪个 几 吗 呢 啊 吧 "
+    "怎么 怎样 如何 是否 请问 一下 报告 情况 方面 主要 那 那么 还有 其中 分别 一共 共 "
+    "， 。 、 ； ： ？ ！ （ ） “ ” 《 》 — - ｜ |".split()
+)
+
+
+def user_terms(chunks: Iterable[Chunk]) -> set[str]:
+    """Multi-character planning terms from headings, table headers/cells and quoted names."""
+    terms: set[str] = set()
+    for c in chunks:
+        for part in c.section_path:
+            lead = re.sub(r"^[（(]?[一二三四五六七八九十\d]+[）)、.]?", "", part)
+            for t in re.split(r"[，、：；\s]", PAREN.sub("", lead)):
+                if 2 <= len(t) <= 12 and CJK.fullmatch(t):
+                    terms.add(t)
+        for m in QUOTED.finditer(c.text):
+            terms.add(m.group(1))
+        if c.kind == "table_row":
+            for field in c.text.split("｜")[1:]:
+                name, _, value = field.partition("：")
+                for t in (PAREN.sub("", name), PAREN.sub("", value)):
+                    t = t.replace("其中", "").strip("：")
+                    if 2 <= len(t) <= 12 and CJK.fullmatch(t):
+                        terms.add(t)
+    return terms
+
+
+class Tokenizer:
+    """jieba (search mode) with the corpus's own terms added, so names stay whole."""
+
+    def __init__(self, terms: Iterable[str] = ()) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        for t in terms:
+            self._jieba.add_word(t, freq=2000)
+
+    def words(self, text: str) -> list[str]:
+        text = text.lower()
+        out = []
+        for w in self._jieba.cut_for_search(text):
+            w = w.strip()
+            if w and w not in STOP and WORD.match(w):
+                out.append(w)
+        return out
+
+    @staticmethod
+    def bigrams(text: str) -> list[str]:
+        out: list[str] = []
+        for run in CJK.findall(text):
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        return out
+
+
+class BM25:
+    """Plain Okapi BM25 over pre-tokenised documents."""
+
+    def __init__(self, docs: Sequence[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.tf = [Counter(d) for d in docs]
+        self.len = [len(d) for d in docs]
+        self.avg = (sum(self.len) / len(docs)) if docs else 1.0
+        df: Counter[str] = Counter()
+        for t in self.tf:
+            df.update(t.keys())
+        n = len(docs)
+        self.idf = {w: math.log(1 + (n - f + 0.5) / (f + 0.5)) for w, f in df.items()}
+        self.postings: dict[str, list[int]] = {}
+        for i, t in enumerate(self.tf):
+            for w in t:
+                self.postings.setdefault(w, []).append(i)
+
+    def scores(self, query: Iterable[str]) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for w in set(query):
+            idf = self.idf.get(w)
+            if idf is None:
+                continue
+            for i in self.postings[w]:
+                f = self.tf[i][w]
+                denom = f + self.k1 * (1 - self.b + self.b * self.len[i] / self.avg)
+                out[i] = out.get(i, 0.0) + idf * f * (self.k1 + 1) / denom
+        return out
+
+
+class KeywordIndex:
+    """Word-level and bigram-level BM25 over chunks' indexed text (section path + text)."""
+
+    def __init__(self, chunks: Sequence[Chunk], tokenizer: Tokenizer, bigram_weight: float = 0.5) -> None:
+        self.chunks = list(chunks)
+        self.tokenizer = tokenizer
+        self.bigram_weight = bigram_weight
+        texts = [c.indexed_text.lower() for c in self.chunks]
+        self.words = BM25([tokenizer.words(t) for t in texts])
+        self.bigrams = BM25([tokenizer.bigrams(t) for t in texts])
+
+    def search(self, query: str) -> dict[int, float]:
+        """Scores by chunk position; only chunks sharing a term with the query appear."""
+        w = self.words.scores(self.tokenizer.words(query))
+        b = self.bigrams.scores(self.tokenizer.bigrams(query.lower()))
+        out = dict(w)
+        for i, s in b.items():
+            out[i] = out.get(i, 0.0) + self.bigram_weight * s
+        return out
+
+    def idf(self, word: str) -> float | None:
+        return self.words.idf.get(word.lower())

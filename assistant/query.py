@@ -1,0 +1,114 @@
+"""Query understanding: normalisation, aliases, relative years and question type. General, not report-specific."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .loading import normalize_text
+from .structure import ReportYears
+from .types import PLAN, REVIEW
+
+ALIASES_FILE = Path(__file__).with_name("data") / "aliases.tsv"
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年|\b)")
+ASCII_WORD = re.compile(r"[A-Za-z]")
+
+RELATIVE = [  # (pattern, offset base, delta)
+    (re.compile(r"前年"), "review", -1),
+    (re.compile(r"去年|上一?年|上年度"), "review", 0),
+    (re.compile(r"今年|本年度|本年|当年"), "plan", 0),
+    (re.compile(r"明年|下一?年"), "plan", 1),
+    (re.compile(r"\blast year\b", re.I), "review", 0),
+    (re.compile(r"\bthis year\b", re.I), "plan", 0),
+    (re.compile(r"\bnext year\b", re.I), "plan", 1),
+]
+PLAN_WORDS = re.compile(r"目标|计划|打算|力争|预计|将要|要建|要新|安排|target|plan|goal", re.I)
+REVIEW_WORDS = re.compile(r"完成了|实现了|达到了|增长了|取得|实际|成效|result|achiev|was|were|did", re.I)
+
+NUMBER_Q = re.compile(r"多少|几[个项家座户人天所处件条口次年万亿]?|多大|多高|多长|多快|比例|占比|how (many|much)|what (was|is) the .*(rate|number|total)", re.I)
+LIST_Q = re.compile(r"哪些|哪几|包括|包含|有什么|分别是|列举|which|what are", re.I)
+DEFINE_Q = re.compile(r"是什么|指什么|什么是|叫什么|指的是|含义|what is|what does", re.I)
+COMPARE_Q = re.compile(r"[比较].{0,30}?(高|低|多|少|快|慢|超|差)|相差|差距|超出|超过.{0,6}多少|how much (higher|lower|more)", re.I)
+
+
+@dataclass(frozen=True)
+class Query:
+    original: str
+    text: str  # normalised, relative years resolved (what the user is shown as understood)
+    search_text: str  # text plus alias expansions (what retrieval sees)
+    years: tuple[int, ...]
+    scope: str | None  # preferred scope, if the question implies one
+    kind: str  # "compare" | "list" | "define" | "number" | "other"
+    english: bool
+
+
+@lru_cache(maxsize=4)
+def load_aliases(path: Path = ALIASES_FILE) -> tuple[tuple[str, str], ...]:
+    """(alias, expansion) pairs, longest alias first."""
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        alias, _, expansion = line.partition("\t")
+        if alias.strip() and expansion.strip():
+            pairs.append((alias.strip().lower(), expansion.strip()))
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+def resolve_years(text: str, years: ReportYears) -> str:
+    """Replace 去年/今年/明年... with the report's own years (not today's date)."""
+    for pattern, base, delta in RELATIVE:
+        year = years.review if base == "review" else years.plan
+        if year is None:
+            continue
+        english = bool(ASCII_WORD.search(pattern.pattern))
+        text = pattern.sub(f"in {year + delta}" if english else f"{year + delta}年", text)
+    return text
+
+
+def expand_aliases(text: str, aliases: tuple[tuple[str, str], ...]) -> str:
+    low = text.lower()
+    extra: list[str] = []
+    for alias, expansion in aliases:
+        if _has_alias(low, alias):
+            extra.append(expansion)
+            low = low.replace(alias, " ")
+    return text if not extra else f"{text} {' '.join(extra)}"
+
+
+def _has_alias(text: str, alias: str) -> bool:
+    if ASCII_WORD.search(alias):
+        return re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", text) is not None
+    return alias in text
+
+
+def question_kind(text: str) -> str:
+    if COMPARE_Q.search(text) and NUMBER_Q.search(text):
+        return "compare"
+    if DEFINE_Q.search(text) and not NUMBER_Q.search(text):
+        return "define"
+    if LIST_Q.search(text):
+        return "list"
+    if NUMBER_Q.search(text):
+        return "number"
+    return "other"
+
+
+def understand(question: str, years: ReportYears, aliases: tuple[tuple[str, str], ...] | None = None) -> Query:
+    text = normalize_text(question).strip()
+    text = re.sub(r"\s+", " ", text)
+    text = resolve_years(text, years)
+    found = tuple(int(y) for y in YEAR.findall(text))
+    scope = None
+    if found:
+        if years.plan in found and years.review not in found:
+            scope = PLAN
+        elif years.review in found and years.plan not in found:
+            scope = REVIEW
+    elif PLAN_WORDS.search(text) and not REVIEW_WORDS.search(text):
+        scope = PLAN
+    search = expand_aliases(text, aliases if aliases is not None else load_aliases())
+    english = len(ASCII_WORD.findall(text)) > len(re.findall(r"[\u4e00-\u9fff]", text))
+    return Query(question, text, search, found, scope, question_kind(text), english)

@@ -1,0 +1,119 @@
+"""Hybrid retrieval: keyword BM25 and dense vectors fused by weighted, normalised scores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .index import OpenIndex
+from .query import Query, understand
+from .types import Passage
+
+DENSE_CANDIDATES = 40
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    keyword_weight: float = 0.7
+    dense_weight: float = 0.3
+    scope_boost: float = 0.15
+
+
+def normalise(scores: dict[int, float]) -> dict[int, float]:
+    """Scale to [0, 1] by the best score (keyword) — 0 stays 0, so absent terms stay absent."""
+    if not scores:
+        return {}
+    top = max(scores.values())
+    return {i: (s / top if top > 0 else 0.0) for i, s in scores.items()}
+
+
+def minmax(scores: dict[int, float]) -> dict[int, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    span = hi - lo
+    return {i: ((s - lo) / span if span > 0 else 1.0) for i, s in scores.items()}
+
+
+def fuse(
+    keyword: dict[int, float],
+    dense: dict[int, float],
+    scopes: Sequence[str],
+    preferred_scope: str | None,
+    params: FusionParams,
+) -> list[tuple[int, float]]:
+    """Weighted sum of normalised keyword and dense scores, plus a boost for the preferred scope."""
+    k, d = normalise(keyword), minmax(dense)
+    out = []
+    for i in set(k) | set(d):
+        s = params.keyword_weight * k.get(i, 0.0) + params.dense_weight * d.get(i, 0.0)
+        if preferred_scope and scopes[i] == preferred_scope:
+            s += params.scope_boost
+        out.append((i, s))
+    out.sort(key=lambda p: (-p[1], p[0]))
+    return out
+
+
+Reranker = Callable[[str, list[Passage]], list[Passage]]
+
+
+def cross_encoder_reranker(model: str) -> Reranker:
+    """Rerank with a sentence-transformers CrossEncoder named by the settings (off by default)."""
+    from sentence_transformers import CrossEncoder
+
+    encoder = CrossEncoder(model, device="cpu", local_files_only=True)
+
+    def rerank(question: str, passages: list[Passage]) -> list[Passage]:
+        scores = encoder.predict([(question, p.chunk.indexed_text) for p in passages])
+        order = sorted(zip(passages, scores, strict=True), key=lambda ps: -float(ps[1]))
+        return [Passage(p.chunk, float(s), p.keyword_score, p.dense_score) for p, s in order]
+
+    return rerank
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over an OpenIndex; `search` returns scored Passages."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    index: OpenIndex
+    embeddings: Embeddings
+    params: FusionParams = FusionParams()
+    k: int = 5
+    reranker: Reranker | None = None
+    rerank_depth: int = 20
+
+    def understand(self, question: str) -> Query:
+        return understand(question, self.index.years)
+
+    def search(self, query: Query, k: int | None = None) -> list[Passage]:
+        k = k or self.k
+        keyword = self.index.keyword.search(query.search_text)
+        vector = self.embeddings.embed_query(query.search_text)
+        dense = self.index.dense(vector, DENSE_CANDIDATES)
+        scopes = [c.scope for c in self.index.chunks]
+        fused = fuse(keyword, dense, scopes, query.scope, self.params)
+        depth = max(k, self.rerank_depth if self.reranker else k)
+        passages = [
+            Passage(self.index.chunks[i], s, keyword.get(i, 0.0), dense.get(i, 0.0)) for i, s in fused[:depth]
+        ]
+        if self.reranker and passages:
+            passages = self.reranker(query.text, passages)
+        return passages[:k]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[LCDocument]:
+        return [
+            LCDocument(
+                page_content=p.chunk.text,
+                id=p.chunk.id,
+                metadata={"section": p.chunk.section, "scope": p.chunk.scope, "kind": p.chunk.kind, "score": p.score},
+            )
+            for p in self.search(self.understand(query))
+        ]

@@ -1,0 +1,168 @@
+"""The JSON API over real HTTP: answers, refusals, bad input, rate limiting, health, kiosk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from assistant.api import RateLimiter, create_app
+from assistant.settings import Settings
+from tests.fake_assistant import FakeAssistant
+from tests.webfixtures import (
+    FOLLOW_UP,
+    GDP_FIGURE,
+    GDP_QUESTION,
+    UNANSWERABLE,
+    assistant_under_test,
+    live_server,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings(api_rate_per_minute=1000)
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> Iterator[httpx.Client]:
+    with live_server(create_app(assistant_under_test(settings), settings)) as url:
+        with httpx.Client(base_url=url, timeout=60) as c:
+            yield c
+
+
+def ask(client: httpx.Client, question: object, history: object = None) -> httpx.Response:
+    body: dict[str, object] = {"question": question}
+    if history is not None:
+        body["history"] = history
+    return client.post("/api/ask", json=body)
+
+
+def test_answer_has_cited_figure(client: httpx.Client) -> None:
+    r = ask(client, GDP_QUESTION)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert set(data) >= {
+        "question",
+        "standalone_question",
+        "answer",
+        "refused",
+        "mode",
+        "notice",
+        "citations",
+        "suggestions",
+    }
+    assert data["refused"] is False
+    assert GDP_FIGURE in data["answer"]
+    assert data["citations"], data
+    for c in data["citations"]:
+        assert set(c) == {"n", "chunk_id", "section", "text", "quote"}
+        assert c["quote"] and c["quote"] in c["text"]
+    assert any(GDP_FIGURE.rstrip("%") in c["text"] for c in data["citations"])
+    assert "[1]" in data["answer"]
+
+
+def test_follow_up_uses_history(client: httpx.Client) -> None:
+    first = ask(client, GDP_QUESTION).json()
+    r = ask(client, FOLLOW_UP, [[GDP_QUESTION, first["answer"]]])
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["question"] == FOLLOW_UP
+    assert data["standalone_question"] != FOLLOW_UP
+    assert "2024" in data["standalone_question"]
+    assert data["refused"] is False
+
+
+def test_unanswerable_is_refused(client: httpx.Client) -> None:
+    r = ask(client, UNANSWERABLE)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["refused"] is True
+    assert data["answer"]
+    assert isinstance(data["suggestions"], list)
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question_is_400(client: httpx.Client, question: str) -> None:
+    r = ask(client, question)
+    assert r.status_code == 400
+    assert r.json()["error"]
+
+
+def test_too_long_question_is_400_with_message(client: httpx.Client, settings: Settings) -> None:
+    r = ask(client, "经" * (settings.max_question_chars + 1))
+    assert r.status_code == 400
+    message = r.json()["error"]
+    assert isinstance(message, str) and message
+    assert str(settings.max_question_chars) in message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b'{"question": 5}',
+        b'{"history": []}',
+        b'{"question": "x", "history": [["only one"]]}',
+        b'{"question": "x", "history": "no"}',
+        b'["x"]',
+    ],
+)
+def test_malformed_body_is_rejected(client: httpx.Client, content: bytes) -> None:
+    r = client.post("/api/ask", content=content, headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422), r.text
+
+
+def test_health(client: httpx.Client) -> None:
+    r = client.get("/api/health")
+    assert r.status_code == 200
+    data = r.json()
+    assert data["status"] == "ok"
+    assert data["kiosk"] is False
+    assert data["chunks"] > 0
+    assert data["mode"] == "extractive" or data["mode"].startswith("llm:")
+    assert len(data["corpus_sha256"]) == 64
+
+
+def test_ui_is_mounted_at_root(client: httpx.Client) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "text/html" in r.headers["content-type"]
+    assert client.get("/api/docs").status_code == 200
+
+
+def test_rate_limit_returns_429_after_n_requests() -> None:
+    settings = Settings(api_rate_per_minute=3)
+    with live_server(create_app(FakeAssistant(), settings)) as url, httpx.Client(base_url=url) as c:
+        codes = [ask(c, GDP_QUESTION).status_code for _ in range(3)]
+        assert codes == [200, 200, 200]
+        r = ask(c, GDP_QUESTION)
+        assert r.status_code == 429
+        assert r.json() == {"error": "请求过于频繁，请稍后再试。"}
+        assert int(r.headers["retry-after"]) >= 1
+        assert c.get("/api/health").status_code == 200  # health is not rate limited
+
+
+@pytest.mark.unit
+def test_rate_limiter_window_slides() -> None:
+    limiter = RateLimiter(2, window=60)
+    assert limiter.check("a", now=0) == 0 and limiter.check("a", now=10) == 0
+    assert limiter.check("a", now=20) == pytest.approx(40)
+    assert limiter.check("b", now=20) == 0  # per client
+    assert limiter.check("a", now=60.5) == 0  # the first hit has left the window
+
+
+def test_kiosk_keeps_json_api_but_hides_docs() -> None:
+    settings = Settings(kiosk=True)
+    with live_server(create_app(FakeAssistant(), settings)) as url, httpx.Client(base_url=url) as c:
+        assert c.get("/api/health").json()["kiosk"] is True
+        r = ask(c, GDP_QUESTION)
+        assert r.status_code == 200 and GDP_FIGURE in r.json()["answer"]
+        assert c.get("/api/docs").status_code == 404
+        config = c.get("/config").json()
+        assert config.get("footer_links") == []
+        info = c.get("/gradio_api/info").json()
+        assert not info.get("named_endpoints"), info
