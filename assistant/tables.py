@@ -79,7 +79,7 @@ def _collect_rows(lines: list[Line], i: int, stop: Callable[[str], bool]) -> tup
                 break
             current.cells[-1].append(line.text.strip())  # another paragraph of the last cell
             current.end = line.end
-            prev_tab, blank_run = False, 0
+            prev_tab, blank_run = True, 0  # a cell line right after it is the row's next cell
         i += 1
     return rows, i
 
@@ -113,7 +113,7 @@ def parse_table(lines: list[Line], i: int, stop: Callable[[str], bool]) -> tuple
         j
         for j, name in enumerate(names)
         if name in SERIAL_HEADERS
-        or (data and all(SERIAL_VALUE.match(_cell(r, j)) or not _cell(r, j) for r in data) and j == 0)
+        or (j == 0 and not name and data and all(SERIAL_VALUE.match(_cell(r, j)) or not _cell(r, j) for r in data))
     }
     rows = []
     for r in data:

@@ -52,6 +52,14 @@ KIOSK_CSS = """
 footer {display: none !important;}
 """
 KIOSK_TEXT = ("16px", "18px", "22px", "24px", "26px", "30px", "40px")  # theme text sizes xxs..xxl
+FONTS = (
+    "Noto Sans CJK SC",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "WenQuanYi Micro Hei",
+    "system-ui",
+    "sans-serif",
+)
 HEAD_JS = """<script>
 (() => {
   const MAP = [["This application is currently busy", %(busy)s]];
@@ -92,8 +100,8 @@ def mode_label(mode: str) -> str:
 
 
 def _text(raw: str) -> str:
-    """Escape text for HTML, keeping line breaks."""
-    return html.escape(raw).replace("\n", "<br>")
+    """Escape text for HTML, keeping (collapsed) line breaks."""
+    return re.sub(r"\s*\n\s*", "<br>", html.escape(raw))
 
 
 def emphasise(raw: str) -> str:
@@ -244,7 +252,7 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
         badge = ""
     groups = assistant.starter_questions() or {}
     with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=kiosk) as demo:
-        session = gr.State(new_session())
+        session = gr.State(new_session(), time_to_live=3600)  # memory only, dropped when abandoned
         gr.HTML(
             f'<div class="qa-head"><h1>{html.escape(TITLE)} <span class="qa-badge">{html.escape(badge)}</span></h1>'
             "<p>回答均摘自报告原文，并注明出处。</p></div>"
@@ -279,7 +287,9 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
         with gr.Row(equal_height=True):
             box = gr.Textbox(
                 show_label=False,
-                placeholder="请输入您想了解的问题，例如：2023年地区生产总值增长多少？",
+                placeholder="请输入您的问题"
+                if kiosk
+                else "请输入您想了解的问题，例如：2023年地区生产总值增长多少？",
                 scale=6,
                 lines=1,
                 max_lines=4,
@@ -315,28 +325,13 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     """Page-level options for gr.mount_gradio_app: CSS, head script, footer links, no run history."""
     idle_ms = int(settings.kiosk_idle_seconds * 1000) if settings.kiosk else 0
     head = HEAD_JS % {"busy": json.dumps(BUSY_TEXT, ensure_ascii=False), "idle_ms": idle_ms}
-    fonts = (
-        "Noto Sans CJK SC",
-        "PingFang SC",
-        "Microsoft YaHei",
-        "WenQuanYi Micro Hei",
-        "system-ui",
-        "sans-serif",
-    )
-    theme = gr.themes.Default(primary_hue="blue", font=fonts)
-    if settings.kiosk:
-        theme = gr.themes.Default(
-            primary_hue="blue",
-            font=fonts,
-            text_size=gr.themes.Size(*KIOSK_TEXT),
-            spacing_size="lg",
-            radius_size="lg",
-        )
+    kiosk_theme = {"text_size": gr.themes.Size(*KIOSK_TEXT), "spacing_size": "lg", "radius_size": "lg"}
+    theme = gr.themes.Default(primary_hue="blue", font=FONTS, **(kiosk_theme if settings.kiosk else {}))
     return {
         "css": CSS + (KIOSK_CSS if settings.kiosk else ""),
         "head": head,
         "theme": theme,
         "footer_links": [] if settings.kiosk else ["api", "gradio", "settings"],
         "run_history": False,
-        "show_error": True,
+        "show_error": not settings.kiosk,
     }

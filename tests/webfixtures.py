@@ -23,7 +23,7 @@ from tests.fake_assistant import FakeAssistant
 # THE ONE-LINE SWITCH: "fake" = tests/fake_assistant.py (fast, no models);
 # "real" = assistant.pipeline.build_assistant with the bundled e5 embedder, built once per test
 # session into a temporary index directory.
-ASSISTANT_KIND = "fake"
+ASSISTANT_KIND = "real"
 # ---------------------------------------------------------------------------------------------
 
 # Questions that both the fake and the real assistant answer the same way.

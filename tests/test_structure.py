@@ -1,0 +1,306 @@
+"""Structure of the report: section paths, scopes, table records, boxes and offsets (issue #2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import pytest
+
+from assistant.chunking import chunk_blocks
+from assistant.loading import load_document, normalize_text
+from assistant.structure import ReportYears, lead_in, parse_blocks, report_years
+from assistant.types import BOX, GENERAL, LIST_ITEM, PLAN, PROSE, REVIEW, TABLE_ROW, Block, Chunk, Document
+
+pytestmark = pytest.mark.unit
+
+H1_REVIEW = "一、2023年国民经济和社会发展计划执行情况"
+T1 = "表1 2023年主要指标完成情况表"
+T2 = "表2：2023年民生实事完成情况表"
+T1_ROWS = [
+    f"{T1}｜主要指标：地区生产总值（亿元）｜预期目标：7%以上｜完成情况-总量：1281.4｜完成情况-增速（%）：8.1",
+    f"{T1}｜主要指标：规上工业增加值（亿元）｜预期目标：9%以上｜完成情况-总量：—｜完成情况-增速（%）：11.2",
+    f"{T1}｜主要指标：固定资产投资（亿元）｜预期目标：10%以上｜完成情况-总量：—｜完成情况-增速（%）：11.0",
+    f"{T1}｜主要指标：社会消费品零售总额（亿元）｜预期目标：7%以上｜完成情况-总量：556.4｜完成情况-增速（%）：9.3",
+    f"{T1}｜主要指标：一般公共预算收入（亿元）｜预期目标：7%以上｜完成情况-总量：50.1｜完成情况-增速（%）：19.0",
+    f"{T1}｜主要指标：其中：税收收入（亿元）｜预期目标：—｜完成情况-总量：33.8｜完成情况-增速（%）：9.0",
+    f"{T1}｜主要指标：全体常住居民人均可支配收入（元）｜预期目标：快于经济增长｜完成情况-总量：43276｜完成情况-增速（%）：4.9",
+]
+T2_PROJECTS = [
+    "老城有机更新", "“四好农村路”建设", "教育惠民工程", "开展青少年心理健康教育", "适龄女性接种HPV疫苗补助",
+    "医疗卫生服务能力提升工程", "开展“百千万惠残助残行动”", "实施老年人照顾服务计划", "就业创业帮扶", "“增绿添园”工程",
+    "城乡厕所建设", "地下“有限空间”安全监测整治", "城市道路照明改造工程", "城区交通缓堵工程", "群众身边的体育设施建设",
+]
+
+
+@pytest.fixture(scope="module")
+def report_chunks(report_blocks: list[Block]) -> list[Chunk]:
+    from assistant.chunking import ChunkerParams
+
+    return chunk_blocks(report_blocks, ChunkerParams())
+
+
+def _one(items, needle: str):  # type: ignore[no-untyped-def]
+    found = [x for x in items if needle in x.text]
+    assert len(found) == 1, f"{needle!r} found in {len(found)} items"
+    return found[0]
+
+
+def _rows(blocks: list[Block], title: str) -> list[Block]:
+    return [b for b in blocks if b.kind == TABLE_ROW and b.section_path[-1] == title]
+
+
+# ── the real report ──────────────────────────────────────────────────────────────────────────
+
+
+def test_report_years(report_doc: Document) -> None:
+    assert report_years(report_doc.text) == ReportYears(2023, 2024)
+
+
+def test_every_block_and_chunk_has_section_and_scope(report_blocks: list[Block], report_chunks: list[Chunk]) -> None:
+    assert len(report_blocks) > 100
+    for item in [*report_blocks, *report_chunks]:
+        assert item.section_path and all(p.strip() for p in item.section_path), item
+        assert item.scope in {REVIEW, PLAN, GENERAL}, item
+
+
+def test_scope_follows_the_top_level_heading(report_chunks: list[Chunk]) -> None:
+    tops = {c.section_path[0] for c in report_chunks}
+    assert H1_REVIEW in tops
+    assert any(t.startswith("二、2024年") for t in tops) and any(t.startswith("三、2024年") for t in tops)
+    for c in report_chunks:
+        top = c.section_path[0]
+        if top.startswith("一、"):
+            assert c.scope == REVIEW, c
+        elif top.startswith(("二、", "三、")):
+            assert c.scope == PLAN, c
+        else:
+            assert top == "引言" and c.scope == GENERAL, c
+
+
+@pytest.mark.parametrize(
+    "passage, scope, top",
+    [
+        ("全年地区生产总值增长8.1%", REVIEW, "一、"),
+        ("全区规上工业总产值实现1815.8亿元", REVIEW, "一、"),
+        ("完成情况-总量：1281.4", REVIEW, "一、"),
+        ("地区生产总值增长7.5%左右", PLAN, "二、"),
+        ("新建5G网络基站500个", PLAN, "三、"),
+        ("更新改造105个老旧小区", PLAN, "三、"),
+        ("受区人民政府委托", GENERAL, "引言"),
+    ],
+)
+def test_known_passages_scope(report_chunks: list[Chunk], passage: str, scope: str, top: str) -> None:
+    chunk = _one(report_chunks, passage)
+    assert chunk.scope == scope
+    assert chunk.section_path[0].startswith(top)
+
+
+def test_section_path_of_a_lead_in_paragraph(report_blocks: list[Block], report_chunks: list[Chunk]) -> None:
+    for item in (_one(report_blocks, "全区规上工业总产值实现1815.8亿元"), _one(report_chunks, "全区规上工业总产值实现1815.8亿元")):
+        assert item.section_path == (H1_REVIEW, "（二）着力提升产业能级，现代化产业体系加快构建", "现代制造业扩能提质")
+
+
+def test_table1_rows_are_one_record_each(report_blocks: list[Block]) -> None:
+    rows = _rows(report_blocks, T1)
+    assert [r.text for r in rows] == T1_ROWS
+    for r in rows:
+        assert r.section_path == (H1_REVIEW, T1)
+        assert r.scope == REVIEW
+        assert "序号" not in r.text
+
+
+def test_table2_rows_are_one_record_each(report_blocks: list[Block]) -> None:
+    rows = _rows(report_blocks, T2)
+    assert len(rows) == 15
+    for project, row in zip(T2_PROJECTS, rows, strict=True):
+        assert row.text.startswith(f"{T2}｜项目名称：{project}｜计划任务："), row.text
+        assert row.text.count("｜完成情况：") == 1 and "序号" not in row.text
+        assert row.section_path == (H1_REVIEW, "（六）着力创造高品质生活，民生福祉不断增进", T2)
+        assert row.scope == REVIEW
+    first = rows[0].text
+    # the multi-paragraph 完成情况 cell stays in its row's record, in order
+    for part in ("老旧小区改造：", "燃气设施改造：", "供水管道改造：", "增设老旧住宅电梯："):
+        assert part in first
+    assert first.index("燃气设施改造") < first.index("增设老旧住宅电梯")
+    assert "湖山1号幼儿园：已完成。" in rows[2].text
+    assert rows[-1].text.endswith("｜完成情况：完成农村体育中心户30户、健身点30个。")
+
+
+def test_table_rows_point_at_their_source_lines(report_doc: Document, report_blocks: list[Block]) -> None:
+    for row in [b for b in report_blocks if b.kind == TABLE_ROW]:
+        span = report_doc.text[row.start : row.end]
+        # every cell value of the record is inside the row's source span
+        for field in row.text.split("｜")[1:]:
+            value = field.split("：", 1)[-1] if "：" in field else field
+            for para in value.split(" "):
+                assert para in span, (para, span)
+
+
+def test_text_after_table2_is_prose_again(report_blocks: list[Block]) -> None:
+    after = _one(report_blocks, "2023年全区处于疫情防控平稳转段后")
+    assert after.kind == PROSE and T2 not in after.section_path
+
+
+def test_box_items(report_blocks: list[Block]) -> None:
+    box11 = [b for b in report_blocks if b.section_path[-1] == "专栏11 2024年10件重点民生实事"]
+    assert [b.kind for b in box11] == [BOX] * 10
+    assert box11[0].text == "1.更新改造105个老旧小区。"
+    assert box11[-1].text == "10.建设10处新型公共文体空间。"
+    assert all(b.scope == PLAN for b in box11)
+    box12 = [b for b in report_blocks if b.section_path[-1] == "专栏12 2024年安全稳定重点事项"]
+    assert [b.kind for b in box12] == [BOX] * 3
+    # the box ends at the next heading
+    assert not any(b.kind == BOX for b in report_blocks if "（九）" not in " ".join(b.section_path)
+                   and "专栏11" not in b.section_path[-1])
+
+
+def test_list_items_under_their_lead_in(report_blocks: list[Block]) -> None:
+    items = [b for b in report_blocks if b.kind == LIST_ITEM]
+    assert [b.section_path[-1] for b in items] == ["两大主导产业集群"] * 2 + ["五个特色优势产业集群"] * 5
+
+
+def test_offsets_of_non_table_blocks(report_doc: Document, report_blocks: list[Block]) -> None:
+    others = [b for b in report_blocks if b.kind != TABLE_ROW]
+    assert others
+    for b in others:
+        assert report_doc.text[b.start : b.end] == b.text, b
+    starts = [b.start for b in report_blocks]
+    assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize(
+    "paragraph, phrase",
+    [
+        ("现代制造业扩能提质。全区规上工业总产值实现1815.8亿元。", "现代制造业扩能提质"),
+        ("政策机制协同：印发《发展规划》。", "政策机制协同"),
+        ("两大主导产业集群：", "两大主导产业集群"),
+        ("全区规上工业总产值实现1815.8亿元，同比增长10%。", None),
+        ("各项工作稳步推进。", None),
+        ("这是一个非常非常非常非常非常长的开头短语而且没有任何标点。后文。", None),
+    ],
+)
+def test_lead_in(paragraph: str, phrase: str | None) -> None:
+    assert lead_in(paragraph) == phrase
+
+
+# ── general tables (not this report's words) ──────────────────────────────────────────────────
+
+TWO_YEARS = "一、2022年工作回顾\n\n{body}\n二、2023年工作安排\n\n明年继续努力。\n"
+
+TABLES = {
+    "spanning header and sub-header": (
+        "表3 水果价格表\n\n\t品种\n\t价格（元/斤）\n\n\t\n\t零售\n\t批发\n\n"
+        "\t苹果\n\t6.5\n\t4.2\n\n\t香蕉\n\t3.8\n\t2.1\n\n\n本年水果价格总体平稳。\n",
+        ["表3 水果价格表｜品种：苹果｜价格（元/斤）-零售：6.5｜价格（元/斤）-批发：4.2",
+         "表3 水果价格表｜品种：香蕉｜价格（元/斤）-零售：3.8｜价格（元/斤）-批发：2.1"],
+        ["本年水果价格总体平稳。"],
+    ),
+    "multi-paragraph last cell": (
+        "表4 项目进展表\n\n\t序号\n\t项目\n\t进展\n\n\t1\n\t东湖公园\n\t一期已完工。\n\n二期开工建设。\n\n三期完成设计。\n\n"
+        "\t2\n\t西山隧道\n\t贯通。\n\n\n隧道贯通后通行时间缩短一半。\n",
+        ["表4 项目进展表｜项目：东湖公园｜进展：一期已完工。 二期开工建设。 三期完成设计。",
+         "表4 项目进展表｜项目：西山隧道｜进展：贯通。"],
+        ["隧道贯通后通行时间缩短一半。"],
+    ),
+    "multi-paragraph middle cell (docx export layout)": (
+        "表6 项目进展表\n\n\t项目\n\t进展\n\t负责单位\n\n\t东湖公园\n\t一期已完工。\n\n二期开工建设。\n\t区住建委\n\n"
+        "\t西山隧道\n\t贯通。\n\t区交通局\n\n\n两个项目均按期推进。\n",
+        ["表6 项目进展表｜项目：东湖公园｜进展：一期已完工。 二期开工建设。｜负责单位：区住建委",
+         "表6 项目进展表｜项目：西山隧道｜进展：贯通。｜负责单位：区交通局"],
+        ["两个项目均按期推进。"],
+    ),
+    "no serial column, text first column, title right above": (
+        "表5 学校情况\n\t学校\n\t学生数\n\t教师数\n\n\t第一中学\n\t1200\n\t90\n\n\t第二中学\n\t800\n\t61\n\n\n"
+        "两所学校均已达标。\n",
+        ["表5 学校情况｜学校：第一中学｜学生数：1200｜教师数：90",
+         "表5 学校情况｜学校：第二中学｜学生数：800｜教师数：61"],
+        ["两所学校均已达标。"],
+    ),
+    "no serial column, small numbers in the first column": (
+        "各月降水量\n\n\t月份\n\t降水量（毫米）\n\n\t1\n\t12.5\n\n\t2\n\t20.1\n\n\t3\n\t35.0\n\n\n春季降水偏多。\n",
+        ["各月降水量｜月份：1｜降水量（毫米）：12.5", "各月降水量｜月份：2｜降水量（毫米）：20.1",
+         "各月降水量｜月份：3｜降水量（毫米）：35.0"],
+        ["春季降水偏多。"],
+    ),
+    "empty cells and an unnumbered sub-row": (
+        "表7 收入情况\n\n\t序号\n\t指标\n\t数值\n\n\t1\n\t一般公共预算收入\n\t50.1\n\n\t\n\t其中：税收\n\t33.8\n\n"
+        "\t2\n\t基金收入\n\t\n\n\n收入结构持续优化。\n",
+        ["表7 收入情况｜指标：一般公共预算收入｜数值：50.1", "表7 收入情况｜指标：其中：税收｜数值：33.8",
+         "表7 收入情况｜指标：基金收入"],
+        ["收入结构持续优化。"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_general_tables(name: str) -> None:
+    body, records, after = TABLES[name]
+    text = normalize_text(TWO_YEARS.format(body=body))
+    blocks = parse_blocks(text)
+    rows = [b for b in blocks if b.kind == TABLE_ROW]
+    assert [r.text for r in rows] == records
+    title = records[0].split("｜", 1)[0]
+    for r in rows:
+        assert r.section_path == ("一、2022年工作回顾", title)
+        assert r.scope == REVIEW
+    prose = [b for b in blocks if b.kind == PROSE]
+    # the paragraph after two blank lines is not swallowed into the last cell
+    assert [b.text for b in prose] == [*after, "明年继续努力。"]
+    assert all(title not in b.section_path for b in prose)
+    assert prose[-1].scope == PLAN
+    for b in prose:
+        assert text[b.start : b.end] == b.text
+
+
+def test_docx_table_with_a_multi_paragraph_middle_cell(tmp_path: Path) -> None:
+    d = docx.Document()
+    d.add_paragraph("一、2022年工作回顾")
+    d.add_paragraph("表6 项目进展表")
+    t = d.add_table(rows=3, cols=3)
+    for j, h in enumerate(["项目", "进展", "负责单位"]):
+        t.cell(0, j).text = h
+    t.cell(1, 0).text, t.cell(1, 1).text, t.cell(1, 2).text = "东湖公园", "一期已完工。", "区住建委"
+    t.cell(1, 1).add_paragraph("二期开工建设。")
+    t.cell(2, 0).text, t.cell(2, 1).text, t.cell(2, 2).text = "西山隧道", "贯通。", "区交通局"
+    d.add_paragraph("隧道贯通后通行时间缩短一半。")
+    d.add_paragraph("二、2023年工作安排")
+    path = tmp_path / "report.docx"
+    d.save(str(path))
+    blocks = parse_blocks(load_document(path).text)
+    assert [(b.kind, b.text) for b in blocks] == [
+        (TABLE_ROW, "表6 项目进展表｜项目：东湖公园｜进展：一期已完工。 二期开工建设。｜负责单位：区住建委"),
+        (TABLE_ROW, "表6 项目进展表｜项目：西山隧道｜进展：贯通。｜负责单位：区交通局"),
+        (PROSE, "隧道贯通后通行时间缩短一半。"),
+    ]
+
+
+def test_one_blank_line_continues_the_last_cell() -> None:
+    """The layout's rule: a paragraph after a single blank line is another paragraph of the last cell."""
+    text = "表8 进度\n\n\t项目\n\t进展\n\n\t东湖公园\n\t一期已完工。\n\n二期开工建设。\n"
+    rows = [b.text for b in parse_blocks(text) if b.kind == TABLE_ROW]
+    assert rows == ["表8 进度｜项目：东湖公园｜进展：一期已完工。 二期开工建设。"]
+
+
+def test_a_heading_ends_a_table() -> None:
+    text = "一、2022年工作回顾\n\n表9 进度\n\n\t项目\n\t进展\n\n\t东湖公园\n\t已完工。\n\n（一）其他工作\n\n各项工作有序推进。\n"
+    blocks = parse_blocks(text)
+    assert [b.kind for b in blocks] == [TABLE_ROW, PROSE]
+    assert blocks[1].section_path == ("一、2022年工作回顾", "（一）其他工作")
+
+
+def test_short_paragraph_before_a_box_title_is_not_a_table_title() -> None:
+    text = normalize_text(
+        "一、2022年工作回顾\n\n二、2023年工作安排\n\n（一）民生\n\n主要安排如下：\n\t专栏3  重点项目\n\n1.建设学校。\n\n2.建设医院。\n"
+    )
+    blocks = parse_blocks(text)
+    assert [(b.kind, b.text) for b in blocks] == [
+        (PROSE, "主要安排如下："), (BOX, "1.建设学校。"), (BOX, "2.建设医院。")
+    ]
+    assert blocks[1].section_path == ("二、2023年工作安排", "（一）民生", "专栏3 重点项目")
+    assert all(b.scope == PLAN for b in blocks)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n\n", "\t", "一、2023年工作回顾\n\n（一）总体情况\n"])
+def test_nothing_to_parse(text: str) -> None:
+    assert parse_blocks(text) == []
