@@ -145,7 +145,12 @@ class ExtractiveAnswerer:
         for s in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if s.score >= ranked[0].score * 0.85 and s.text not in {c.text for c in chosen}:
+            if s.text in {c.text for c in chosen}:
+                continue
+            # a number from a table row reads better next to the sentence that states it with its unit
+            table_first = passages[chosen[0].passage].chunk.kind == TABLE_ROW and query.kind == "number"
+            bar = 0.6 if table_first else 0.85
+            if s.score >= ranked[0].score * bar:
                 if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                     chosen.append(s)
         return compose(query, chosen, passages, years)

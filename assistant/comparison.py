@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from .keyword import Tokenizer
 
 UNIT = r"(万平方米|平方米|个百分点|万亩|亩|万吨|吨|亿元|万元|元|万人次|万人|人次|人|公里|万户|户|个|家|座|所|处|组|台|天|口|米|%)"
-VALUE = re.compile(rf"(\d+(?:\.\d+)?){UNIT}?")
+# a figure: not a year (…年), not a list number ("1."), not part of a code (5G, G246)
+VALUE = re.compile(rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?![\dA-Za-z年月日号]|\.(?!\d)){UNIT}?")
 SIDE_NOISE = re.compile(r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|目标|计划|预期")
 TARGET_WORDS = ("目标", "计划", "预期", "力争", "要")
 
@@ -47,17 +48,16 @@ def _figures(side: str, other_side: str, ranked: Sequence[Sentence], passages: S
     for s in ranked[:15]:
         p = passages[s.passage]
         for label, seg in _segments(s, passages):
-            m = VALUE.search(seg)
-            if not m:
-                continue
-            unit = m.group(2) or ("%" if "%" in label else "")
-            hay = f"{p.chunk.section} {label} {seg}"
-            score = sum(1.0 for t in terms if t in hay) / max(len(terms), 1)
-            is_target = any(w in label + seg for w in ("目标", "计划", "力争", "预期", "达到", "以上")) or p.chunk.scope == PLAN
-            score += 0.3 if is_target == wants_target else -0.3
-            if scope and p.chunk.scope == scope:
-                score += 0.3
-            out.append(Figure(Decimal(m.group(1)), unit, s, score + 0.05 * s.score))
+            for m in VALUE.finditer(seg):
+                unit = m.group(2) or ("%" if "%" in label else "")
+                near = f"{label}{seg[max(0, m.start() - 14) : m.start()]}"
+                score = sum(1.0 for t in terms if t in near) / max(len(terms), 1)
+                score += 0.3 * sum(1.0 for t in terms if t in f"{p.chunk.section} {seg}") / max(len(terms), 1)
+                is_target = any(w in near for w in ("目标", "计划", "力争", "预期", "以上")) or p.chunk.scope == PLAN
+                score += 0.3 if is_target == wants_target else -0.3
+                if scope and p.chunk.scope == scope:
+                    score += 0.3
+                out.append(Figure(Decimal(m.group(1)), unit, s, score + 0.05 * s.score))
     out.sort(key=lambda f: -f.score)
     return out
 
@@ -70,7 +70,7 @@ def compare(query: Query, ranked: Sequence[Sentence], passages: Sequence[Passage
     left, _, right = text.partition("比")
     subject = SIDE_NOISE.sub(" ", re.sub(r"(?:19|20)\d{2}年", " ", left))
     left_year = re.findall(r"(?:19|20)\d{2}", left)
-    right_year = re.findall(r"(?:19|20)\d{2}", right)
+    right_year = re.findall(r"(?:19|20)\d{2}", right) or left_year  # "比预期目标" shares the left's year
     scope_of = _scope_for(query)
     a_list = _figures(left, right, ranked, passages, tokenizer, scope_of(left_year))
     b_list = _figures(subject + right, left, ranked, passages, tokenizer, scope_of(right_year))
@@ -78,7 +78,8 @@ def compare(query: Query, ranked: Sequence[Sentence], passages: Sequence[Passage
         for b in b_list[:5]:
             if b.value == a.value:
                 continue
-            if a.unit != b.unit and not (a.unit in ("%", "个百分点") and b.unit in ("%", "个百分点")):
+            pct = a.unit in ("%", "个百分点") and b.unit in ("%", "个百分点")
+            if not pct and (a.unit != b.unit or not a.unit):
                 continue
             return _answer(query, a, b, passages)
     return None
@@ -88,7 +89,9 @@ def _scope_for(query: Query):  # type: ignore[no-untyped-def]
     def scope(years: list[str]) -> str | None:
         if not years:
             return None
-        return PLAN if str(max(int(y) for y in years)) == str(max(query.years or [0])) and len(set(query.years)) > 1 else REVIEW
+        if len(set(query.years)) > 1:
+            return PLAN if max(int(y) for y in years) == max(query.years) else REVIEW
+        return None
     return scope
 
 

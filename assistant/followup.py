@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 FOLLOW_START = re.compile(r"^(那么?|那个|其中|另外|还有|此外|同时|它们?|这些?|该|其|同比|相比|and |what about |how about )", re.I)
 FOLLOW_END = re.compile(r"(呢|吗)[？?]?$")
@@ -17,8 +17,13 @@ def is_follow_up(question: str) -> bool:
     return bool(FOLLOW_START.search(q) or FOLLOW_END.search(q) or len(q) <= 8)
 
 
-def condense(question: str, history: Sequence[tuple[str, str]]) -> str:
-    """A standalone question: unchanged if it needs no context, else the previous subject + this question."""
+def condense(question: str, history: Sequence[tuple[str, str]],
+             own_topic: Callable[[str], bool] = lambda text: False) -> str:
+    """A standalone question: unchanged if it needs no context, else the previous subject + this question.
+
+    `own_topic(text)` says whether the follow-up names its own topic (e.g. "那公共充电桩呢？"); then only
+    the previous question's time frame is carried over, not its topic.
+    """
     q = question.strip()
     if not history or not is_follow_up(q) and len(q) > SELF_CONTAINED_LEN:
         return q
@@ -27,6 +32,9 @@ def condense(question: str, history: Sequence[tuple[str, str]]) -> str:
     rest = FOLLOW_START.sub("", q)
     rest = FOLLOW_END.sub("", rest).strip("，,？? ")
     years = YEAR.findall(rest)
+    # "那 + topic + 呢" switches topic: keep only the time frame of the previous question
+    if q.startswith("那") and FOLLOW_END.search(q) and own_topic(rest):
+        subject = "".join(YEAR.findall(subject)[:1])
     if years:
         subject = YEAR.sub("", subject)  # the follow-up's own year replaces the old one
         rest = YEAR.sub("", rest, count=1).lstrip("的")

@@ -51,7 +51,20 @@ class Assistant:
             return question
         if self.llm:
             return self.llm.condense(question, history)
-        return condense(question, history)
+        from .query import resolve_years
+
+        years = self.index.years
+        resolved = resolve_years(question, years)
+        prior = [(resolve_years(q, years), a) for q, a in history]
+        return condense(resolved, prior, own_topic=self._names_topic)
+
+    def _names_topic(self, text: str) -> bool:
+        """True if the text holds a content word the report uses (not a question/function word)."""
+        from .answering import FUNCTION_WORDS
+
+        kw = self.index.keyword
+        return any(len(w) >= 2 and w not in FUNCTION_WORDS and kw.idf(w) is not None and not w.isdigit()
+                   for w in kw.tokenizer.words(text))
 
     def _prepare(self, question: object, history: History):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()

@@ -261,7 +261,7 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
             chat = gr.Chatbot(
                 elem_id="qa-chat",
                 show_label=False,
-                height="60vh" if kiosk else 560,
+                height="68vh" if kiosk else 560,
                 sanitize_html=True,
                 render_markdown=True,
                 latex_delimiters=[],

@@ -202,6 +202,25 @@ def test_full_queue_shows_polite_busy_message(browser, dialogs) -> None:
             page.close()
 
 
+@pytest.mark.browser
+def test_streamed_model_answer_shows_model_badge_and_notice(browser, dialogs) -> None:
+    settings = Settings()
+    fake = FakeAssistant(mode="llm:qwen2.5-7b-instruct", delay=0.25)
+    with live_server(create_app(fake, settings)) as url:
+        page = open_page(browser, url, dialogs)
+        expect(page.locator(".qa-head .qa-badge")).to_have_text("qwen2.5-7b-instruct")
+        page.locator("#qa-input textarea").fill("GDP增长多少（备用）")
+        page.get_by_role("button", name="提问").click()
+        partial = page.locator(BOT).last.locator(".qa-answer")
+        expect(partial).to_contain_text("2023")  # a streamed delta, before the final answer
+        expect(partial.locator(".qa-meta")).to_have_count(0)
+        bot = page.locator(BOT).last
+        expect(bot.locator(".qa-meta .qa-badge")).to_have_text("qwen2.5-7b-instruct")
+        expect(bot.locator(".qa-notice")).to_contain_text("摘录模式")
+        expect(bot.locator(".qa-card")).to_have_count(1)
+        page.close()
+
+
 @pytest.mark.unit
 def test_rendering_escapes_everything() -> None:
     cit = Citation(1, "c<1>", "二、<b>目标</b>", "增长<i>8.1%</i>，投资增长11%", (0, 13))
