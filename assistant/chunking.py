@@ -185,13 +185,14 @@ def _split_row(block: Block, budget: int, source: str) -> list[Chunk]:
     head = "｜".join(fields[:2])
     room = budget - count_tokens(head + "｜（续）")
     out, part = [], []
-    for piece in [p for f in fields[2:] for p in _pieces(f, room)]:
+    pieces = [("｜" if k and j == 0 else "") + p for k, f in enumerate(fields[2:]) for j, p in enumerate(_pieces(f, room))]
+    for piece in pieces:
         if part and count_tokens("".join(part) + piece) > room:
-            out.append("".join(part))
+            out.append("".join(part).lstrip("｜"))
             part = []
-        part.append(piece if not part or part[-1].endswith(("。", "；")) else piece)
+        part.append(piece)
     if part:
-        out.append("".join(part))
+        out.append("".join(part).lstrip("｜"))
     texts = [f"{head}｜{t}" if k == 0 else f"{head}｜（续）{t}" for k, t in enumerate(out)]
     return [_make([block], source, t) for t in texts]
 

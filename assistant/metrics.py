@@ -225,7 +225,7 @@ def score_group(rows: Sequence[Row], extract: Extractor | None = None, supported
     ranks = [retrieval_hit_rank([p["text"] for p in r["retrieved"]], ev) for ev, r in answerable]
     cited = [citation_correct([c["text"] for c in r["citations"]], ev) for ev, r in answerable if not r["refused"]]
     numbers = [
-        numbers_all_cited(r["answer"], [f"{c['section']}\n{c['text']}" for c in r["citations"]], extract, supported)
+        numbers_all_cited(r["answer"], [f"{c.get('section', '')}\n{c['text']}" for c in r["citations"]], extract, supported)
         for _, _, r in rows
         if not r["refused"]
     ]

@@ -43,6 +43,8 @@ class Assistant:
         q = question.strip()
         if len(q) > self.settings.max_question_chars:
             raise QuestionError(f"问题太长了（{len(q)} 字），请精简到 {self.settings.max_question_chars} 字以内。")
+        if any("\ud800" <= ch <= "\udfff" for ch in q):  # lone surrogates (JSON "\ud800") cannot be encoded
+            raise QuestionError("问题中含有无法识别的字符，请检查后重新输入。")
         return q
 
     def standalone(self, question: str, history: History) -> str:

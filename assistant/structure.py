@@ -22,6 +22,7 @@ LIST_ITEM_RE = re.compile(r"^(\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)])")
 LEAD_IN = re.compile(r"^([^，,、。：:；;！？]{2,18})([。：:])")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年)")
 PREAMBLE = "引言"
+MAX_HEADING = 60  # a longer line is a paragraph, whatever it starts with
 
 
 @dataclass(frozen=True)
@@ -104,15 +105,15 @@ def parse_blocks(text: str) -> list[Block]:
         if not stripped:
             i += 1
             continue
-        if H1.match(stripped) and not line.text.startswith("\t"):
+        if H1.match(stripped) and not line.text.startswith("\t") and len(stripped) <= MAX_HEADING:
             h1, h2, h3, box = clean_title(stripped), None, None, None
             i += 1
             continue
-        if H2.match(stripped) and not line.text.startswith("\t") and len(stripped) <= 60:
+        if H2.match(stripped) and not line.text.startswith("\t") and len(stripped) <= MAX_HEADING:
             h2, h3, box = clean_title(stripped), None, None
             i += 1
             continue
-        if BOX_TITLE.match(stripped):
+        if BOX_TITLE.match(stripped) and len(stripped) <= MAX_HEADING:
             box = clean_title(stripped)
             h3 = box
             i += 1
@@ -120,7 +121,7 @@ def parse_blocks(text: str) -> list[Block]:
         nxt = _next_nonblank(lines, i + 1)
         if (not line.text.startswith("\t") and nxt is not None and lines[nxt].text.startswith("\t")
                 and not BOX_TITLE.match(lines[nxt].text.strip())):
-            if TABLE_TITLE.match(stripped) or len(stripped) <= 40:
+            if len(stripped) <= MAX_HEADING and (TABLE_TITLE.match(stripped) or len(stripped) <= 40):
                 title = clean_title(stripped)
                 rows, i = parse_table(lines, nxt, stop=_is_heading)
                 section = tuple(p for p in (h1, h2, title) if p)

@@ -29,13 +29,20 @@ PARAMS = ChunkerParams()
 NEW_TEXT = "今年还将启动建设永川区量子计算产业园，预计引进企业12家。"
 
 
-def build(corpus: Path, index_dir: Path, emb: HashingEmbeddings | None = None, params: ChunkerParams = PARAMS) -> Manifest:
+def build(
+    corpus: Path, index_dir: Path, emb: HashingEmbeddings | None = None, params: ChunkerParams = PARAMS
+) -> Manifest:
     emb = emb or HashingEmbeddings()
     return build_index(corpus, index_dir, emb, embedder_id(emb), params)
 
 
-def open_index(corpus: Path, index_dir: Path, emb: HashingEmbeddings | None = None, params: ChunkerParams = PARAMS,
-               rebuild: bool = True) -> OpenIndex:
+def open_index(
+    corpus: Path,
+    index_dir: Path,
+    emb: HashingEmbeddings | None = None,
+    params: ChunkerParams = PARAMS,
+    rebuild: bool = True,
+) -> OpenIndex:
     emb = emb or HashingEmbeddings()
     return ensure_index(corpus, index_dir, emb, embedder_id(emb), params, rebuild=rebuild)
 
@@ -59,8 +66,14 @@ def snapshot(root: Path) -> dict[str, tuple[int, int] | str]:
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    return subprocess.run([sys.executable, "-m", "assistant", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def temp_builds(index_dir: Path) -> list[Path]:
@@ -118,8 +131,9 @@ def test_building_twice_is_idempotent(report_copy: Path, tmp_path: Path) -> None
     assert other.chunks_sha256 == first.chunks_sha256
 
 
-def test_changed_corpus_rebuilds_and_finds_the_new_text(report_copy: Path, tmp_path: Path,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_changed_corpus_rebuilds_and_finds_the_new_text(
+    report_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     index_dir = tmp_path / "index"
     old = build(report_copy, index_dir)
     with report_copy.open("a", encoding="utf-8") as f:
@@ -152,8 +166,14 @@ def test_changed_corpus_rebuilds_and_finds_the_new_text(report_copy: Path, tmp_p
     ],
     ids=["embedder", "chunker"],
 )
-def test_changed_settings_rebuild(report_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                  emb: HashingEmbeddings, params: ChunkerParams, reason: str) -> None:
+def test_changed_settings_rebuild(
+    report_copy: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    emb: HashingEmbeddings,
+    params: ChunkerParams,
+    reason: str,
+) -> None:
     index_dir = tmp_path / "index"
     old = build(report_copy, index_dir)
     with pytest.raises(IndexUnavailableError, match=re.escape(reason)):
@@ -181,9 +201,23 @@ def test_killed_build_leaves_the_previous_index(report_copy: Path, tmp_path: Pat
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "index", "build", "--corpus", str(big), "--index", str(index_dir),
-         "--embedder", "fake"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "index",
+            "build",
+            "--corpus",
+            str(big),
+            "--index",
+            str(index_dir),
+            "--embedder",
+            "fake",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 120
@@ -247,10 +281,18 @@ def _delete_chroma(b: Path) -> None:
 @pytest.mark.parametrize(
     "damage",
     [_truncate_chunks, _zero_sqlite, _empty_sqlite, _delete_manifest, _garble_manifest, _delete_chroma],
-    ids=["truncated chunks.jsonl", "zeroed chroma.sqlite3", "empty chroma.sqlite3", "deleted manifest.json",
-         "garbled manifest.json", "deleted chroma dir"],
+    ids=[
+        "truncated chunks.jsonl",
+        "zeroed chroma.sqlite3",
+        "empty chroma.sqlite3",
+        "deleted manifest.json",
+        "garbled manifest.json",
+        "deleted chroma dir",
+    ],
 )
-def test_damaged_index_is_rebuilt(report_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, damage) -> None:
+def test_damaged_index_is_rebuilt(
+    report_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, damage
+) -> None:
     index_dir = tmp_path / "index"
     old = build(report_copy, index_dir)
     damage(index_dir / "builds" / old.build_id)
@@ -301,7 +343,9 @@ BAD = ["empty file", "whitespace only", "missing file", "xlsx", "headings only",
 
 
 @pytest.mark.parametrize("kind", BAD)
-def test_bad_corpus_gives_a_clear_error_and_writes_nothing(report_copy: Path, tmp_path: Path, kind: str) -> None:
+def test_bad_corpus_gives_a_clear_error_and_writes_nothing(
+    report_copy: Path, tmp_path: Path, kind: str
+) -> None:
     bad = _bad_corpus(kind, tmp_path / "bad")
     # no index yet: the index dir is not even created
     fresh = tmp_path / "fresh-index"
@@ -338,7 +382,9 @@ def test_cli_build_with_a_bad_file(tmp_path: Path) -> None:
 
 def test_cli_build_and_info(report_copy: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    res = run_cli("index", "build", "--corpus", str(report_copy), "--index", str(index_dir), "--embedder", "fake")
+    res = run_cli(
+        "index", "build", "--corpus", str(report_copy), "--index", str(index_dir), "--embedder", "fake"
+    )
     assert res.returncode == 0, res.stderr
     build_dir = current_build(index_dir)
     assert build_dir is not None
@@ -348,7 +394,11 @@ def test_cli_build_and_info(report_copy: Path, tmp_path: Path) -> None:
 
     res = run_cli("index", "info", "--index", str(index_dir))
     assert res.returncode == 0, res.stderr
-    lines = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in res.stdout.splitlines() if ":" in line}
+    lines = {
+        line.split(":", 1)[0]: line.split(":", 1)[1].strip()
+        for line in res.stdout.splitlines()
+        if ":" in line
+    }
     assert lines["embedder"] == "hashing-64"
     sha = hashlib.sha256(report_copy.read_bytes()).hexdigest()
     assert lines["corpus"] == f"{report_copy} {sha[:16]}"
@@ -377,8 +427,10 @@ def test_cli_chunks_grep_shows_the_table_row_with_its_section(report_copy: Path)
     header = next(line for line in out if line.startswith("──"))
     assert "[table_row/review]" in header
     assert "   一、2023年国民经济和社会发展计划执行情况 > 表1 2023年主要指标完成情况表" in out
-    assert ("   表1 2023年主要指标完成情况表｜主要指标：地区生产总值（亿元）｜预期目标：7%以上｜完成情况-总量：1281.4"
-            "｜完成情况-增速（%）：8.1") in out
+    assert (
+        "   表1 2023年主要指标完成情况表｜主要指标：地区生产总值（亿元）｜预期目标：7%以上｜完成情况-总量：1281.4"
+        "｜完成情况-增速（%）：8.1"
+    ) in out
     total = len(make_chunks(load_corpus(report_copy), PARAMS)[0])
     assert f"1 of {total} chunks" in res.stderr
 

@@ -27,9 +27,21 @@ T1_ROWS = [
     f"{T1}｜主要指标：全体常住居民人均可支配收入（元）｜预期目标：快于经济增长｜完成情况-总量：43276｜完成情况-增速（%）：4.9",
 ]
 T2_PROJECTS = [
-    "老城有机更新", "“四好农村路”建设", "教育惠民工程", "开展青少年心理健康教育", "适龄女性接种HPV疫苗补助",
-    "医疗卫生服务能力提升工程", "开展“百千万惠残助残行动”", "实施老年人照顾服务计划", "就业创业帮扶", "“增绿添园”工程",
-    "城乡厕所建设", "地下“有限空间”安全监测整治", "城市道路照明改造工程", "城区交通缓堵工程", "群众身边的体育设施建设",
+    "老城有机更新",
+    "“四好农村路”建设",
+    "教育惠民工程",
+    "开展青少年心理健康教育",
+    "适龄女性接种HPV疫苗补助",
+    "医疗卫生服务能力提升工程",
+    "开展“百千万惠残助残行动”",
+    "实施老年人照顾服务计划",
+    "就业创业帮扶",
+    "“增绿添园”工程",
+    "城乡厕所建设",
+    "地下“有限空间”安全监测整治",
+    "城市道路照明改造工程",
+    "城区交通缓堵工程",
+    "群众身边的体育设施建设",
 ]
 
 
@@ -57,7 +69,9 @@ def test_report_years(report_doc: Document) -> None:
     assert report_years(report_doc.text) == ReportYears(2023, 2024)
 
 
-def test_every_block_and_chunk_has_section_and_scope(report_blocks: list[Block], report_chunks: list[Chunk]) -> None:
+def test_every_block_and_chunk_has_section_and_scope(
+    report_blocks: list[Block], report_chunks: list[Chunk]
+) -> None:
     assert len(report_blocks) > 100
     for item in [*report_blocks, *report_chunks]:
         assert item.section_path and all(p.strip() for p in item.section_path), item
@@ -97,8 +111,15 @@ def test_known_passages_scope(report_chunks: list[Chunk], passage: str, scope: s
 
 
 def test_section_path_of_a_lead_in_paragraph(report_blocks: list[Block], report_chunks: list[Chunk]) -> None:
-    for item in (_one(report_blocks, "全区规上工业总产值实现1815.8亿元"), _one(report_chunks, "全区规上工业总产值实现1815.8亿元")):
-        assert item.section_path == (H1_REVIEW, "（二）着力提升产业能级，现代化产业体系加快构建", "现代制造业扩能提质")
+    for item in (
+        _one(report_blocks, "全区规上工业总产值实现1815.8亿元"),
+        _one(report_chunks, "全区规上工业总产值实现1815.8亿元"),
+    ):
+        assert item.section_path == (
+            H1_REVIEW,
+            "（二）着力提升产业能级，现代化产业体系加快构建",
+            "现代制造业扩能提质",
+        )
 
 
 def test_table1_rows_are_one_record_each(report_blocks: list[Block]) -> None:
@@ -151,8 +172,11 @@ def test_box_items(report_blocks: list[Block]) -> None:
     box12 = [b for b in report_blocks if b.section_path[-1] == "专栏12 2024年安全稳定重点事项"]
     assert [b.kind for b in box12] == [BOX] * 3
     # the box ends at the next heading
-    assert not any(b.kind == BOX for b in report_blocks if "（九）" not in " ".join(b.section_path)
-                   and "专栏11" not in b.section_path[-1])
+    assert not any(
+        b.kind == BOX
+        for b in report_blocks
+        if "（九）" not in " ".join(b.section_path) and "专栏11" not in b.section_path[-1]
+    )
 
 
 def test_list_items_under_their_lead_in(report_blocks: list[Block]) -> None:
@@ -192,42 +216,56 @@ TABLES = {
     "spanning header and sub-header": (
         "表3 水果价格表\n\n\t品种\n\t价格（元/斤）\n\n\t\n\t零售\n\t批发\n\n"
         "\t苹果\n\t6.5\n\t4.2\n\n\t香蕉\n\t3.8\n\t2.1\n\n\n本年水果价格总体平稳。\n",
-        ["表3 水果价格表｜品种：苹果｜价格（元/斤）-零售：6.5｜价格（元/斤）-批发：4.2",
-         "表3 水果价格表｜品种：香蕉｜价格（元/斤）-零售：3.8｜价格（元/斤）-批发：2.1"],
+        [
+            "表3 水果价格表｜品种：苹果｜价格（元/斤）-零售：6.5｜价格（元/斤）-批发：4.2",
+            "表3 水果价格表｜品种：香蕉｜价格（元/斤）-零售：3.8｜价格（元/斤）-批发：2.1",
+        ],
         ["本年水果价格总体平稳。"],
     ),
     "multi-paragraph last cell": (
         "表4 项目进展表\n\n\t序号\n\t项目\n\t进展\n\n\t1\n\t东湖公园\n\t一期已完工。\n\n二期开工建设。\n\n三期完成设计。\n\n"
         "\t2\n\t西山隧道\n\t贯通。\n\n\n隧道贯通后通行时间缩短一半。\n",
-        ["表4 项目进展表｜项目：东湖公园｜进展：一期已完工。 二期开工建设。 三期完成设计。",
-         "表4 项目进展表｜项目：西山隧道｜进展：贯通。"],
+        [
+            "表4 项目进展表｜项目：东湖公园｜进展：一期已完工。 二期开工建设。 三期完成设计。",
+            "表4 项目进展表｜项目：西山隧道｜进展：贯通。",
+        ],
         ["隧道贯通后通行时间缩短一半。"],
     ),
     "multi-paragraph middle cell (docx export layout)": (
         "表6 项目进展表\n\n\t项目\n\t进展\n\t负责单位\n\n\t东湖公园\n\t一期已完工。\n\n二期开工建设。\n\t区住建委\n\n"
         "\t西山隧道\n\t贯通。\n\t区交通局\n\n\n两个项目均按期推进。\n",
-        ["表6 项目进展表｜项目：东湖公园｜进展：一期已完工。 二期开工建设。｜负责单位：区住建委",
-         "表6 项目进展表｜项目：西山隧道｜进展：贯通。｜负责单位：区交通局"],
+        [
+            "表6 项目进展表｜项目：东湖公园｜进展：一期已完工。 二期开工建设。｜负责单位：区住建委",
+            "表6 项目进展表｜项目：西山隧道｜进展：贯通。｜负责单位：区交通局",
+        ],
         ["两个项目均按期推进。"],
     ),
     "no serial column, text first column, title right above": (
         "表5 学校情况\n\t学校\n\t学生数\n\t教师数\n\n\t第一中学\n\t1200\n\t90\n\n\t第二中学\n\t800\n\t61\n\n\n"
         "两所学校均已达标。\n",
-        ["表5 学校情况｜学校：第一中学｜学生数：1200｜教师数：90",
-         "表5 学校情况｜学校：第二中学｜学生数：800｜教师数：61"],
+        [
+            "表5 学校情况｜学校：第一中学｜学生数：1200｜教师数：90",
+            "表5 学校情况｜学校：第二中学｜学生数：800｜教师数：61",
+        ],
         ["两所学校均已达标。"],
     ),
     "no serial column, small numbers in the first column": (
         "各月降水量\n\n\t月份\n\t降水量（毫米）\n\n\t1\n\t12.5\n\n\t2\n\t20.1\n\n\t3\n\t35.0\n\n\n春季降水偏多。\n",
-        ["各月降水量｜月份：1｜降水量（毫米）：12.5", "各月降水量｜月份：2｜降水量（毫米）：20.1",
-         "各月降水量｜月份：3｜降水量（毫米）：35.0"],
+        [
+            "各月降水量｜月份：1｜降水量（毫米）：12.5",
+            "各月降水量｜月份：2｜降水量（毫米）：20.1",
+            "各月降水量｜月份：3｜降水量（毫米）：35.0",
+        ],
         ["春季降水偏多。"],
     ),
     "empty cells and an unnumbered sub-row": (
         "表7 收入情况\n\n\t序号\n\t指标\n\t数值\n\n\t1\n\t一般公共预算收入\n\t50.1\n\n\t\n\t其中：税收\n\t33.8\n\n"
         "\t2\n\t基金收入\n\t\n\n\n收入结构持续优化。\n",
-        ["表7 收入情况｜指标：一般公共预算收入｜数值：50.1", "表7 收入情况｜指标：其中：税收｜数值：33.8",
-         "表7 收入情况｜指标：基金收入"],
+        [
+            "表7 收入情况｜指标：一般公共预算收入｜数值：50.1",
+            "表7 收入情况｜指标：其中：税收｜数值：33.8",
+            "表7 收入情况｜指标：基金收入",
+        ],
         ["收入结构持续优化。"],
     ),
 }
@@ -295,7 +333,9 @@ def test_short_paragraph_before_a_box_title_is_not_a_table_title() -> None:
     )
     blocks = parse_blocks(text)
     assert [(b.kind, b.text) for b in blocks] == [
-        (PROSE, "主要安排如下："), (BOX, "1.建设学校。"), (BOX, "2.建设医院。")
+        (PROSE, "主要安排如下："),
+        (BOX, "1.建设学校。"),
+        (BOX, "2.建设医院。"),
     ]
     assert blocks[1].section_path == ("二、2023年工作安排", "（一）民生", "专栏3 重点项目")
     assert all(b.scope == PLAN for b in blocks)
