@@ -24,7 +24,7 @@ index: install
 
 # Debian's Chromium for the browser tests (Playwright's own browser download is not reachable).
 browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 	@test -x /usr/bin/chromium
 
 test: install browser
@@ -38,4 +38,5 @@ eval: install
 	$(PY) -m assistant eval $(ARGS)
 
 bench: install
+	$(PY) evals/latency.py
 	$(PY) evals/bench.py $(ARGS)

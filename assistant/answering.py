@@ -45,7 +45,9 @@ def sentences_of(p: Passage) -> list[tuple[str, int]]:
 class ExtractiveAnswerer:
     """Pick the sentences that best answer the question from the top passages."""
 
-    def __init__(self, keyword: KeywordIndex, refusal_threshold: float = 0.35, max_sentences: int = 2) -> None:
+    def __init__(
+        self, keyword: KeywordIndex, refusal_threshold: float = 0.35, max_sentences: int = 2
+    ) -> None:
         self.keyword = keyword
         self.tokenizer = keyword.tokenizer
         self.threshold = refusal_threshold
@@ -86,7 +88,9 @@ class ExtractiveAnswerer:
         low = text.lower()
         return sum(w for t, w in terms.items() if t in low) / total
 
-    def _score(self, query: Query, terms: dict[str, float], sent: str, context: str, rank: int, fused: float) -> float:
+    def _score(
+        self, query: Query, terms: dict[str, float], sent: str, context: str, rank: int, fused: float
+    ) -> float:
         own = self.coverage(terms, sent)
         ctx = self.coverage(terms, context)
         s = 0.65 * own + 0.25 * ctx + 0.1 * fused - 0.02 * rank
@@ -120,14 +124,22 @@ class ExtractiveAnswerer:
         terms = self.query_terms(query)
         return max((self.coverage(terms, p.chunk.indexed_text) for p in passages[:3]), default=0.0)
 
-    def refusal_reason(self, query: Query, passages: Sequence[Passage], ranked: Sequence[Sentence],
-                       years: tuple[int | None, int | None]) -> str | None:
+    def refusal_reason(
+        self,
+        query: Query,
+        passages: Sequence[Passage],
+        ranked: Sequence[Sentence],
+        years: tuple[int | None, int | None],
+    ) -> str | None:
         best = ranked[0].text if ranked else ""
         context = passages[ranked[0].passage].chunk.indexed_text if ranked else ""
-        return self.policy.reason(query, passages, self.support(query, passages), best, context, years,
-                                  FUNCTION_WORDS)
+        return self.policy.reason(
+            query, passages, self.support(query, passages), best, context, years, FUNCTION_WORDS
+        )
 
-    def answer(self, query: Query, passages: Sequence[Passage], years: tuple[int | None, int | None]) -> Answer:
+    def answer(
+        self, query: Query, passages: Sequence[Passage], years: tuple[int | None, int | None]
+    ) -> Answer:
         ranked = self.rank_sentences(query, passages) if passages else []
         if self.refusal_reason(query, passages, ranked, years):
             return refusal(query, passages)
@@ -139,8 +151,9 @@ class ExtractiveAnswerer:
         p0 = passages[best.passage]
         if query.kind == "list" and p0.chunk.kind in (BOX, LIST_ITEM) and len(p0.chunk.text) <= 400:
             # a box or list answers a "which ones" question as a whole
-            return compose(query, [Sentence(best.passage, p0.chunk.text, 0, best.score, best.coverage)],
-                           passages, years)
+            return compose(
+                query, [Sentence(best.passage, p0.chunk.text, 0, best.score, best.coverage)], passages, years
+            )
         chosen = [best]
         for s in ranked[1:]:
             if len(chosen) >= self.max_sentences:
@@ -173,8 +186,12 @@ def scope_label(scope: str, years: tuple[int | None, int | None]) -> str:
     return "报告"
 
 
-def compose(query: Query, chosen: Sequence[Sentence], passages: Sequence[Passage],
-            years: tuple[int | None, int | None] = (None, None)) -> Answer:
+def compose(
+    query: Query,
+    chosen: Sequence[Sentence],
+    passages: Sequence[Passage],
+    years: tuple[int | None, int | None] = (None, None),
+) -> Answer:
     """Answer text in the report's words with [n] markers, one citation per passage used."""
     order: list[int] = []
     for s in chosen:
@@ -197,8 +214,15 @@ def compose(query: Query, chosen: Sequence[Sentence], passages: Sequence[Passage
         )
     lead = _lead(passages[order[0]], years)
     body = "；".join(parts) + "。"
-    return Answer(text=f"{lead}{body}", citations=tuple(citations), refused=False, mode="extractive",
-                  question=query.original, standalone_question=query.text, passages=tuple(passages))
+    return Answer(
+        text=f"{lead}{body}",
+        citations=tuple(citations),
+        refused=False,
+        mode="extractive",
+        question=query.original,
+        standalone_question=query.text,
+        passages=tuple(passages),
+    )
 
 
 def _lead(p: Passage, years: tuple[int | None, int | None]) -> str:
@@ -212,5 +236,12 @@ def refusal(query: Query, passages: Sequence[Passage]) -> Answer:
     for p in passages[:5]:
         if p.chunk.section not in seen:
             seen.append(p.chunk.section)
-    return Answer(text=REFUSAL, refused=True, mode="extractive", question=query.original,
-                  standalone_question=query.text, suggestions=tuple(seen[:3]), passages=tuple(passages))
+    return Answer(
+        text=REFUSAL,
+        refused=True,
+        mode="extractive",
+        question=query.original,
+        standalone_question=query.text,
+        suggestions=tuple(seen[:3]),
+        passages=tuple(passages),
+    )

@@ -107,8 +107,13 @@ def _pack(blocks: list[Block], params: ChunkerParams, source: str) -> list[Chunk
     return out
 
 
-def _make(blocks: list[Block], source: str, text: str | None = None, start: int | None = None,
-          end: int | None = None) -> Chunk:
+def _make(
+    blocks: list[Block],
+    source: str,
+    text: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> Chunk:
     first = blocks[0]
     body = text if text is not None else "\n".join(b.text for b in blocks)
     section = " > ".join(first.section_path)
@@ -184,8 +189,19 @@ def _split_row(block: Block, budget: int, source: str) -> list[Chunk]:
     fields = block.text.split("｜")
     head = "｜".join(fields[:2])
     room = budget - count_tokens(head + "｜（续）")
+    if len(fields) < 3 or room < budget // 2:  # nothing after the head, or the head itself too long:
+        texts = [""]  # plain windows of the row text, so nothing is dropped and none exceeds the budget
+        for piece in _pieces(block.text, budget):
+            if texts[-1] and count_tokens(texts[-1] + piece) > budget:
+                texts.append("")
+            texts[-1] += piece
+        return [_make([block], source, t) for t in texts if t.strip()]
     out, part = [], []
-    pieces = [("｜" if k and j == 0 else "") + p for k, f in enumerate(fields[2:]) for j, p in enumerate(_pieces(f, room))]
+    pieces = [
+        ("｜" if k and j == 0 else "") + p
+        for k, f in enumerate(fields[2:])
+        for j, p in enumerate(_pieces(f, room))
+    ]
     for piece in pieces:
         if part and count_tokens("".join(part) + piece) > room:
             out.append("".join(part).lstrip("｜"))

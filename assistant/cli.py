@@ -17,7 +17,8 @@ from .types import CorpusError, IndexUnavailableError, QuestionError
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(os.environ).with_overrides(
-        corpus=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
+        corpus=getattr(args, "corpus", None),
+        index_dir=getattr(args, "index", None),
         embedder=getattr(args, "embedder", None),
     )
 
@@ -46,9 +47,16 @@ def cmd_index(args: argparse.Namespace) -> int:
     s = _settings(args)
     if args.action == "build":
         emb = make_embeddings(s.embedder)
-        m = build_index(s.corpus, s.index_dir, emb, embedder_id(emb),
-                        ChunkerParams(target_tokens=s.chunk_tokens, overlap_sentences=s.chunk_overlap),
-                        s.chroma_host, s.chroma_port, _progress())
+        m = build_index(
+            s.corpus,
+            s.index_dir,
+            emb,
+            embedder_id(emb),
+            ChunkerParams(target_tokens=s.chunk_tokens, overlap_sentences=s.chunk_overlap),
+            s.chroma_host,
+            s.chroma_port,
+            _progress(),
+        )
         print(f"built {m.chunk_count} chunks in {m.build_seconds:.1f}s -> {s.index_dir} (build {m.build_id})")
         return 0
     build = current_build(s.index_dir)
@@ -91,11 +99,24 @@ def cmd_chunks(args: argparse.Namespace) -> int:
 def answer_record(answer) -> dict:  # type: ignore[no-untyped-def]
     """The eval runner's out-file format for one answer."""
     return {
-        "question": answer.question, "standalone_question": answer.standalone_question,
-        "answer": answer.text, "refused": answer.refused, "mode": answer.mode, "notice": answer.notice,
-        "citations": [{"n": c.n, "chunk_id": c.chunk_id, "section": c.section, "text": c.text} for c in answer.citations],
-        "retrieved": [{"chunk_id": p.chunk.id, "section": p.chunk.section, "text": p.chunk.text, "score": round(p.score, 4)}
-                      for p in answer.passages],
+        "question": answer.question,
+        "standalone_question": answer.standalone_question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "mode": answer.mode,
+        "notice": answer.notice,
+        "citations": [
+            {"n": c.n, "chunk_id": c.chunk_id, "section": c.section, "text": c.text} for c in answer.citations
+        ],
+        "retrieved": [
+            {
+                "chunk_id": p.chunk.id,
+                "section": p.chunk.section,
+                "text": p.chunk.text,
+                "score": round(p.score, 4),
+            }
+            for p in answer.passages
+        ],
         "suggestions": list(answer.suggestions),
         "latency_ms": round(answer.timings.get("total_ms", 0.0), 1),
     }
@@ -119,7 +140,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.notice:
         print(f"注意：{answer.notice}")
     for c in answer.citations:
-        print(f"\n[{c.n}] {c.section}\n    {c.text[c.span[0]:c.span[1]]}")
+        print(f"\n[{c.n}] {c.section}\n    {c.text[c.span[0] : c.span[1]]}")
     if answer.suggestions:
         print("\n相关章节：" + "；".join(answer.suggestions))
     return 0

@@ -40,8 +40,14 @@ def _segments(s: Sentence, passages: Sequence[Passage]) -> list[tuple[str, str]]
     return [(s.text[: m.start()][-24:], m.group(0)) for m in re.finditer(r"[^，；。]+", s.text)]
 
 
-def _figures(side: str, other_side: str, ranked: Sequence[Sentence], passages: Sequence[Passage],
-             tokenizer: Tokenizer, scope: str | None) -> list[Figure]:
+def _figures(
+    side: str,
+    other_side: str,
+    ranked: Sequence[Sentence],
+    passages: Sequence[Passage],
+    tokenizer: Tokenizer,
+    scope: str | None,
+) -> list[Figure]:
     terms = [t for t in tokenizer.words(SIDE_NOISE.sub(" ", side)) if not t.isdigit()]
     wants_target = any(w in side for w in TARGET_WORDS) and not any(w in side for w in ("实际", "完成"))
     out = []
@@ -53,7 +59,9 @@ def _figures(side: str, other_side: str, ranked: Sequence[Sentence], passages: S
                 near = f"{label}{seg[max(0, m.start() - 14) : m.start()]}"
                 score = sum(1.0 for t in terms if t in near) / max(len(terms), 1)
                 score += 0.3 * sum(1.0 for t in terms if t in f"{p.chunk.section} {seg}") / max(len(terms), 1)
-                is_target = any(w in near for w in ("目标", "计划", "力争", "预期", "以上")) or p.chunk.scope == PLAN
+                is_target = (
+                    any(w in near for w in ("目标", "计划", "力争", "预期", "以上")) or p.chunk.scope == PLAN
+                )
                 score += 0.3 if is_target == wants_target else -0.3
                 if scope and p.chunk.scope == scope:
                     score += 0.3
@@ -62,7 +70,9 @@ def _figures(side: str, other_side: str, ranked: Sequence[Sentence], passages: S
     return out
 
 
-def compare(query: Query, ranked: Sequence[Sentence], passages: Sequence[Passage], tokenizer: Tokenizer) -> Answer | None:
+def compare(
+    query: Query, ranked: Sequence[Sentence], passages: Sequence[Passage], tokenizer: Tokenizer
+) -> Answer | None:
     """An answer with both figures cited and the difference computed, or None if either is missing."""
     text = query.text
     if "比" not in text:
@@ -92,6 +102,7 @@ def _scope_for(query: Query):  # type: ignore[no-untyped-def]
         if len(set(query.years)) > 1:
             return PLAN if max(int(y) for y in years) == max(query.years) else REVIEW
         return None
+
     return scope
 
 
@@ -114,13 +125,31 @@ def _answer(query: Query, a: Figure, b: Figure, passages: Sequence[Passage]) -> 
     for n, pi in enumerate(order, 1):
         p = passages[pi]
         s = a.sentence if a.sentence.passage == pi else b.sentence
-        cites.append(Citation(n, p.chunk.id, p.chunk.section, p.chunk.text, (s.start, s.start + len(s.text)), p.chunk.start, p.chunk.end))
+        cites.append(
+            Citation(
+                n,
+                p.chunk.id,
+                p.chunk.section,
+                p.chunk.text,
+                (s.start, s.start + len(s.text)),
+                p.chunk.start,
+                p.chunk.end,
+            )
+        )
     na = order.index(a.sentence.passage) + 1
     nb = order.index(b.sentence.passage) + 1
     ta = a.sentence.text.strip().replace("｜", "，").rstrip("。；")
     tb = b.sentence.text.strip().replace("｜", "，").rstrip("。；")
     sa = f"{ta}[{na}]" if na == nb and ta == tb else f"{ta}[{na}]；{tb}[{nb}]"
-    text = (f"{sa}。按报告数字计算：{_fmt(a.value)}{a.unit} − {_fmt(b.value)}{b.unit} = {_fmt(diff)}{unit}，"
-            f"即{word}{_fmt(abs(diff))}{unit}。")
-    return Answer(text=text, citations=tuple(cites), mode="extractive", question=query.original,
-                  standalone_question=query.text, passages=tuple(passages))
+    text = (
+        f"{sa}。按报告数字计算：{_fmt(a.value)}{a.unit} − {_fmt(b.value)}{b.unit} = {_fmt(diff)}{unit}，"
+        f"即{word}{_fmt(abs(diff))}{unit}。"
+    )
+    return Answer(
+        text=text,
+        citations=tuple(cites),
+        mode="extractive",
+        question=query.original,
+        standalone_question=query.text,
+        passages=tuple(passages),
+    )

@@ -120,7 +120,12 @@ def _record(item: EvalItem, answer: Any, measured_ms: float) -> dict[str, Any]:
             {"n": c.n, "chunk_id": c.chunk_id, "section": c.section, "text": c.text} for c in answer.citations
         ],
         "retrieved": [
-            {"chunk_id": p.chunk.id, "section": p.chunk.section, "text": p.chunk.text, "score": float(p.score)}
+            {
+                "chunk_id": p.chunk.id,
+                "section": p.chunk.section,
+                "text": p.chunk.text,
+                "score": float(p.score),
+            }
             for p in answer.passages
         ],
         "latency_ms": float(measured_ms if total_ms is None else total_ms),
@@ -178,14 +183,27 @@ def run_eval(
     return EvalReport(str(out_path), score(pairs), by("split"), by("category"))
 
 
-_QUALITY = (("n", "n", "int"), ("answerable", "n_answerable", "int"), ("hit@1", "hit_at_1", "pct"),
-            ("hit@3", "hit_at_3", "pct"), ("hit@5", "hit_at_5", "pct"), ("MRR", "mrr", "num"),
-            ("answer acc", "answer_accuracy", "pct"), ("citation acc", "citation_accuracy", "pct"),
-            ("numbers cited", "numbers_cited", "pct"))
-_REFUSAL_LATENCY = (("n", "n", "int"), ("refusal P", "refusal_precision", "pct"),
-                    ("refusal R", "refusal_recall", "pct"), ("answerable refused", "answerable_refused", "pct"),
-                    ("retrieval p50 ms", "retrieval_p50_ms", "ms"), ("retrieval p95 ms", "retrieval_p95_ms", "ms"),
-                    ("total p50 ms", "total_p50_ms", "ms"), ("total p95 ms", "total_p95_ms", "ms"))
+_QUALITY = (
+    ("n", "n", "int"),
+    ("answerable", "n_answerable", "int"),
+    ("hit@1", "hit_at_1", "pct"),
+    ("hit@3", "hit_at_3", "pct"),
+    ("hit@5", "hit_at_5", "pct"),
+    ("MRR", "mrr", "num"),
+    ("answer acc", "answer_accuracy", "pct"),
+    ("citation acc", "citation_accuracy", "pct"),
+    ("numbers cited", "numbers_cited", "pct"),
+)
+_REFUSAL_LATENCY = (
+    ("n", "n", "int"),
+    ("refusal P", "refusal_precision", "pct"),
+    ("refusal R", "refusal_recall", "pct"),
+    ("answerable refused", "answerable_refused", "pct"),
+    ("retrieval p50 ms", "retrieval_p50_ms", "ms"),
+    ("retrieval p95 ms", "retrieval_p95_ms", "ms"),
+    ("total p50 ms", "total_p50_ms", "ms"),
+    ("total p95 ms", "total_p95_ms", "ms"),
+)
 
 
 def _cell(value: float | None, kind: str) -> str:
@@ -199,7 +217,10 @@ def _cell(value: float | None, kind: str) -> str:
 
 def _table(rows: Sequence[tuple[str, GroupMetrics]], columns: Sequence[tuple[str, str, str]]) -> list[str]:
     """A markdown pipe table with a 'group' column followed by the given (label, attribute, kind) columns."""
-    lines = ["| group | " + " | ".join(label for label, _, _ in columns) + " |", "|---|" + "---:|" * len(columns)]
+    lines = [
+        "| group | " + " | ".join(label for label, _, _ in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
     for name, g in rows:
         lines.append(f"| {name} | " + " | ".join(_cell(getattr(g, a), k) for _, a, k in columns) + " |")
     return lines
@@ -208,11 +229,16 @@ def _table(rows: Sequence[tuple[str, GroupMetrics]], columns: Sequence[tuple[str
 def format_report(report: EvalReport) -> str:
     """Markdown pipe tables (overall, per split, per category) ready to paste into evals/README.md."""
     sections = [
-        ("Overall and per split", [("all", report.overall)] + [(f"split={k}", g) for k, g in report.by_split.items()]),
+        (
+            "Overall and per split",
+            [("all", report.overall)] + [(f"split={k}", g) for k, g in report.by_split.items()],
+        ),
         ("Per category", [(f"category={k}", g) for k, g in report.by_category.items()]),
     ]
-    out = [f"Eval results: {report.overall.n} questions ({report.overall.n_answerable} answerable); "
-           f"per-question results in {report.out_path}"]
+    out = [
+        f"Eval results: {report.overall.n} questions ({report.overall.n_answerable} answerable); "
+        f"per-question results in {report.out_path}"
+    ]
     for title, rows in sections:
         out += ["", f"### {title}: retrieval and answers", ""] + _table(rows, _QUALITY)
         out += ["", f"### {title}: refusals and latency", ""] + _table(rows, _REFUSAL_LATENCY)

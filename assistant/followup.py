@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-FOLLOW_START = re.compile(r"^(那么?|那个|其中|另外|还有|此外|同时|它们?|这些?|该|其|同比|相比|and |what about |how about )", re.I)
+FOLLOW_START = re.compile(
+    r"^(那么?|那个|其中|另外|还有|此外|同时|它们?|这些?|该|其|同比|相比|and |what about |how about )", re.I
+)
 FOLLOW_END = re.compile(r"(呢|吗)[？?]?$")
-QUESTION_TAIL = re.compile(r"(是)?(多少|几[个项家座户人天所处件条口次]?|什么|哪些|哪几个?|如何|怎么样?)[个项家座户人天所处件条口次万亿元%]*[？?。]*$")
+QUESTION_TAIL = re.compile(
+    r"(是)?(多少|几[个项家座户人天所处件条口次]?|什么|哪些|哪几个?|如何|怎么样?)[个项家座户人天所处件条口次万亿元%]*[？?。]*$"
+)
 YEAR = re.compile(r"(?:19|20)\d{2}年")
 SELF_CONTAINED_LEN = 14
 
@@ -17,8 +21,9 @@ def is_follow_up(question: str) -> bool:
     return bool(FOLLOW_START.search(q) or FOLLOW_END.search(q) or len(q) <= 8)
 
 
-def condense(question: str, history: Sequence[tuple[str, str]],
-             own_topic: Callable[[str], bool] = lambda text: False) -> str:
+def condense(
+    question: str, history: Sequence[tuple[str, str]], own_topic: Callable[[str], bool] = lambda text: False
+) -> str:
     """A standalone question: unchanged if it needs no context, else the previous subject + this question.
 
     `own_topic(text)` says whether the follow-up names its own topic (e.g. "那公共充电桩呢？"); then only

@@ -219,13 +219,19 @@ def _share(flags: Sequence[bool]) -> float | None:
 Row = tuple[Sequence[str], Sequence[str], Mapping[str, Any]]  # (key facts, evidence, out-file record)
 
 
-def score_group(rows: Sequence[Row], extract: Extractor | None = None, supported: Checker | None = None) -> GroupMetrics:
+def score_group(
+    rows: Sequence[Row], extract: Extractor | None = None, supported: Checker | None = None
+) -> GroupMetrics:
     """Score (key facts, evidence, out-file record) rows; records use the eval out-file keys."""
     answerable = [(ev, r) for facts, ev, r in rows if facts]
     ranks = [retrieval_hit_rank([p["text"] for p in r["retrieved"]], ev) for ev, r in answerable]
-    cited = [citation_correct([c["text"] for c in r["citations"]], ev) for ev, r in answerable if not r["refused"]]
+    cited = [
+        citation_correct([c["text"] for c in r["citations"]], ev) for ev, r in answerable if not r["refused"]
+    ]
     numbers = [
-        numbers_all_cited(r["answer"], [f"{c.get('section', '')}\n{c['text']}" for c in r["citations"]], extract, supported)
+        numbers_all_cited(
+            r["answer"], [f"{c.get('section', '')}\n{c['text']}" for c in r["citations"]], extract, supported
+        )
         for _, _, r in rows
         if not r["refused"]
     ]

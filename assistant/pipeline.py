@@ -24,8 +24,14 @@ History = Sequence[tuple[str, str]]
 class Assistant:
     """Answers questions about the indexed report; one instance serves all sessions (stateless per call)."""
 
-    def __init__(self, settings: Settings, index: OpenIndex, retriever: HybridRetriever,
-                 extractive: ExtractiveAnswerer, llm=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        settings: Settings,
+        index: OpenIndex,
+        retriever: HybridRetriever,
+        extractive: ExtractiveAnswerer,
+        llm=None,
+    ) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
         self.index = index
         self.retriever = retriever
@@ -42,13 +48,18 @@ class Assistant:
             raise QuestionError("请输入一个问题。")
         q = question.strip()
         if len(q) > self.settings.max_question_chars:
-            raise QuestionError(f"问题太长了（{len(q)} 字），请精简到 {self.settings.max_question_chars} 字以内。")
+            raise QuestionError(
+                f"问题太长了（{len(q)} 字），请精简到 {self.settings.max_question_chars} 字以内。"
+            )
         if any("\ud800" <= ch <= "\udfff" for ch in q):  # lone surrogates (JSON "\ud800") cannot be encoded
             raise QuestionError("问题中含有无法识别的字符，请检查后重新输入。")
         return q
 
     def standalone(self, question: str, history: History) -> str:
-        history = [(str(q), str(a)) for q, a in history if str(q).strip()][-4:]
+        def ok(t: object) -> str:  # lone surrogates (e.g. from JSON "\ud800") cannot be encoded
+            return str(t).encode("utf-8", "replace").decode()
+
+        history = [(ok(q), ok(a)) for q, a in history if str(q).strip()][-4:]
         if not history:
             return question
         if self.llm:
@@ -65,8 +76,10 @@ class Assistant:
         from .answering import FUNCTION_WORDS
 
         kw = self.index.keyword
-        return any(len(w) >= 2 and w not in FUNCTION_WORDS and kw.idf(w) is not None and not w.isdigit()
-                   for w in kw.tokenizer.words(text))
+        return any(
+            len(w) >= 2 and w not in FUNCTION_WORDS and kw.idf(w) is not None and not w.isdigit()
+            for w in kw.tokenizer.words(text)
+        )
 
     def _prepare(self, question: object, history: History):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
@@ -103,8 +116,12 @@ class Assistant:
         answer = extractive
         if self.llm and not extractive.refused:
             answer = self.llm.answer(query.text, passages, lambda: extractive)
-            answer = dataclasses.replace(answer, question=q, standalone_question=query.text,
-                                         suggestions=answer.suggestions or extractive.suggestions)
+            answer = dataclasses.replace(
+                answer,
+                question=q,
+                standalone_question=query.text,
+                suggestions=answer.suggestions or extractive.suggestions,
+            )
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return dataclasses.replace(answer, timings={**answer.timings, **timings})
 
@@ -119,8 +136,9 @@ class Assistant:
         for item in self.llm.stream(query.text, passages, lambda: extractive):
             if isinstance(item, Answer):
                 timings["total_ms"] = (time.perf_counter() - t0) * 1000
-                yield dataclasses.replace(item, question=q, standalone_question=query.text,
-                                          timings={**item.timings, **timings})
+                yield dataclasses.replace(
+                    item, question=q, standalone_question=query.text, timings={**item.timings, **timings}
+                )
             else:
                 yield item
 
@@ -131,8 +149,14 @@ class Assistant:
 
     def health(self) -> dict[str, object]:
         m = self.index.manifest
-        return {"status": "ok", "chunks": m.chunk_count, "embedder": m.embedder,
-                "corpus_sha256": m.corpus_sha256, "mode": self.mode, "built_at": m.built_at}
+        return {
+            "status": "ok",
+            "chunks": m.chunk_count,
+            "embedder": m.embedder,
+            "corpus_sha256": m.corpus_sha256,
+            "mode": self.mode,
+            "built_at": m.built_at,
+        }
 
     def context(self, chunk_id: str, chars: int = 240) -> tuple[str, str, str]:
         """The passage with the report text around it, for "show in context"."""
@@ -143,7 +167,11 @@ class Assistant:
         text = self._source_text(chunk.source)
         if not text:
             return "", chunk.text, ""
-        return text[max(0, chunk.start - chars) : chunk.start], text[chunk.start : chunk.end], text[chunk.end : chunk.end + chars]
+        return (
+            text[max(0, chunk.start - chars) : chunk.start],
+            text[chunk.start : chunk.end],
+            text[chunk.end : chunk.end + chars],
+        )
 
     def _source_text(self, source: str) -> str:
         from .loading import load_corpus
@@ -157,11 +185,23 @@ def build_assistant(settings: Settings, progress: Progress | None = None, rebuil
     """Load (or build) the index and wire retrieval and answering from the settings."""
     embeddings = make_embeddings(settings.embedder)
     params = ChunkerParams(target_tokens=settings.chunk_tokens, overlap_sentences=settings.chunk_overlap)
-    index = ensure_index(settings.corpus, settings.index_dir, embeddings, embedder_id(embeddings), params,
-                         settings.chroma_host, settings.chroma_port, progress, rebuild)
+    index = ensure_index(
+        settings.corpus,
+        settings.index_dir,
+        embeddings,
+        embedder_id(embeddings),
+        params,
+        settings.chroma_host,
+        settings.chroma_port,
+        progress,
+        rebuild,
+    )
     reranker = cross_encoder_reranker(settings.reranker) if settings.reranker else None
     retriever = HybridRetriever(
-        index=index, embeddings=embeddings, k=settings.top_k, reranker=reranker,
+        index=index,
+        embeddings=embeddings,
+        k=settings.top_k,
+        reranker=reranker,
         params=FusionParams(settings.keyword_weight, settings.dense_weight, settings.scope_boost),
     )
     extractive = ExtractiveAnswerer(index.keyword, settings.refusal_threshold)

@@ -27,10 +27,16 @@ RELATIVE = [  # (pattern, offset base, delta)
 PLAN_WORDS = re.compile(r"目标|计划|打算|力争|预计|将要|要建|要新|安排|target|plan|goal", re.I)
 REVIEW_WORDS = re.compile(r"完成了|实现了|达到了|增长了|取得|实际|成效|result|achiev|was|were|did", re.I)
 
-NUMBER_Q = re.compile(r"多少|几[个项家座户人天所处件条口次年万亿]?|多大|多高|多长|多快|比例|占比|how (many|much)|what (was|is) the .*(rate|number|total)", re.I)
+NUMBER_Q = re.compile(
+    r"多少|几[个项家座户人天所处件条口次年万亿]?|多大|多高|多长|多快|比例|占比|how (many|much)|what (was|is) the .*(rate|number|total)",
+    re.I,
+)
 LIST_Q = re.compile(r"哪些|哪几|包括|包含|有什么|分别是|列举|which|what are", re.I)
 DEFINE_Q = re.compile(r"是什么|指什么|什么是|叫什么|指的是|含义|what is|what does", re.I)
-COMPARE_Q = re.compile(r"[比较].{0,30}?(高|低|多|少|快|慢|超|差)|相差|差距|超出|超过.{0,6}多少|how much (higher|lower|more)", re.I)
+COMPARE_Q = re.compile(
+    r"[比较].{0,30}?(高|低|多|少|快|慢|超|差)|相差|差距|超出|超过.{0,6}多少|how much (higher|lower|more)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,9 @@ def question_kind(text: str) -> str:
     return "other"
 
 
-def understand(question: str, years: ReportYears, aliases: tuple[tuple[str, str], ...] | None = None) -> Query:
+def understand(
+    question: str, years: ReportYears, aliases: tuple[tuple[str, str], ...] | None = None
+) -> Query:
     text = normalize_text(question).strip()
     text = re.sub(r"\s+", " ", text)
     text = resolve_years(text, years)

@@ -20,7 +20,9 @@ from .query import Query, load_aliases
 from .types import Passage
 
 PLACE = re.compile(r"^[\u4e00-\u9fff]{1,6}(区|县|市|省|镇|乡|州)$")
-TIME_Q = re.compile(r"几月|几号|哪天|哪一天|什么时候|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when", re.I)
+TIME_Q = re.compile(
+    r"几月|几号|哪天|哪一天|什么时候|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when", re.I
+)
 TIME_A = re.compile(r"\d{1,2}月|\d{1,2}日|季度|上半年|下半年|(?:19|20)\d{2}年")
 WHO_Q = re.compile(r"谁|\bwho\b", re.I)
 YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}年?")
@@ -41,8 +43,16 @@ class RefusalPolicy:
         low = query.text.lower()
         return any(a in low and (word.lower() in a or a in word.lower()) for a, _ in load_aliases())
 
-    def reason(self, query: Query, passages: Sequence[Passage], coverage: float, best_sentence: str,
-               best_context: str, years: tuple[int | None, int | None], function_words: set[str]) -> str | None:
+    def reason(
+        self,
+        query: Query,
+        passages: Sequence[Passage],
+        coverage: float,
+        best_sentence: str,
+        best_context: str,
+        years: tuple[int | None, int | None],
+        function_words: set[str],
+    ) -> str | None:
         """Why the report cannot answer, or None if it can."""
         if not passages:
             return "no passage"
@@ -67,7 +77,9 @@ class RefusalPolicy:
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
             known = self.keyword.tokenizer._jieba.FREQ.get(word, 0) > 0  # type: ignore[attr-defined]
-            if self._df(word) == 0 and known:  # a real word (not a segmentation artefact) the report never uses
+            if (
+                self._df(word) == 0 and known
+            ):  # a real word (not a segmentation artefact) the report never uses
                 return f"unknown term {word}"
             if place and self._df(word) < 0.2 * self.n:
                 return f"place {word} not in passages"

@@ -113,7 +113,12 @@ class HybridRetriever(BaseRetriever):
             LCDocument(
                 page_content=p.chunk.text,
                 id=p.chunk.id,
-                metadata={"section": p.chunk.section, "scope": p.chunk.scope, "kind": p.chunk.kind, "score": p.score},
+                metadata={
+                    "section": p.chunk.section,
+                    "scope": p.chunk.scope,
+                    "kind": p.chunk.kind,
+                    "score": p.score,
+                },
             )
             for p in self.search(self.understand(query))
         ]

@@ -24,7 +24,9 @@ def _indicators(chunks: Sequence[Chunk]) -> list[str]:
     return out
 
 
-def starter_questions(chunks: Sequence[Chunk], years: ReportYears, per_group: int = 3) -> dict[str, list[str]]:
+def starter_questions(
+    chunks: Sequence[Chunk], years: ReportYears, per_group: int = 3
+) -> dict[str, list[str]]:
     review = f"{years.review}年" if years.review else "去年"
     plan = f"{years.plan}年" if years.plan else "今年"
     groups: dict[str, list[str]] = {"目标": [], "完成情况": [], "重点项目": [], "民生实事": [], "政策": []}
@@ -42,12 +44,22 @@ def starter_questions(chunks: Sequence[Chunk], years: ReportYears, per_group: in
             item = c.text.split("｜")[1].partition("：")[2].strip("“”") if "｜" in c.text else ""
             if item and len(item) <= 16 and not any(item in q for q in groups["民生实事"]):
                 groups["民生实事"].append(f"{review}“{item}”完成得怎么样？")
-        if c.kind == PROSE and c.scope == PLAN and len(c.section_path) >= 3 and len(groups["政策"]) < per_group:
+        if (
+            c.kind == PROSE
+            and c.scope == PLAN
+            and len(c.section_path) >= 3
+            and len(groups["政策"]) < per_group
+        ):
             topic = c.section_path[-1]
             if 2 <= len(topic) <= 10 and not any(topic in q for q in groups["政策"]):
                 groups["政策"].append(f"{plan}在{topic}方面有哪些举措？")
     for c in chunks:
-        if c.scope == PLAN and "项目" in c.text and "重点项目" not in c.section and len(groups["重点项目"]) < per_group:
+        if (
+            c.scope == PLAN
+            and "项目" in c.text
+            and "重点项目" not in c.section
+            and len(groups["重点项目"]) < per_group
+        ):
             m = re.search(r"(?:开工建设|建成投用|加快建设)([^，。；、]{4,18}(?:项目|工程))", c.text)
             if m and not any(m.group(1) in q for q in groups["重点项目"]):
                 groups["重点项目"].append(f"{m.group(1)}有什么安排？")

@@ -54,7 +54,11 @@ class Manifest:
     @property
     def corpus_sha256(self) -> str:
         joined = "".join(sorted(c["sha256"] for c in self.corpus))
-        return hashlib.sha256(joined.encode()).hexdigest()[:16] if len(self.corpus) > 1 else self.corpus[0]["sha256"]
+        return (
+            hashlib.sha256(joined.encode()).hexdigest()[:16]
+            if len(self.corpus) > 1
+            else self.corpus[0]["sha256"]
+        )
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,9 @@ def chroma_client(path: Path | None, host: str = "", port: int = 8000):  # type:
 
 
 def chunks_to_jsonl(chunks: Sequence[Chunk]) -> bytes:
-    lines = [json.dumps({**asdict(c), "section_path": list(c.section_path)}, ensure_ascii=False) for c in chunks]
+    lines = [
+        json.dumps({**asdict(c), "section_path": list(c.section_path)}, ensure_ascii=False) for c in chunks
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -140,7 +146,9 @@ def build_index(
     try:
         builds.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise IndexUnavailableError(f"无法写入索引目录 {index_dir}（cannot write index directory）: {e}") from e
+        raise IndexUnavailableError(
+            f"无法写入索引目录 {index_dir}（cannot write index directory）: {e}"
+        ) from e
     build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
     tmp = Path(tempfile.mkdtemp(prefix=f".{build_id}-", dir=builds))
     collection_name = f"report-{build_id}"
@@ -177,7 +185,9 @@ def build_index(
             build_seconds=round(time.perf_counter() - t0, 2),
         )
         _release(client)
-        _write_atomic(tmp / "manifest.json", json.dumps(asdict(manifest), ensure_ascii=False, indent=1).encode())
+        _write_atomic(
+            tmp / "manifest.json", json.dumps(asdict(manifest), ensure_ascii=False, indent=1).encode()
+        )
         final = builds / build_id
         os.rename(tmp, final)
         _swap_current(index_dir, final)

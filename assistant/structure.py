@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .types import BOX, GENERAL, LIST_ITEM, PLAN, PROSE, REVIEW, TABLE_ROW, Block
 from .tables import Line, parse_table
+from .types import BOX, GENERAL, LIST_ITEM, PLAN, PROSE, REVIEW, TABLE_ROW, Block
 
 CN_NUM = "一二三四五六七八九十"
 H1 = re.compile(rf"^[{CN_NUM}]+、")
@@ -61,7 +61,9 @@ def lead_in(paragraph: str) -> str | None:
 
 def report_years(text: str) -> ReportYears:
     """Find the reviewed year and the plan year from the top-level headings."""
-    years = sorted({int(y) for line in text.split("\n") if H1.match(line.strip()) for y in YEAR.findall(line)})
+    years = sorted(
+        {int(y) for line in text.split("\n") if H1.match(line.strip()) for y in YEAR.findall(line)}
+    )
     if len(years) >= 2:
         return ReportYears(years[0], years[-1])
     if len(years) == 1:
@@ -119,8 +121,12 @@ def parse_blocks(text: str) -> list[Block]:
             i += 1
             continue
         nxt = _next_nonblank(lines, i + 1)
-        if (not line.text.startswith("\t") and nxt is not None and lines[nxt].text.startswith("\t")
-                and not BOX_TITLE.match(lines[nxt].text.strip())):
+        if (
+            not line.text.startswith("\t")
+            and nxt is not None
+            and lines[nxt].text.startswith("\t")
+            and not BOX_TITLE.match(lines[nxt].text.strip())
+        ):
             if len(stripped) <= MAX_HEADING and (TABLE_TITLE.match(stripped) or len(stripped) <= 40):
                 title = clean_title(stripped)
                 rows, i = parse_table(lines, nxt, stop=_is_heading)

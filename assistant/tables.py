@@ -113,7 +113,12 @@ def parse_table(lines: list[Line], i: int, stop: Callable[[str], bool]) -> tuple
         j
         for j, name in enumerate(names)
         if name in SERIAL_HEADERS
-        or (j == 0 and not name and data and all(SERIAL_VALUE.match(_cell(r, j)) or not _cell(r, j) for r in data))
+        or (
+            j == 0
+            and not name
+            and data
+            and all(SERIAL_VALUE.match(_cell(r, j)) or not _cell(r, j) for r in data)
+        )
     }
     rows = []
     for r in data:

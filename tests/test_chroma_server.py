@@ -56,10 +56,21 @@ def chroma_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
     log_path = tmp_path / "chroma.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(tmp_path / "chroma-data"), "--port", str(port),
-             "--host", "127.0.0.1"],
-            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+            [
+                str(CHROMA),
+                "run",
+                "--path",
+                str(tmp_path / "chroma-data"),
+                "--port",
+                str(port),
+                "--host",
+                "127.0.0.1",
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT

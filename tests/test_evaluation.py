@@ -105,7 +105,9 @@ def test_run_eval_out_file_has_one_line_per_question_with_documented_keys(tmp_pa
 
 def test_run_eval_report_numbers_by_hand(tmp_path: Path) -> None:
     items = load_eval_file(SAMPLE)
-    rep = run_eval(FakeAssistant(), items, tmp_path / "r.jsonl", extract_numbers=_numbers, number_supported=_in_some)
+    rep = run_eval(
+        FakeAssistant(), items, tmp_path / "r.jsonl", extract_numbers=_numbers, number_supported=_in_some
+    )
     g = rep.overall
     assert (g.n, g.n_answerable) == (3, 2)
     # ranks: table question 2, follow-up 1
@@ -134,7 +136,13 @@ def test_run_eval_report_numbers_by_hand(tmp_path: Path) -> None:
 def test_format_report_is_pipe_tables(tmp_path: Path) -> None:
     rep = run_eval(FakeAssistant(), load_eval_file(SAMPLE), tmp_path / "r.jsonl")
     text = format_report(rep)
-    for label in ("| all |", "| split=dev |", "| split=heldout |", "| category=table |", "| category=unanswerable |"):
+    for label in (
+        "| all |",
+        "| split=dev |",
+        "| split=heldout |",
+        "| category=table |",
+        "| category=unanswerable |",
+    ):
         assert label in text
     assert "| 50.0% | 100.0% | 100.0% | 0.750 |" in text  # overall hit@1, hit@3, hit@5, MRR
     assert "n/a" in text

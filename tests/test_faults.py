@@ -83,8 +83,13 @@ def snapshot(root: Path) -> dict[str, tuple[object, ...]]:
                 extra = hashlib.sha256(p.read_bytes()).hexdigest()
             else:
                 extra = None
-            out[str(p.relative_to(root))] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_size,
-                                             st.st_mtime_ns, extra)
+            out[str(p.relative_to(root))] = (
+                stat.S_IFMT(st.st_mode),
+                stat.S_IMODE(st.st_mode),
+                st.st_size,
+                st.st_mtime_ns,
+                extra,
+            )
     return out
 
 
@@ -137,7 +142,11 @@ def test_sigkill_during_rebuild_leaves_previous_index_serving(
 
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_BUILD, str(larger), str(index_copy)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
     )
     try:
         wait_for_line(proc, "PROGRESS embedding", timeout=90)
@@ -278,8 +287,13 @@ def served_index(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 def llm_assistant(index_dir: Path, base_url: str, timeout: float) -> Assistant:
     return build_assistant(
-        settings_for(index_dir, llm_base_url=base_url, llm_model="stub-model", llm_api_key=Secret(KEY),
-                     llm_timeout=timeout),
+        settings_for(
+            index_dir,
+            llm_base_url=base_url,
+            llm_model="stub-model",
+            llm_api_key=Secret(KEY),
+            llm_timeout=timeout,
+        ),
         rebuild=False,
     )
 
@@ -426,7 +440,10 @@ def test_read_only_index_dir_enforced_by_the_kernel(read_only_index: Path) -> No
     before = snapshot(read_only_index)
     proc = subprocess.run(
         [*prefix, sys.executable, "-c", READ_ONLY_CHILD, str(read_only_index)],  # type: ignore[list-item]
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if proc.returncode != 0 and "setpriv" in proc.stderr:
         pytest.skip(f"cannot drop capabilities here: {proc.stderr.strip()[:200]}")

@@ -1,0 +1,51 @@
+"""Rule-based follow-up condensing."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.followup import condense, is_follow_up
+
+pytestmark = pytest.mark.unit
+
+GDP_2023 = [("2023年地区生产总值增长多少？", "全年地区生产总值增长8.1%[1]。")]
+BUDGET_2023 = [("2023年一般公共预算收入增长多少？", "一般公共预算收入增长19%[1]。")]
+
+
+def test_new_year_replaces_the_old_one_and_keeps_the_subject() -> None:
+    out = condense("那2024年的目标呢？", GDP_2023)
+    assert "2024" in out
+    assert "地区生产总值" in out
+    assert "目标" in out
+    assert "2023" not in out
+
+
+def test_sub_item_keeps_the_parent_subject() -> None:
+    out = condense("其中税收收入呢？", BUDGET_2023)
+    assert "税收收入" in out
+    assert "一般公共预算收入" in out
+    assert "2023" in out
+
+
+def test_self_contained_question_is_unchanged() -> None:
+    q = "2024年永川区计划新开工多少个重点项目？"
+    assert not is_follow_up(q)
+    assert condense(q, GDP_2023) == q
+
+
+def test_no_history_leaves_the_question_unchanged() -> None:
+    assert condense("那2024年的目标呢？", []) == "那2024年的目标呢？"
+    assert condense("其中税收收入呢？", ()) == "其中税收收入呢？"
+
+
+def test_follow_up_naming_its_own_topic_keeps_only_the_time_frame() -> None:
+    out = condense("那公共充电桩呢？", GDP_2023, own_topic=lambda text: "充电桩" in text)
+    assert "公共充电桩" in out
+    assert "2023年" in out
+    assert "地区生产总值" not in out
+
+
+def test_uses_the_latest_turn() -> None:
+    history = [*BUDGET_2023, *GDP_2023]
+    out = condense("那2024年的目标呢？", history)
+    assert "地区生产总值" in out and "一般公共预算收入" not in out

@@ -1,0 +1,122 @@
+"""Query understanding: relative years against the report's own years, aliases, scope, kind, width."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.query import expand_aliases, load_aliases, question_kind, resolve_years, understand
+from assistant.structure import ReportYears
+from assistant.types import PLAN, REVIEW
+
+pytestmark = pytest.mark.unit
+
+Y2024 = ReportYears(2023, 2024)
+Y2022 = ReportYears(2021, 2022)
+
+
+@pytest.mark.parametrize(
+    ("question", "years", "expected", "absent"),
+    [
+        ("去年地区生产总值增长多少？", Y2024, "2023年", "去年"),
+        ("今年地区生产总值目标是多少？", Y2024, "2024年", "今年"),
+        ("明年有什么打算？", Y2024, "2025年", "明年"),
+        ("前年粮食产量是多少？", Y2024, "2022年", "前年"),
+        ("去年地区生产总值增长多少？", Y2022, "2021年", "去年"),
+        ("今年地区生产总值目标是多少？", Y2022, "2022年", "今年"),
+        ("明年有什么打算？", Y2022, "2023年", "明年"),
+        ("前年粮食产量是多少？", Y2022, "2020年", "前年"),
+        ("What was GDP growth last year?", Y2024, "in 2023", "last year"),
+        ("What is the target this year?", Y2024, "in 2024", "this year"),
+        ("What was GDP growth last year?", Y2022, "in 2021", "last year"),
+        ("What is the target this year?", Y2022, "in 2022", "this year"),
+    ],
+)
+def test_relative_years_resolve_against_the_report(
+    question: str, years: ReportYears, expected: str, absent: str
+) -> None:
+    q = understand(question, years)
+    assert expected in q.text
+    assert absent not in q.text
+    assert int(expected[-4:] if expected.startswith("in") else expected[:4]) in q.years
+    assert resolve_years(question, years) == q.text
+
+
+def test_unknown_report_years_leave_relative_words_alone() -> None:
+    assert resolve_years("去年增长多少？", ReportYears(None, None)) == "去年增长多少？"
+
+
+@pytest.mark.parametrize(
+    ("question", "expansion"),
+    [
+        ("GDP增长多少？", "地区生产总值"),
+        ("gdp增长多少？", "地区生产总值"),
+        ("社零增长多少？", "社会消费品零售总额"),
+        ("How much did retail sales grow?", "社会消费品零售总额"),
+    ],
+)
+def test_aliases_expand_search_text_only(question: str, expansion: str) -> None:
+    q = understand(question, Y2024)
+    assert expansion in q.search_text
+    assert expansion not in q.text  # the shown text stays the user's words
+    assert q.search_text.startswith(q.text)
+
+
+def test_alias_expansion_is_case_insensitive_and_respects_ascii_word_boundaries() -> None:
+    aliases = (("gdp", "地区生产总值"),)
+    assert expand_aliases("GDP多少", aliases) == "GDP多少 地区生产总值"
+    assert expand_aliases("gdpx多少", aliases) == "gdpx多少"
+    assert expand_aliases("没有别名", aliases) == "没有别名"
+
+
+def test_bundled_alias_table_is_longest_first() -> None:
+    aliases = load_aliases()
+    assert ("社零", "社会消费品零售总额") in aliases
+    lengths = [len(a) for a, _ in aliases]
+    assert lengths == sorted(lengths, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "scope"),
+    [
+        ("2024年地区生产总值增长多少？", PLAN),
+        ("2023年地区生产总值增长多少？", REVIEW),
+        ("今年地区生产总值增长多少？", PLAN),
+        ("去年地区生产总值增长多少？", REVIEW),
+        ("地区生产总值增长多少？", None),
+        ("地区生产总值目标是多少？", PLAN),
+        ("计划新开工多少个项目？", PLAN),
+        ("2023年比2024年多多少？", None),  # both years: no preference
+    ],
+)
+def test_scope(question: str, scope: str | None) -> None:
+    assert understand(question, Y2024).scope == scope
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("2023年地区生产总值增长多少？", "number"),
+        ("新建了几个公园？", "number"),
+        ("重点民生实事有哪些？", "list"),
+        ("新质生产力是什么？", "define"),
+        ("2023年一般公共预算收入增速比税收收入增速高多少？", "compare"),
+        ("2023年地区生产总值增长比2024年目标高多少？", "compare"),
+        ("介绍一下乡村振兴", "other"),
+    ],
+)
+def test_question_kind(question: str, kind: str) -> None:
+    assert understand(question, Y2024).kind == kind
+    assert question_kind(question) == kind
+
+
+def test_full_width_digits_are_normalised() -> None:
+    q = understand("２０２３年地区生产总值增长多少？", Y2024)
+    assert q.text.startswith("2023年")
+    assert q.years == (2023,)
+    assert q.scope == REVIEW
+    assert q.original == "２０２３年地区生产总值增长多少？"
+
+
+def test_english_flag() -> None:
+    assert understand("How much did retail sales grow?", Y2024).english
+    assert not understand("GDP增长多少？", Y2024).english
