@@ -10,6 +10,7 @@ from .comparison import compare
 from .keyword import KeywordIndex
 from .query import Query
 from .refusal import RefusalPolicy
+from .tables import readable_record
 from .types import BOX, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
 
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
@@ -56,37 +57,45 @@ class ExtractiveAnswerer:
         self.policy = RefusalPolicy(keyword, refusal_threshold)
 
     # -- scoring ---------------------------------------------------------------------------------
-    def query_terms(self, query: Query) -> dict[str, float]:
-        """Content words of the question with IDF weights; words the report never uses weigh most.
+    def query_terms(self, query: Query) -> dict[tuple[str, ...], float]:
+        """Content words of the question, each with its alias alternatives, weighted by IDF.
 
-        Alias expansions only help retrieval; they are not required here. Years are checked apart.
+        A group counts as present if any alternative is: "GDP" is found as 地区生产总值, 增速 as 增长.
+        Words the report never uses (and no alias explains) weigh most. Years are checked apart.
         """
-        terms: dict[str, float] = {}
+        terms: dict[tuple[str, ...], float] = {}
         n = len(self.keyword.chunks) or 1
-        for w in self.tokenizer.words(query.text):
+        for w in self.tokenizer.terms(query.text):
             if w in FUNCTION_WORDS or YEAR_TOKEN.fullmatch(w) or len(w) == 1 and not w.isdigit():
                 continue
             if query.english and not re.search(r"[\u4e00-\u9fff]", w):
                 continue  # English words are matched through their Chinese alias expansions
-            idf = self.keyword.idf(w)
-            if idf is None:
-                if _alias_covers(w, query):
-                    continue
+            alts = [w]
+            for alias, expansion in query.aliases:
+                if w in alias or alias in w:
+                    alts += [t for t in self.tokenizer.words(expansion) if t not in FUNCTION_WORDS]
+            known = [self.keyword.idf(a) for a in alts if self.keyword.idf(a) is not None]
+            if not known and len(alts) == 1:
                 idf = self.max_idf
-            df = len(self.keyword.words.postings.get(w, ()))
-            terms[w] = idf * (0.3 if df > 0.2 * n else 1.0)
+            elif not known:
+                continue
+            else:
+                idf = max(k for k in known if k is not None)
+            df = min((len(self.keyword.words.postings.get(a, ())) for a in alts), default=0)
+            terms[tuple(dict.fromkeys(alts))] = idf * (0.3 if df > 0.2 * n else 1.0)
         if query.english:
-            for w in self.tokenizer.words(query.search_text[len(query.text) :]):
-                if self.keyword.idf(w) is not None and w not in FUNCTION_WORDS:
-                    terms.setdefault(w, 0.5 * (self.keyword.idf(w) or 0.0))
+            for _, expansion in query.aliases:
+                for w in self.tokenizer.words(expansion):
+                    if self.keyword.idf(w) is not None and w not in FUNCTION_WORDS:
+                        terms.setdefault((w,), 0.5 * (self.keyword.idf(w) or 0.0))
         return terms
 
-    def coverage(self, terms: dict[str, float], text: str) -> float:
+    def coverage(self, terms: dict[tuple[str, ...], float], text: str) -> float:
         total = sum(terms.values())
         if not total:
             return 0.0
         low = text.lower()
-        return sum(w for t, w in terms.items() if t in low) / total
+        return sum(w for alts, w in terms.items() if any(a in low for a in alts)) / total
 
     def _score(
         self, query: Query, terms: dict[str, float], sent: str, context: str, rank: int, fused: float
@@ -144,7 +153,7 @@ class ExtractiveAnswerer:
         if self.refusal_reason(query, passages, ranked, years):
             return refusal(query, passages)
         if query.kind == "compare":
-            compared = compare(query, ranked, passages, self.tokenizer)
+            compared = compare(query, ranked, passages, self.tokenizer, years)
             if compared:
                 return compared
         best = ranked[0]
@@ -167,14 +176,6 @@ class ExtractiveAnswerer:
                 if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                     chosen.append(s)
         return compose(query, chosen, passages, years)
-
-
-def _alias_covers(word: str, query: Query) -> bool:
-    """True if the word is part of an alias the query was expanded with (e.g. GDP, 社零)."""
-    from .query import load_aliases
-
-    low = query.text.lower()
-    return any(alias in low and (word in alias or alias in word) for alias, _ in load_aliases())
 
 
 def scope_label(scope: str, years: tuple[int | None, int | None]) -> str:
@@ -204,7 +205,7 @@ def compose(
         p = passages[s.passage]
         text = s.text.strip()
         if p.chunk.kind == TABLE_ROW:
-            text = text.replace("｜", "，")
+            text = readable_record(text)
         parts.append(f"{text.rstrip('。；;，,')}[{n}]")
     for n, pi in enumerate(order, 1):
         p = passages[pi]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .query import Query
+from .tables import readable_record
 from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ UNIT = r"(万平方米|平方米|个百分点|万亩|亩|万吨|吨|亿元|万�
 # a figure: not a year (…年), not a list number ("1."), not part of a code (5G, G246)
 VALUE = re.compile(rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?![\dA-Za-z年月日号]|\.(?!\d)){UNIT}?")
 SIDE_NOISE = re.compile(r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|目标|计划|预期")
+PIVOT = re.compile(r"(?<![同环])比|超出|超过|高出|低于")
 TARGET_WORDS = ("目标", "计划", "预期", "力争", "要")
 
 
@@ -37,7 +39,8 @@ def _segments(s: Sentence, passages: Sequence[Passage]) -> list[tuple[str, str]]
         fields = s.text.split("｜")
         row = "".join(fields[:2])
         return [(f"{row} {f.partition('：')[0]}", f) for f in fields[2:]]
-    return [(s.text[: m.start()][-24:], m.group(0)) for m in re.finditer(r"[^，；。]+", s.text)]
+    # the subject of an enumeration ("A增长5.6%、B增长5.7%") sits in the same clause, so split at 、 too
+    return [(s.text[: m.start()][-8:], m.group(0)) for m in re.finditer(r"[^，；。、]+", s.text)]
 
 
 def _figures(
@@ -71,39 +74,60 @@ def _figures(
 
 
 def compare(
-    query: Query, ranked: Sequence[Sentence], passages: Sequence[Passage], tokenizer: Tokenizer
+    query: Query,
+    ranked: Sequence[Sentence],
+    passages: Sequence[Passage],
+    tokenizer: Tokenizer,
+    years: tuple[int | None, int | None] = (None, None),
 ) -> Answer | None:
     """An answer with both figures cited and the difference computed, or None if either is missing."""
     text = query.text
-    if "比" not in text:
+    m = PIVOT.search(text)
+    if not m:
         return None
-    left, _, right = text.partition("比")
+    left, right = text[: m.start()], text[m.end() :]
     subject = SIDE_NOISE.sub(" ", re.sub(r"(?:19|20)\d{2}年", " ", left))
     left_year = re.findall(r"(?:19|20)\d{2}", left)
     right_year = re.findall(r"(?:19|20)\d{2}", right) or left_year  # "比预期目标" shares the left's year
-    scope_of = _scope_for(query)
+    scope_of = _scope_for(years)
     a_list = _figures(left, right, ranked, passages, tokenizer, scope_of(left_year))
     b_list = _figures(subject + right, left, ranked, passages, tokenizer, scope_of(right_year))
     for a in a_list[:3]:
         for b in b_list[:5]:
             if b.value == a.value:
                 continue
-            pct = a.unit in ("%", "个百分点") and b.unit in ("%", "个百分点")
-            if not pct and (a.unit != b.unit or not a.unit):
+            if not _same_unit(a.unit, b.unit):
                 continue
             return _answer(query, a, b, passages)
     return None
 
 
-def _scope_for(query: Query):  # type: ignore[no-untyped-def]
-    def scope(years: list[str]) -> str | None:
-        if not years:
-            return None
-        if len(set(query.years)) > 1:
-            return PLAN if max(int(y) for y in years) == max(query.years) else REVIEW
+def _scope_for(years: tuple[int | None, int | None]):  # type: ignore[no-untyped-def]
+    """Which part of the report a side of the comparison is about, from the year it names."""
+    review, plan = years
+
+    def scope(side_years: list[str]) -> str | None:
+        ys = {int(y) for y in side_years}
+        if plan in ys and review not in ys:
+            return PLAN
+        if review in ys and plan not in ys:
+            return REVIEW
         return None
 
     return scope
+
+
+def _same_unit(a: str, b: str) -> bool:
+    if a in ("%", "个百分点") and b in ("%", "个百分点"):
+        return True
+    return bool(a) and a.removesuffix("次") == b.removesuffix("次")
+
+
+def _readable(f: Figure, passages: Sequence[Passage]) -> str:
+    text = f.sentence.text.strip()
+    if passages[f.sentence.passage].chunk.kind == TABLE_ROW:
+        text = readable_record(text)
+    return text.rstrip("。；")
 
 
 def _fmt(d: Decimal) -> str:
@@ -138,8 +162,7 @@ def _answer(query: Query, a: Figure, b: Figure, passages: Sequence[Passage]) -> 
         )
     na = order.index(a.sentence.passage) + 1
     nb = order.index(b.sentence.passage) + 1
-    ta = a.sentence.text.strip().replace("｜", "，").rstrip("。；")
-    tb = b.sentence.text.strip().replace("｜", "，").rstrip("。；")
+    ta, tb = (_readable(f, passages) for f in (a, b))
     sa = f"{ta}[{na}]" if na == nb and ta == tb else f"{ta}[{na}]；{tb}[{nb}]"
     text = (
         f"{sa}。按报告数字计算：{_fmt(a.value)}{a.unit} − {_fmt(b.value)}{b.unit} = {_fmt(diff)}{unit}，"

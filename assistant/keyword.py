@@ -70,6 +70,15 @@ class Tokenizer:
                 out.append(w)
         return out
 
+    def terms(self, text: str) -> list[str]:
+        """Precise-mode words (no overlapping sub-words): what a question asks about."""
+        text = YEAR_WORD.sub(r" \1 ", text.lower())
+        return [
+            w
+            for w in (t.strip() for t in self._jieba.cut(text, HMM=False))
+            if w and w not in STOP and WORD.match(w)
+        ]
+
     @staticmethod
     def bigrams(text: str) -> list[str]:
         out: list[str] = []

@@ -59,7 +59,8 @@ class Assistant:
         def ok(t: object) -> str:  # lone surrogates (e.g. from JSON "\ud800") cannot be encoded
             return str(t).encode("utf-8", "replace").decode()
 
-        history = [(ok(q), ok(a)) for q, a in history if str(q).strip()][-4:]
+        cap = self.settings.max_question_chars  # as asked questions were; bounds the standalone question
+        history = [(ok(q)[:cap], ok(a)) for q, a in history if str(q).strip()][-4:]
         if not history:
             return question
         if self.llm:
@@ -94,9 +95,12 @@ class Assistant:
 
     def _compare_passages(self, query, passages):  # type: ignore[no-untyped-def]
         """Each side of a comparison retrieved on its own, so both figures are among the passages."""
-        left, _, right = query.text.partition("比")
-        if not right:
+        from .comparison import PIVOT
+
+        m = PIVOT.search(query.text)
+        if not m:
             return passages
+        left, right = query.text[: m.start()], query.text[m.end() :]
         subject = re.sub(r"(?:19|20)\d{2}年|目标|计划|实际|预期", "", left)
         merged = {p.chunk.id: p for p in passages[:3]}
         for side in (left, subject + right):

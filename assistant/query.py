@@ -34,7 +34,8 @@ NUMBER_Q = re.compile(
 LIST_Q = re.compile(r"哪些|哪几|包括|包含|有什么|分别是|列举|which|what are", re.I)
 DEFINE_Q = re.compile(r"是什么|指什么|什么是|叫什么|指的是|含义|what is|what does", re.I)
 COMPARE_Q = re.compile(
-    r"[比较].{0,30}?(高|低|多|少|快|慢|超|差)|相差|差距|超出|超过.{0,6}多少|how much (higher|lower|more)",
+    r"(?<![同环])[比较].{0,30}?(高|低|多|少|快|慢|超|差)|相差|差距|(超出|超过|高出|低于).{0,12}多少"
+    r"|how much (higher|lower|more)",
     re.I,
 )
 
@@ -48,6 +49,7 @@ class Query:
     scope: str | None  # preferred scope, if the question implies one
     kind: str  # "compare" | "list" | "define" | "number" | "other"
     english: bool
+    aliases: tuple[tuple[str, str], ...] = ()  # (alias, expansion) pairs found in the question
 
 
 @lru_cache(maxsize=4)
@@ -74,13 +76,19 @@ def resolve_years(text: str, years: ReportYears) -> str:
     return text
 
 
-def expand_aliases(text: str, aliases: tuple[tuple[str, str], ...]) -> str:
+def matched_aliases(text: str, aliases: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """(alias, expansion) pairs found in the text, longest alias first, without overlaps."""
     low = text.lower()
-    extra: list[str] = []
+    found = []
     for alias, expansion in aliases:
         if _has_alias(low, alias):
-            extra.append(expansion)
+            found.append((alias, expansion))
             low = low.replace(alias, " ")
+    return tuple(found)
+
+
+def expand_aliases(text: str, aliases: tuple[tuple[str, str], ...]) -> str:
+    extra = [expansion for _, expansion in matched_aliases(text, aliases)]
     return text if not extra else f"{text} {' '.join(extra)}"
 
 
@@ -117,6 +125,7 @@ def understand(
             scope = REVIEW
     elif PLAN_WORDS.search(text) and not REVIEW_WORDS.search(text):
         scope = PLAN
-    search = expand_aliases(text, aliases if aliases is not None else load_aliases())
+    matched = matched_aliases(text, aliases if aliases is not None else load_aliases())
+    search = f"{text} {' '.join(e for _, e in matched)}" if matched else text
     english = len(ASCII_WORD.findall(text)) > len(re.findall(r"[\u4e00-\u9fff]", text))
-    return Query(question, text, search, found, scope, question_kind(text), english)
+    return Query(question, text, search, found, scope, question_kind(text), english, matched)

@@ -41,7 +41,8 @@ def starter_questions(
         if c.kind == BOX and "民生" in last and not any("民生实事有哪些" in q for q in groups["民生实事"]):
             groups["民生实事"].append(f"{plan}的重点民生实事有哪些？")
         if c.kind == TABLE_ROW and "民生" in last and c.scope == REVIEW and len(groups["民生实事"]) < 3:
-            item = c.text.split("｜")[1].partition("：")[2].strip("“”") if "｜" in c.text else ""
+            item = c.text.split("｜")[1].partition("：")[2] if "｜" in c.text else ""
+            item = item[1:-1] if item.startswith("“") and item.endswith("”") else item
             if item and len(item) <= 16 and not any(item in q for q in groups["民生实事"]):
                 groups["民生实事"].append(f"{review}“{item}”完成得怎么样？")
         if (

@@ -135,3 +135,30 @@ def parse_table(lines: list[Line], i: int, stop: Callable[[str], bool]) -> tuple
 
 def _cell(row: _RawRow, j: int) -> str:
     return " ".join(p for p in row.cells[j] if p).strip() if j < len(row.cells) else ""
+
+
+UNIT_IN_NAME = re.compile(r"[（(]([^（）()]{1,4})[）)]")
+BARE_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+def readable_record(record: str) -> str:
+    """A row record for reading: no title, "名称：值" joined by "，", units from headers put on values.
+
+    "表1…｜主要指标：地区生产总值（亿元）｜…｜完成情况-总量：1281.4｜完成情况-增速（%）：8.1" reads
+    "主要指标：地区生产总值（亿元），…，完成情况-总量：1281.4亿元，完成情况-增速（%）：8.1%".
+    """
+    fields = record.split("｜")
+    if len(fields) < 2:
+        return record
+    row_unit = UNIT_IN_NAME.search(fields[1].partition("：")[2])
+    out = []
+    for field in fields[1:]:
+        name, sep, value = field.partition("：")
+        if sep and BARE_NUMBER.match(value.strip()):
+            unit = UNIT_IN_NAME.search(name)
+            if unit and unit.group(1) == "%":
+                value = f"{value.strip()}%"
+            elif not unit and row_unit:
+                value = f"{value.strip()}{row_unit.group(1)}"
+        out.append(f"{name}{sep}{value}")
+    return "，".join(out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -211,7 +212,9 @@ HOSTILE_HISTORIES = [
 @pytest.mark.parametrize("history", HOSTILE_HISTORIES, ids=range(len(HOSTILE_HISTORIES)))
 @pytest.mark.parametrize("question", ["那2024年呢？", "\udfff那2024年呢", "它增长了多少[3]？"])
 def test_hostile_history(assistant: Assistant, question: str, history: list[tuple[str, str]]) -> None:
+    t0 = time.monotonic()
     answer = ask_checked(assistant, question, history)
+    assert time.monotonic() - t0 < 5, "a long history must not make the answer slow"
     if answer is not None:
         assert_no_prompt_text(answer.text, answer.standalone_question)
 
