@@ -164,9 +164,10 @@ def _answer(query: Query, a: Figure, b: Figure, passages: Sequence[Passage]) -> 
     nb = order.index(b.sentence.passage) + 1
     ta, tb = (_readable(f, passages) for f in (a, b))
     sa = f"{ta}[{na}]" if na == nb and ta == tb else f"{ta}[{na}]；{tb}[{nb}]"
+    big, small = (a, b) if diff >= 0 else (b, a)  # the formula never shows a negative result
     text = (
-        f"{sa}。按报告数字计算：{_fmt(a.value)}{a.unit} − {_fmt(b.value)}{b.unit} = {_fmt(diff)}{unit}，"
-        f"即{word}{_fmt(abs(diff))}{unit}。"
+        f"{sa}。按报告数字计算：{_fmt(big.value)}{big.unit} − {_fmt(small.value)}{small.unit} = "
+        f"{_fmt(abs(diff))}{unit}，即前者{word}{_fmt(abs(diff))}{unit}。"
     )
     return Answer(
         text=text,

@@ -152,13 +152,18 @@ def _simple_supported(num: str, passage_texts: Sequence[str]) -> bool:
     return any(contains(text, num) for text in passage_texts)
 
 
-def _default_number_tools() -> tuple[Extractor, Checker]:
-    """assistant.verification's extractor/checker if importable now, else the simple fallbacks."""
+def _default_number_tools(answer_text: str = "") -> tuple[Extractor, Checker]:
+    """assistant.verification's extractor/checker if importable now, else the simple fallbacks.
+
+    A number the answer computes with its formula written out ("8.1% − 7% = 1.1个百分点", arithmetic
+    checked) counts as supported; its operands must still be in the cited passages.
+    """
     try:
-        from assistant.verification import extract_numbers, number_supported
+        from assistant.verification import extract_numbers, find_computed, number_supported
     except ImportError:
         return _simple_extract, _simple_supported
-    return extract_numbers, number_supported
+    computed = find_computed(answer_text)
+    return extract_numbers, lambda num, passages: number_supported(num, passages, computed)
 
 
 def numbers_all_cited(
@@ -169,7 +174,7 @@ def numbers_all_cited(
 ) -> bool:
     """Whether every number in the answer (citation markers like "[1]" removed) is in a cited passage."""
     if extract is None or supported is None:
-        default_extract, default_supported = _default_number_tools()
+        default_extract, default_supported = _default_number_tools(answer_text)
         extract = extract or default_extract
         supported = supported or default_supported
     numbers = extract(_CITATION_MARK.sub("", answer_text))
