@@ -203,7 +203,7 @@ def test_numbers_all_cited_fallback_tools() -> None:
 def test_numbers_all_cited_resolves_defaults_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
 
-    def fake_tools() -> tuple:
+    def fake_tools(answer_text: str = "") -> tuple:
         calls.append("resolved")
         return _digits_only, _substring_check
 
@@ -269,3 +269,10 @@ def test_score_group_by_hand() -> None:
     assert g.numbers_cited == 1.0
     assert (g.total_p50_ms, g.retrieval_p50_ms) == (20.0, 10.0)
     assert g.total_p95_ms == pytest.approx(29.0)
+
+
+def test_computed_difference_with_its_formula_counts_as_cited() -> None:
+    answer = "增长8.1%[1]；预期目标7%以上[2]。按报告数字计算：8.1% − 7% = 1.1个百分点，即高1.1个百分点。"
+    assert numbers_all_cited(answer, ["全年地区生产总值增长8.1%", "预期目标：7%以上"])
+    wrong = "增长8.1%[1]；预期目标7%以上[2]。按报告数字计算：8.1% − 7% = 1.3个百分点。"
+    assert not numbers_all_cited(wrong, ["全年地区生产总值增长8.1%", "预期目标：7%以上"])
