@@ -28,9 +28,13 @@ def main(argv: list[str] | None = None) -> None:
     from assistant.api import create_app
     from assistant.pipeline import build_assistant
     from assistant.settings import Settings
+    from assistant.types import CorpusError, IndexUnavailableError
 
     settings = Settings.from_env(os.environ).with_overrides(**vars(args))
-    assistant = build_assistant(settings, progress=_progress)
+    try:
+        assistant = build_assistant(settings, progress=_progress)
+    except (CorpusError, IndexUnavailableError, ValueError) as e:
+        sys.exit(f"无法启动：{e}")
     app = create_app(assistant, settings)
     print(f"Serving on http://{settings.host}:{settings.port}", file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port)

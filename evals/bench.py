@@ -98,8 +98,13 @@ def build_index(env: dict[str, str]) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     manifest = assistant.index.manifest
     assistant.index.close()
-    return {"seconds": round(seconds, 2), "chunks": manifest.chunk_count, "embedder": manifest.embedder,
-            "concurrency_limit": settings.concurrency_limit, "max_queue": settings.max_queue}
+    return {
+        "seconds": round(seconds, 2),
+        "chunks": manifest.chunk_count,
+        "embedder": manifest.embedder,
+        "concurrency_limit": settings.concurrency_limit,
+        "max_queue": settings.max_queue,
+    }
 
 
 class Server:
@@ -113,7 +118,11 @@ class Server:
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--host", HOST],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -203,8 +212,10 @@ def wait_for_first_answer(server: Server, question: str, timeout: float) -> dict
                 r = client.post("/api/ask", json={"question": question})
                 if r.status_code == 200 and r.json().get("answer"):
                     done = time.perf_counter()
-                    return {"first_answer_seconds": round(done - server.started, 2),
-                            "health_seconds": round((health_at or done) - server.started, 2)}
+                    return {
+                        "first_answer_seconds": round(done - server.started, 2),
+                        "health_seconds": round((health_at or done) - server.started, 2),
+                    }
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
@@ -287,8 +298,9 @@ class LevelResult:
     server_cpu_seconds: float = 0.0
 
 
-async def drive(url: str, path: str, clients: int, seconds: float, questions: list[str],
-                request_timeout: float) -> tuple[list[Outcome], float]:
+async def drive(
+    url: str, path: str, clients: int, seconds: float, questions: list[str], request_timeout: float
+) -> tuple[list[Outcome], float]:
     """`clients` workers asking back to back until the time is up (in-flight requests finish)."""
     ask = ask_api if path == "api" else ask_gradio
     outcomes: list[Outcome] = []
@@ -314,8 +326,15 @@ async def drive(url: str, path: str, clients: int, seconds: float, questions: li
     return outcomes, time.perf_counter() - t0
 
 
-def run_level(url: str, path: str, clients: int, seconds: float, questions: list[str],
-              sampler: RssSampler, request_timeout: float) -> LevelResult:
+def run_level(
+    url: str,
+    path: str,
+    clients: int,
+    seconds: float,
+    questions: list[str],
+    sampler: RssSampler,
+    request_timeout: float,
+) -> LevelResult:
     sampler.reset_window()
     cpu0 = sampler.cpu_seconds()
     outcomes, elapsed = asyncio.run(drive(url, path, clients, seconds, questions, request_timeout))
@@ -330,11 +349,19 @@ def run_level(url: str, path: str, clients: int, seconds: float, questions: list
         return None if v is None else round(v * 1000, 1)
 
     return LevelResult(
-        path=path, clients=clients, seconds=round(elapsed, 2), requests=len(outcomes), ok=len(ok),
-        errors=len(outcomes) - len(ok), error_kinds=kinds,
+        path=path,
+        clients=clients,
+        seconds=round(elapsed, 2),
+        requests=len(outcomes),
+        ok=len(ok),
+        errors=len(outcomes) - len(ok),
+        error_kinds=kinds,
         throughput_rps=round(len(ok) / elapsed, 2) if elapsed else 0.0,
-        p50_ms=ms(percentile(ok, 50)), p95_ms=ms(percentile(ok, 95)), p99_ms=ms(percentile(ok, 99)),
-        max_ms=ms(ok[-1] if ok else None), peak_rss_mib=round(sampler.window_peak / 2**20, 1),
+        p50_ms=ms(percentile(ok, 50)),
+        p95_ms=ms(percentile(ok, 95)),
+        p99_ms=ms(percentile(ok, 99)),
+        max_ms=ms(ok[-1] if ok else None),
+        peak_rss_mib=round(sampler.window_peak / 2**20, 1),
         server_cpu_seconds=round(sampler.cpu_seconds() - cpu0, 1),
     )
 
@@ -376,8 +403,12 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
     if errors:
         lines += ["", "Errors by kind:", ""]
         lines += [f"- {r['path']} × {r['clients']}: {r['error_kinds']}" for r in errors]
-    lines += ["", "API = `POST /api/ask`; gradio = the Gradio queue (`POST /gradio_api/call/ask` + its event "
-              "stream, the route the Gradio clients use). Throughput counts successful answers.", ""]
+    lines += [
+        "",
+        "API = `POST /api/ask`; gradio = the Gradio queue (`POST /gradio_api/call/ask` + its event "
+        "stream, the route the Gradio clients use). Throughput counts successful answers.",
+        "",
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -386,6 +417,7 @@ def write_plot(results: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     styles = {"p50_ms": "-", "p95_ms": "--", "p99_ms": ":"}
@@ -397,11 +429,15 @@ def write_plot(results: dict[str, Any], path: Path) -> None:
                 xs, ys = zip(*pts, strict=True)
                 ax.plot(xs, ys, style, marker="o", color=color, label=f"{path_name} {key[:3]}")
     ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted({r["clients"] for r in results["levels"]}))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_yscale("log")
     ax.set_xlabel("concurrent clients")
     ax.set_ylabel("latency (ms)")
-    ax.set_title(f"Latency vs clients ({results['index_build']['embedder']}, "
-                 f"{results['machine']['cpus']} CPUs)")
+    ax.set_title(
+        f"Latency vs clients ({results['index_build']['embedder']}, {results['machine']['cpus']} CPUs)"
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
@@ -450,32 +486,54 @@ def main(argv: list[str] | None = None) -> int:
     env = server_env(work / "index", embedder)
     results: dict[str, Any] = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "memory_gib": round(psutil.virtual_memory().total / 2**30, 1)},
-        "config": {"seconds": seconds, "levels": levels, "gradio_levels": gradio_levels, "embedder": embedder,
-                   "questions": len(questions), "request_timeout": args.request_timeout, "quick": args.quick},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        },
+        "config": {
+            "seconds": seconds,
+            "levels": levels,
+            "gradio_levels": gradio_levels,
+            "embedder": embedder,
+            "questions": len(questions),
+            "request_timeout": args.request_timeout,
+            "quick": args.quick,
+        },
     }
     server: Server | None = None
     try:
         print(f"building the index ({embedder}) ...", file=sys.stderr, flush=True)
         results["index_build"] = build_index(env)
-        print(f"  {results['index_build']['seconds']} s, {results['index_build']['chunks']} chunks",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {results['index_build']['seconds']} s, {results['index_build']['chunks']} chunks",
+            file=sys.stderr,
+            flush=True,
+        )
 
         server = Server(free_port(), env, work / "server.log")
         with RssSampler(server.proc.pid) as sampler:
             results["cold_start"] = wait_for_first_answer(server, questions[0], args.start_timeout)
             results["server_rebuilt_index"] = "building the index" in server.log_tail(200_000)
             results["rss_after_start_mib"] = round(sampler.sample() / 2**20, 1)
-            print(f"cold start {results['cold_start']['first_answer_seconds']} s", file=sys.stderr, flush=True)
+            print(
+                f"cold start {results['cold_start']['first_answer_seconds']} s", file=sys.stderr, flush=True
+            )
             rows = []
             for path_name, path_levels in (("api", levels), ("gradio", gradio_levels)):
                 for n in path_levels:
-                    row = run_level(server.url, path_name, n, seconds, questions, sampler, args.request_timeout)
+                    row = run_level(
+                        server.url, path_name, n, seconds, questions, sampler, args.request_timeout
+                    )
                     rows.append(asdict(row))
-                    print(f"  {path_name:6} {n:3} clients: {row.requests} requests, {row.errors} errors, "
-                          f"{row.throughput_rps} req/s, p50 {row.p50_ms} ms, p95 {row.p95_ms} ms, "
-                          f"p99 {row.p99_ms} ms, peak RSS {row.peak_rss_mib} MiB", file=sys.stderr, flush=True)
+                    print(
+                        f"  {path_name:6} {n:3} clients: {row.requests} requests, {row.errors} errors, "
+                        f"{row.throughput_rps} req/s, p50 {row.p50_ms} ms, p95 {row.p95_ms} ms, "
+                        f"p99 {row.p99_ms} ms, peak RSS {row.peak_rss_mib} MiB",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     if server.proc.poll() is not None:
                         raise RuntimeError(f"server died during the run:\n{server.log_tail()}")
                     time.sleep(1.0)
@@ -486,7 +544,9 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / "results.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     write_markdown(results, out / "results.md")
     write_plot(results, out / "latency.png")
     print(f"wrote {out / 'results.json'}, {out / 'results.md'}, {out / 'latency.png'}", file=sys.stderr)
