@@ -164,17 +164,17 @@ class ExtractiveAnswerer:
                 query, [Sentence(best.passage, p0.chunk.text, 0, best.score, best.coverage)], passages, years
             )
         chosen = [best]
+        table_first = p0.chunk.kind == TABLE_ROW and query.kind == "number"
+        # a table row's number reads better next to the sentence that states it with its unit;
+        # other questions take a second sentence more readily (their key facts spread further)
+        bar = 0.6 if table_first else 0.85 if query.kind == "number" else 0.65
         for s in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if s.text in {c.text for c in chosen}:
+            if s.text in {c.text for c in chosen} or s.score < ranked[0].score * bar:
                 continue
-            # a number from a table row reads better next to the sentence that states it with its unit
-            table_first = passages[chosen[0].passage].chunk.kind == TABLE_ROW and query.kind == "number"
-            bar = 0.6 if table_first else 0.85
-            if s.score >= ranked[0].score * bar:
-                if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
-                    chosen.append(s)
+            if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
+                chosen.append(s)
         return compose(query, chosen, passages, years)
 
 
