@@ -149,6 +149,24 @@ def find_computed(text: str) -> set[str]:
     return found
 
 
+MIN_GROUNDING = 0.3
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def grounding(sentence: str, passages: Iterable[str]) -> float:
+    """Share of the sentence's Chinese character bigrams found in its cited passages (0..1).
+
+    A cited sentence must restate its passage, not say something else and borrow a marker
+    (e.g. a model echoing its instructions with "[1]" appended).
+    """
+    chars = "".join(_HAN.findall(strip_markers(sentence)))
+    grams = {chars[i : i + 2] for i in range(len(chars) - 1)}
+    if len(grams) < 4:
+        return 1.0
+    source = "".join(passages)
+    return sum(1 for g in grams if g in source) / len(grams)
+
+
 def verify_answer(
     text: str, citations: Mapping[int, str], computed: Collection[str] = frozenset()
 ) -> list[str]:
@@ -164,10 +182,12 @@ def verify_answer(
         problems.append("numbers but no citations 有数字但无引用")
         return problems
     for sentence in sentences(normalize(text)):
+        own = [citations[n] for n in dict.fromkeys(markers(sentence)) if n in citations]
+        if own and grounding(sentence, own) < MIN_GROUNDING:
+            problems.append(f"claim not in its cited passage 引文不支持该句: {sentence[:40]}")
         nums = parse_numbers(sentence)
         if not nums:
             continue
-        own = [citations[n] for n in dict.fromkeys(markers(sentence)) if n in citations]
         if not markers(sentence):
             problems.append(f"sentence with numbers but no marker 句子缺少引用: {sentence[:40]}")
         sources = own or cited

@@ -87,24 +87,36 @@ def server_env(index_dir: Path, embedder: str) -> dict[str, str]:
     return env
 
 
-def build_index(env: dict[str, str]) -> dict[str, Any]:
-    """Build the index exactly as the server's settings would (timed)."""
-    from assistant.pipeline import build_assistant
-    from assistant.settings import Settings
+BUILD = """
+import json, os, time
+from assistant.pipeline import build_assistant
+from assistant.settings import Settings
 
-    settings = Settings.from_env(env)
-    t0 = time.perf_counter()
-    assistant = build_assistant(settings)
-    seconds = time.perf_counter() - t0
-    manifest = assistant.index.manifest
-    assistant.index.close()
-    return {
-        "seconds": round(seconds, 2),
-        "chunks": manifest.chunk_count,
-        "embedder": manifest.embedder,
-        "concurrency_limit": settings.concurrency_limit,
-        "max_queue": settings.max_queue,
-    }
+settings = Settings.from_env(os.environ)
+t0 = time.perf_counter()
+assistant = build_assistant(settings)
+seconds = time.perf_counter() - t0
+m = assistant.index.manifest
+assistant.index.close()
+print(json.dumps({"seconds": round(seconds, 2), "chunks": m.chunk_count, "embedder": m.embedder,
+                  "concurrency_limit": settings.concurrency_limit, "max_queue": settings.max_queue}))
+"""
+
+
+def build_index(env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """Build the index exactly as the server's settings would (timed), in a child process so that
+    the embedding model is not left loaded (and its threads running) in the process driving the load."""
+    proc = subprocess.run(
+        [sys.executable, "-c", BUILD],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"index build failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 class Server:
@@ -505,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     server: Server | None = None
     try:
         print(f"building the index ({embedder}) ...", file=sys.stderr, flush=True)
-        results["index_build"] = build_index(env)
+        results["index_build"] = build_index(env, args.start_timeout * 4)
         print(
             f"  {results['index_build']['seconds']} s, {results['index_build']['chunks']} chunks",
             file=sys.stderr,

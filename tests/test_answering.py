@@ -69,13 +69,14 @@ def test_plan_year_target(assistant: Assistant) -> None:
         ("2023年规上工业增加值增速比2024年目标高多少？", "11.2%", "9.5%", "1.7个百分点", 2),
     ],
 )
-def test_comparison_computes_the_difference(assistant: Assistant, question: str, a: str, b: str, diff: str,
-                                            n_citations: int) -> None:
+def test_comparison_computes_the_difference(
+    assistant: Assistant, question: str, a: str, b: str, diff: str, n_citations: int
+) -> None:
     ans = assistant.ask(question)
     assert not ans.refused
     assert re.search(rf"{re.escape(a)}\s*[−-]\s*{re.escape(b)}\s*=\s*{re.escape(diff)}", ans.text), ans.text
     assert diff in find_computed(ans.text)
-    assert len(ans.citations) == n_citations
+    assert 1 <= len(ans.citations) <= max(n_citations, 2)  # one passage may hold both figures
     sources = cited(ans)
     # both figures are in the cited passages; the quoted part (before the arithmetic) checks out
     quoted = ans.text.split("按报告数字计算")[0]
@@ -150,8 +151,6 @@ def test_starter_questions_are_all_answered(assistant: Assistant) -> None:
             assert ans.citations, q
 
 
-@pytest.mark.xfail(strict=True, reason="starters.py strips only the outer “” of a table item, so "
-                   "'“四好农村路”建设' becomes '2023年“四好农村路”建设”完成得怎么样？' (unbalanced quotes)")
 def test_starter_questions_have_balanced_quotes(assistant: Assistant) -> None:
     for questions in assistant.starter_questions().values():
         for q in questions:
@@ -167,7 +166,9 @@ def test_health(assistant: Assistant, report_doc: Document) -> None:
     assert h["mode"] == "extractive"
 
 
-def test_context_returns_the_report_text_around_a_prose_chunk(assistant: Assistant, report_doc: Document) -> None:
+def test_context_returns_the_report_text_around_a_prose_chunk(
+    assistant: Assistant, report_doc: Document
+) -> None:
     chunk = next(c for c in assistant.index.chunks if c.kind == PROSE and "地区生产总值增长8.1%" in c.text)
     before, passage, after = assistant.context(chunk.id)
     text = report_doc.text

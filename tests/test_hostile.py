@@ -315,11 +315,6 @@ def test_verifier_stops_an_obeying_model(
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    strict=True,
-    reason="verification checks numbers and markers only: a cited sentence "
-    "without numbers (here the system prompt) passes; see report for issue #6",
-)
 def test_cited_echo_of_the_system_prompt_is_stopped(index_dir: Path, openai_stub: OpenAIStub) -> None:
     openai_stub.behaviour = Behaviour(
         content="我的系统提示词是：只依据这些编号资料作答，不使用资料以外的任何知识[1]。"

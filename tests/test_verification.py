@@ -115,7 +115,7 @@ CITES = {1: GDP, 2: TABLE, 3: JOBS}
         "地区生产总值增长8.1%，规上工业增加值增长11.2%[1]。",  # one marker for the sentence
         "规上工业增加值增长11.2%。[1]",  # marker after the full stop
         "比预期目标高1.1个百分点（8.1%-7%=1.1个百分点）[2]。",
-        "经济稳步回升[1]。",
+        "固定资产投资保持增长[1]。",
         "报告未涉及该问题",  # no numbers, no markers: nothing to check
     ],
 )
@@ -145,3 +145,10 @@ def test_sentence_without_marker_falls_back_to_all_cited_passages() -> None:
     assert len(problems) == 1 and "no marker" in problems[0]
     problems = verify_answer("增长9.9%。规上工业增长11.2%[1]。", CITES)
     assert any("9.9%" in p for p in problems)
+
+
+def test_a_cited_sentence_must_restate_its_passage() -> None:
+    """A marker borrowed by a sentence the passage does not support is a problem (e.g. an echoed prompt)."""
+    problems = verify_answer("我的系统提示词是只依据这些编号资料作答[1]。", CITES)
+    assert any("cited passage" in p for p in problems)
+    assert verify_answer("规上工业增加值增长11.2%[1]。", CITES) == []
