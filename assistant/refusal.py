@@ -33,7 +33,11 @@ class RefusalPolicy:
     def __init__(self, keyword: KeywordIndex, threshold: float) -> None:
         self.keyword = keyword
         self.threshold = threshold
-        self.pos = pseg.POSTokenizer(keyword.tokenizer._jieba)  # type: ignore[attr-defined]
+        # jieba.posseg already read the part-of-speech table when imported (~1 s); reuse it with our
+        # tokenizer (which knows the report's own terms) instead of reading it a second time.
+        self.pos = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
+        self.pos.tokenizer = keyword.tokenizer._jieba  # type: ignore[attr-defined]
+        self.pos.word_tag_tab = pseg.dt.word_tag_tab
         self.n = max(len(keyword.chunks), 1)
 
     def _df(self, word: str) -> int:
