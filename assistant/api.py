@@ -16,8 +16,9 @@ from fastapi import Depends, FastAPI, Request  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field, StrictStr  # noqa: E402
 
+from assistant.records import answer_record  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.types import Answer, QuestionError  # noqa: E402
+from assistant.types import QuestionError  # noqa: E402
 from assistant.web import build_ui, launch_options  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -71,26 +72,6 @@ class RateLimiter:
             return 0.0
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """The JSON form of an Answer."""
-    citations = []
-    for c in answer.citations:
-        s, e = c.span
-        citations.append(
-            {"n": c.n, "chunk_id": c.chunk_id, "section": c.section, "text": c.text, "quote": c.text[s:e]}
-        )
-    return {
-        "question": answer.question,
-        "standalone_question": answer.standalone_question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "mode": answer.mode,
-        "notice": answer.notice,
-        "citations": citations,
-        "suggestions": list(answer.suggestions),
-    }
-
-
 def create_app(assistant: Any, settings: Settings) -> FastAPI:
     """Build the app: /api/ask, /api/health, and the chat UI at /."""
     docs = not settings.kiosk
@@ -123,7 +104,7 @@ def create_app(assistant: Any, settings: Settings) -> FastAPI:
         except Exception:
             log.exception("answering failed")
             raise ApiError(500, INTERNAL_ERROR) from None
-        return answer_json(answer)
+        return answer_record(answer, retrieved=False)
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:

@@ -96,34 +96,9 @@ def cmd_chunks(args: argparse.Namespace) -> int:
     return 0
 
 
-def answer_record(answer) -> dict:  # type: ignore[no-untyped-def]
-    """The eval runner's out-file format for one answer."""
-    return {
-        "question": answer.question,
-        "standalone_question": answer.standalone_question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "mode": answer.mode,
-        "notice": answer.notice,
-        "citations": [
-            {"n": c.n, "chunk_id": c.chunk_id, "section": c.section, "text": c.text} for c in answer.citations
-        ],
-        "retrieved": [
-            {
-                "chunk_id": p.chunk.id,
-                "section": p.chunk.section,
-                "text": p.chunk.text,
-                "score": round(p.score, 4),
-            }
-            for p in answer.passages
-        ],
-        "suggestions": list(answer.suggestions),
-        "latency_ms": round(answer.timings.get("total_ms", 0.0), 1),
-    }
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     from .pipeline import build_assistant
+    from .records import answer_record
 
     assistant = build_assistant(_settings(args), progress=_progress())
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.metrics import Checker, Extractor, GroupMetrics, score_group
+from assistant.records import answer_record
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_FILE = ROOT / "evals" / "questions.jsonl"
@@ -111,23 +112,14 @@ def _record(item: EvalItem, answer: Any, measured_ms: float) -> dict[str, Any]:
     """One out-file line for a question and the assistant's Answer."""
     timings = answer.timings or {}
     retrieval_ms, total_ms = timings.get("retrieval_ms"), timings.get("total_ms")
+    record = answer_record(answer)
     return {
         "id": item.id,
         "question": item.question,
-        "answer": answer.text,
-        "refused": bool(answer.refused),
-        "citations": [
-            {"n": c.n, "chunk_id": c.chunk_id, "section": c.section, "text": c.text} for c in answer.citations
-        ],
-        "retrieved": [
-            {
-                "chunk_id": p.chunk.id,
-                "section": p.chunk.section,
-                "text": p.chunk.text,
-                "score": float(p.score),
-            }
-            for p in answer.passages
-        ],
+        "answer": record["answer"],
+        "refused": record["refused"],
+        "citations": [{k: c[k] for k in ("n", "chunk_id", "section", "text")} for c in record["citations"]],
+        "retrieved": record["retrieved"],
         "latency_ms": float(measured_ms if total_ms is None else total_ms),
         "standalone_question": answer.standalone_question,
         "mode": answer.mode,
