@@ -47,14 +47,18 @@ class ExtractiveAnswerer:
     """Pick the sentences that best answer the question from the top passages."""
 
     def __init__(
-        self, keyword: KeywordIndex, refusal_threshold: float = 0.35, max_sentences: int = 2
+        self,
+        keyword: KeywordIndex,
+        refusal_threshold: float = 0.45,
+        max_sentences: int = 2,
+        unknown_term_coverage: float = 0.8,
     ) -> None:
         self.keyword = keyword
         self.tokenizer = keyword.tokenizer
         self.threshold = refusal_threshold
         self.max_sentences = max_sentences
         self.max_idf = max(keyword.words.idf.values(), default=1.0)
-        self.policy = RefusalPolicy(keyword, refusal_threshold)
+        self.policy = RefusalPolicy(keyword, refusal_threshold, unknown_term_coverage)
 
     # -- scoring ---------------------------------------------------------------------------------
     def query_terms(self, query: Query) -> dict[tuple[str, ...], float]:

@@ -208,7 +208,9 @@ def build_assistant(settings: Settings, progress: Progress | None = None, rebuil
         reranker=reranker,
         params=FusionParams(settings.keyword_weight, settings.dense_weight, settings.scope_boost),
     )
-    extractive = ExtractiveAnswerer(index.keyword, settings.refusal_threshold)
+    extractive = ExtractiveAnswerer(
+        index.keyword, settings.refusal_threshold, unknown_term_coverage=settings.unknown_term_coverage
+    )
     llm = None
     if settings.llm_enabled:
         from .llm import LLMAnswerer

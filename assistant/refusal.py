@@ -30,9 +30,10 @@ QUESTION_WORDS = re.compile(r"哪些|哪个|哪几个?|哪类|哪项|什么|多�
 
 
 class RefusalPolicy:
-    def __init__(self, keyword: KeywordIndex, threshold: float) -> None:
+    def __init__(self, keyword: KeywordIndex, threshold: float, unknown_threshold: float = 1.01) -> None:
         self.keyword = keyword
         self.threshold = threshold
+        self.unknown_threshold = unknown_threshold  # an unknown term refuses below this coverage
         # jieba.posseg already read the part-of-speech table when imported (~1 s); reuse it with our
         # tokenizer (which knows the report's own terms) instead of reading it a second time.
         self.pos = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
@@ -58,35 +59,53 @@ class RefusalPolicy:
         function_words: set[str],
     ) -> str | None:
         """Why the report cannot answer, or None if it can."""
+        hard, unknown = self.signals(query, passages, best_sentence, best_context, years, function_words)
+        if hard:
+            return hard
+        if unknown and coverage < self.unknown_threshold:
+            return f"unknown term {unknown} (coverage {coverage:.2f})"
+        if coverage < self.threshold:
+            return f"coverage {coverage:.2f}"
+        return None
+
+    def signals(
+        self,
+        query: Query,
+        passages: Sequence[Passage],
+        best_sentence: str,
+        best_context: str,
+        years: tuple[int | None, int | None],
+        function_words: set[str],
+    ) -> tuple[str | None, str | None]:
+        """(a reason that alone decides, a term the report never uses) — either may be None."""
         if not passages:
-            return "no passage"
+            return "no passage", None
         top = " ".join(p.chunk.indexed_text for p in passages[:3]).lower()
         other = [y for y in query.years if y not in years]
         if other and not any(str(y) in p.chunk.text for p in passages[:3] for y in other):
-            return f"year {other[0]} not covered"
+            return f"year {other[0]} not covered", None
         if TIME_Q.search(query.text):
-            found = [t for t in TIME_A.findall(best_sentence)]
             report_years = {f"{y}年" for y in years if y}
-            if not [t for t in found if t not in report_years]:
-                return "time not stated"
+            if not [t for t in TIME_A.findall(best_sentence) if t not in report_years]:
+                return "time not stated", None
         if WHO_Q.search(query.text) and not any(f == "nr" for _, f in self.pos.cut(best_sentence)):
-            return "no person named"
+            return "no person named", None
         text = QUESTION_WORDS.sub(" ", YEAR_IN_TEXT.sub(" ", query.text))
         if query.english:
             text = query.search_text[len(query.text) :]
+        unknown = None
         for word, flag in self.pos.cut(text):
             if len(word) < 2 or word in function_words or not flag.startswith("n"):
                 continue
             place = flag == "ns" or bool(PLACE.match(word))
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
-            known = self.keyword.tokenizer._jieba.FREQ.get(word, 0) > 0  # type: ignore[attr-defined]
-            if (
-                self._df(word) == 0 and known
-            ):  # a real word (not a segmentation artefact) the report never uses
-                return f"unknown term {word}"
             if place and self._df(word) < 0.2 * self.n:
-                return f"place {word} not in passages"
-        if coverage < self.threshold:
-            return f"coverage {coverage:.2f}"
-        return None
+                return f"place {word} not in passages", None
+            # a real word (not a segmentation artefact) the report never uses
+            if unknown is None and self._df(word) == 0 and self._jieba_knows(word):
+                unknown = word
+        return None, unknown
+
+    def _jieba_knows(self, word: str) -> bool:
+        return self.keyword.tokenizer._jieba.FREQ.get(word, 0) > 0  # type: ignore[attr-defined]

@@ -37,6 +37,8 @@ class Settings:
     reranker: str = ""  # a CrossEncoder model path/name; empty = off
     # answering
     refusal_threshold: float = 0.45
+    # a term the report never uses (商品房, 门票) refuses unless the rest of the question is this well covered
+    unknown_term_coverage: float = 0.8
     max_question_chars: int = 500
     # language model (OpenAI-compatible); empty base_url = extractive mode
     llm_base_url: str = ""
