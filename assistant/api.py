@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -13,6 +14,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 from fastapi import Depends, FastAPI, Request  # noqa: E402
+from fastapi.concurrency import run_in_threadpool  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field, StrictStr  # noqa: E402
 
@@ -94,11 +96,18 @@ def create_app(assistant: Any, settings: Settings) -> FastAPI:
         if wait:
             raise ApiError(429, RATE_LIMITED, {"Retry-After": str(int(wait) + 1)})
 
+    # Answering is CPU-bound: a few at a time, first come first served, beats dozens of threads
+    # contending for two cores (fairer tail latency under load).
+    slots = asyncio.Semaphore(max(1, settings.concurrency_limit))
+
     @app.post("/api/ask", dependencies=[Depends(rate_limit)])
-    def ask(body: AskRequest) -> dict[str, Any]:
+    async def ask(body: AskRequest) -> dict[str, Any]:
         """Answer a question (with optional [[question, answer], ...] history) from the report."""
         try:
-            answer = assistant.ask(body.question, [tuple(h) for h in body.history])
+            async with slots:
+                answer = await run_in_threadpool(
+                    assistant.ask, body.question, [tuple(h) for h in body.history]
+                )
         except QuestionError as exc:
             raise ApiError(400, str(exc)) from None
         except Exception:

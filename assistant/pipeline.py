@@ -206,6 +206,7 @@ def build_assistant(settings: Settings, progress: Progress | None = None, rebuil
         embeddings=embeddings,
         k=settings.top_k,
         reranker=reranker,
+        query_cache_size=settings.query_cache_size,
         params=FusionParams(settings.keyword_weight, settings.dense_weight, settings.scope_boost),
     )
     extractive = ExtractiveAnswerer(

@@ -110,10 +110,22 @@ def question_kind(text: str) -> str:
     return "other"
 
 
+@lru_cache(maxsize=1)
+def _to_simplified():  # type: ignore[no-untyped-def]
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """Traditional Chinese questions (繁體) asked of a Simplified-Chinese report."""
+    return _to_simplified().convert(text)
+
+
 def understand(
     question: str, years: ReportYears, aliases: tuple[tuple[str, str], ...] | None = None
 ) -> Query:
-    text = normalize_text(question).strip()
+    text = simplified(normalize_text(question)).strip()
     text = re.sub(r"\s+", " ", text)
     text = resolve_years(text, years)
     found = tuple(int(y) for y in YEAR.findall(text))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -9,7 +11,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from .index import OpenIndex
 from .query import Query, understand
@@ -87,6 +89,25 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     reranker: Reranker | None = None
     rerank_depth: int = 20
+    query_cache_size: int = 1024
+
+    _cache: OrderedDict[str, list[float]] = PrivateAttr(default_factory=OrderedDict)
+    _cache_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def embed_query(self, text: str) -> list[float]:
+        """The query vector, from a small LRU cache: kiosk visitors ask the same starter questions."""
+        if self.query_cache_size <= 0:
+            return self.embeddings.embed_query(text)
+        with self._cache_lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+        vector = self.embeddings.embed_query(text)
+        with self._cache_lock:
+            self._cache[text] = vector
+            while len(self._cache) > self.query_cache_size:
+                self._cache.popitem(last=False)
+        return vector
 
     def understand(self, question: str) -> Query:
         return understand(question, self.index.years)
@@ -94,7 +115,7 @@ class HybridRetriever(BaseRetriever):
     def search(self, query: Query, k: int | None = None) -> list[Passage]:
         k = k or self.k
         keyword = self.index.keyword.search(query.search_text)
-        vector = self.embeddings.embed_query(query.search_text)
+        vector = self.embed_query(query.search_text)
         dense = self.index.dense(vector, DENSE_CANDIDATES)
         scopes = [c.scope for c in self.index.chunks]
         fused = fuse(keyword, dense, scopes, query.scope, self.params)

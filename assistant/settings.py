@@ -35,6 +35,7 @@ class Settings:
     dense_weight: float = 0.3
     scope_boost: float = 0.3
     reranker: str = ""  # a CrossEncoder model path/name; empty = off
+    query_cache_size: int = 1024  # query vectors kept (LRU); 0 = off
     # answering
     refusal_threshold: float = 0.45
     # a term the report never uses (商品房, 门票) refuses unless the rest of the question is this well covered

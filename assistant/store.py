@@ -143,14 +143,14 @@ def build_index(
     if not chunks:
         raise CorpusError(f"报告文件 {corpus} 中没有可索引的文本（no indexable text in {corpus}）")
     builds = index_dir / "builds"
+    build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
     try:
         builds.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{build_id}-", dir=builds))
     except OSError as e:
         raise IndexUnavailableError(
             f"无法写入索引目录 {index_dir}（cannot write index directory）: {e}"
         ) from e
-    build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    tmp = Path(tempfile.mkdtemp(prefix=f".{build_id}-", dir=builds))
     collection_name = f"report-{build_id}"
     try:
         client = chroma_client(tmp / "chroma", chroma_host, chroma_port)

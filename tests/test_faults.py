@@ -455,3 +455,20 @@ def test_read_only_index_dir_enforced_by_the_kernel(read_only_index: Path) -> No
     assert not result["copy_left"]
     assert "building the index" not in proc.stderr
     assert snapshot(read_only_index) == before
+
+
+@pytest.mark.integration
+def test_rebuild_into_an_unwritable_index_dir_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that cannot create its temporary folder gives a clear error, not a raw PermissionError."""
+    from assistant import store
+    from assistant.chunking import ChunkerParams
+    from assistant.embeddings import HashingEmbeddings
+    from assistant.settings import DEFAULT_CORPUS
+    from assistant.types import IndexUnavailableError
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(store.tempfile, "mkdtemp", refuse)
+    with pytest.raises(IndexUnavailableError, match="无法写入索引目录"):
+        store.build_index(DEFAULT_CORPUS, tmp_path / "idx", HashingEmbeddings(), "hashing-64", ChunkerParams())

@@ -120,3 +120,8 @@ def test_full_width_digits_are_normalised() -> None:
 def test_english_flag() -> None:
     assert understand("How much did retail sales grow?", Y2024).english
     assert not understand("GDP增长多少？", Y2024).english
+
+
+def test_traditional_chinese_question_is_read_as_simplified() -> None:
+    q = understand("2023年地區生產總值增長多少？", ReportYears(2023, 2024))
+    assert "地区生产总值增长" in q.text and q.years == (2023,)
