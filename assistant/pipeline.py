@@ -185,7 +185,9 @@ class Assistant:
         return self._texts.get(source, "")
 
 
-def build_assistant(settings: Settings, progress: Progress | None = None, rebuild: bool = True) -> Assistant:
+def build_assistant(
+    settings: Settings, progress: Progress | None = None, rebuild: bool | None = None
+) -> Assistant:
     """Load (or build) the index and wire retrieval and answering from the settings."""
     embeddings = make_embeddings(settings.embedder)
     params = ChunkerParams(target_tokens=settings.chunk_tokens, overlap_sentences=settings.chunk_overlap)
@@ -198,7 +200,7 @@ def build_assistant(settings: Settings, progress: Progress | None = None, rebuil
         settings.chroma_host,
         settings.chroma_port,
         progress,
-        rebuild,
+        settings.rebuild_index if rebuild is None else rebuild,
     )
     reranker = cross_encoder_reranker(settings.reranker) if settings.reranker else None
     retriever = HybridRetriever(

@@ -49,6 +49,9 @@ class Settings:
     # Chroma server (empty = embedded persistent store under index_dir)
     chroma_host: str = ""
     chroma_port: int = 8000
+    # build the index when missing or stale; replicas sharing one Chroma server set this off so only
+    # one process ever writes, and a replica whose index is stale refuses to start instead
+    rebuild_index: bool = True
     # app
     host: str = "127.0.0.1"
     port: int = 7860

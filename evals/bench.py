@@ -73,9 +73,11 @@ def load_questions(path: Path) -> list[str]:
     return out
 
 
-def server_env(index_dir: Path, embedder: str) -> dict[str, str]:
+def server_env(index_dir: Path, embedder: str, query_cache: bool = True) -> dict[str, str]:
     """The environment of the server: ours minus any ASSISTANT_* settings, plus the bench's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    if not query_cache:
+        env["ASSISTANT_QUERY_CACHE_SIZE"] = "0"
     env.update(
         ASSISTANT_INDEX_DIR=str(index_dir),
         ASSISTANT_EMBEDDER=embedder,
@@ -468,6 +470,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--gradio-levels", help="client counts for the Gradio path (default: --levels)")
     p.add_argument("--embedder", help='embedder for index and server (default "e5"; "fake" with --quick)')
     p.add_argument("--out", type=Path, help="output directory (default evals/bench, evals/bench/quick)")
+    p.add_argument(
+        "--no-query-cache",
+        action="store_true",
+        help="turn the server's query-vector cache off (every question embedded afresh)",
+    )
     p.add_argument("--request-timeout", type=float, default=120.0, help="per-request timeout, seconds")
     p.add_argument("--start-timeout", type=float, default=300.0, help="cold-start timeout, seconds")
     return p.parse_args(argv)
@@ -495,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(QUESTIONS)
 
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
-    env = server_env(work / "index", embedder)
+    env = server_env(work / "index", embedder, query_cache=not args.no_query_cache)
     results: dict[str, Any] = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {
