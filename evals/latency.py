@@ -1,7 +1,8 @@
 """Warm in-process latency of retrieval and of extractive answers (run by `make bench`).
 
 Usage: python evals/latency.py [--index DIR] [--rounds N]
-Prints p50/p95/max in ms over every eval question, after one warm-up round.
+Prints p50/p95/max in ms over every eval question, after one warm-up round. The query-vector cache
+is off unless --cache is given, so every question pays for its embedding (the full path).
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--index", type=Path)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cache", action="store_true", help="keep the query-vector cache on (repeat traffic)")
     args = ap.parse_args()
-    settings = Settings.from_env(os.environ).with_overrides(index_dir=args.index)
+    settings = Settings.from_env(os.environ).with_overrides(
+        index_dir=args.index, query_cache_size=None if args.cache else 0
+    )
     assistant = build_assistant(settings)
     items = [json.loads(line) for line in (ROOT / "evals" / "questions.jsonl").open(encoding="utf-8")]
     for d in items:  # warm-up
