@@ -18,13 +18,13 @@ from .store import (
     Expected,
     Manifest,
     Progress,
-    _release,
     build_index,
     chroma_client,
     chroma_location,
     current_build,
     load_chunks,
     read_manifest,
+    release_chroma_cache,
 )
 from .structure import ReportYears
 from .types import Chunk, IndexUnavailableError
@@ -66,7 +66,7 @@ class OpenIndex:
         return out
 
     def close(self) -> None:
-        _release(None)
+        release_chroma_cache(None)
         if self.read_only_copy:
             shutil.rmtree(self.read_only_copy, ignore_errors=True)
 

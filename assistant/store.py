@@ -184,7 +184,7 @@ def build_index(
             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - t0, 2),
         )
-        _release(client)
+        release_chroma_cache(client)
         _write_atomic(
             tmp / "manifest.json", json.dumps(asdict(manifest), ensure_ascii=False, indent=1).encode()
         )
@@ -246,7 +246,7 @@ def _swap_current(index_dir: Path, target: Path) -> None:
     os.replace(tmp_link, index_dir / "current")  # atomic on POSIX
 
 
-def _release(client) -> None:  # type: ignore[no-untyped-def]
+def release_chroma_cache(client) -> None:  # type: ignore[no-untyped-def]
     """Drop Chroma's per-path client cache so a swapped-out directory can be removed and reopened."""
     try:
         from chromadb.api.client import SharedSystemClient

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from assistant.api import create_app
+from assistant.render import emphasise, render_answer, render_user
 from assistant.settings import Settings
 from assistant.types import Answer, Citation
-from assistant.web import emphasise, render_answer, render_user
 from tests.fake_assistant import FakeAssistant
 from tests.webfixtures import (
     FOLLOW_UP,

@@ -458,7 +458,9 @@ def test_read_only_index_dir_enforced_by_the_kernel(read_only_index: Path) -> No
 
 
 @pytest.mark.integration
-def test_rebuild_into_an_unwritable_index_dir_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rebuild_into_an_unwritable_index_dir_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A build that cannot create its temporary folder gives a clear error, not a raw PermissionError."""
     from assistant import store
     from assistant.chunking import ChunkerParams
@@ -471,4 +473,6 @@ def test_rebuild_into_an_unwritable_index_dir_says_why(tmp_path: Path, monkeypat
 
     monkeypatch.setattr(store.tempfile, "mkdtemp", refuse)
     with pytest.raises(IndexUnavailableError, match="无法写入索引目录"):
-        store.build_index(DEFAULT_CORPUS, tmp_path / "idx", HashingEmbeddings(), "hashing-64", ChunkerParams())
+        store.build_index(
+            DEFAULT_CORPUS, tmp_path / "idx", HashingEmbeddings(), "hashing-64", ChunkerParams()
+        )
