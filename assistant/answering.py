@@ -180,6 +180,8 @@ class ExtractiveAnswerer:
                 break
             if s.text in {c.text for c in chosen} or s.score < ranked[0].score * bar:
                 continue
+            if s.coverage < best.coverage * 0.6:
+                continue  # a second sentence must be about the same thing
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
         return compose(query, chosen, passages, years)

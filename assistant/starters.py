@@ -44,7 +44,9 @@ def starter_questions(
             item = c.text.split("｜")[1].partition("：")[2] if "｜" in c.text else ""
             item = item[1:-1] if item.startswith("“") and item.endswith("”") else item
             if item and len(item) <= 16 and not any(item in q for q in groups["民生实事"]):
-                groups["民生实事"].append(f"{review}“{item}”完成得怎么样？")
+                groups["民生实事"].append(
+                    f"{review}{item}完成得怎么样？" if "“" in item else f"{review}“{item}”完成得怎么样？"
+                )
         if (
             c.kind == PROSE
             and c.scope == PLAN
@@ -62,6 +64,6 @@ def starter_questions(
             and len(groups["重点项目"]) < per_group
         ):
             m = re.search(r"(?:开工建设|建成投用|加快建设)([^，。；、]{4,18}(?:项目|工程))", c.text)
-            if m and not any(m.group(1) in q for q in groups["重点项目"]):
+            if m and "等" not in m.group(1) and not any(m.group(1) in q for q in groups["重点项目"]):
                 groups["重点项目"].append(f"{m.group(1)}有什么安排？")
     return {k: v[:per_group] for k, v in groups.items() if v}
