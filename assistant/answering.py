@@ -124,9 +124,14 @@ class ExtractiveAnswerer:
         out = []
         for i, p in enumerate(passages):
             context = p.chunk.indexed_text
-            for text, start in sentences_of(p):
+            units = sentences_of(p)
+            if query.kind == "list" and p.chunk.kind in (BOX, LIST_ITEM) and len(units) > 1:
+                units = [*units, (p.chunk.text, 0)]  # the list as a whole may answer "包括哪些"
+            for text, start in units:
                 fused = p.score / top if top else 0.0
-                score = self._score(query, terms, text, context, i, fused)
+                whole = text == p.chunk.text and len(units) > 1
+                own = f"{p.chunk.section_path[-1]}\n{text}" if whole else text
+                score = self._score(query, terms, own, context, i, fused)
                 if query.scope and p.chunk.scope not in (query.scope, GENERAL):
                     score -= self.scope_penalty  # a 2024 target does not answer a 2023 question
                 cov = self.coverage(terms, f"{p.chunk.section} {text}")
@@ -140,6 +145,21 @@ class ExtractiveAnswerer:
         terms = self.query_terms(query)
         return max((self.coverage(terms, p.chunk.indexed_text) for p in passages[:3]), default=0.0)
 
+    def _prefer_asked_year(
+        self, query: Query, passages: Sequence[Passage], ranked: list[Sentence]
+    ) -> list[Sentence]:
+        """If the question names a year and a close runner-up comes from that year's part, lead with it."""
+        if not (ranked and query.years and query.scope):
+            return ranked
+        if passages[ranked[0].passage].chunk.scope in (query.scope, GENERAL):
+            return ranked
+        for i, s in enumerate(ranked[1:], 1):
+            if s.score < ranked[0].score * 0.6:
+                break
+            if passages[s.passage].chunk.scope == query.scope:
+                return [s, *ranked[:i], *ranked[i + 1 :]]
+        return ranked
+
     def refusal_reason(
         self,
         query: Query,
@@ -148,15 +168,23 @@ class ExtractiveAnswerer:
         years: tuple[int | None, int | None],
     ) -> str | None:
         best = ranked[0].text if ranked else ""
-        context = passages[ranked[0].passage].chunk.indexed_text if ranked else ""
+        chunk = passages[ranked[0].passage].chunk if ranked else None
         return self.policy.reason(
-            query, passages, self.support(query, passages), best, context, years, FUNCTION_WORDS
+            query,
+            passages,
+            self.support(query, passages),
+            best,
+            chunk.indexed_text if chunk else "",
+            years,
+            FUNCTION_WORDS,
+            chunk.scope if chunk else GENERAL,
         )
 
     def answer(
         self, query: Query, passages: Sequence[Passage], years: tuple[int | None, int | None]
     ) -> Answer:
         ranked = self.rank_sentences(query, passages) if passages else []
+        ranked = self._prefer_asked_year(query, passages, ranked)
         if self.refusal_reason(query, passages, ranked, years):
             return refusal(query, passages)
         if query.kind == "compare":
@@ -165,11 +193,16 @@ class ExtractiveAnswerer:
                 return compared
         best = ranked[0]
         p0 = passages[best.passage]
-        if query.kind == "list" and p0.chunk.kind in (BOX, LIST_ITEM) and len(p0.chunk.text) <= 400:
-            # a box or list answers a "which ones" question as a whole
-            return compose(
-                query, [Sentence(best.passage, p0.chunk.text, 0, best.score, best.coverage)], passages, years
+        if query.kind == "list" and p0.chunk.kind in (BOX, LIST_ITEM) and best.text == p0.chunk.text:
+            # the question is about the list itself (its heading), not one item in it
+            heading = self.coverage(self.query_terms(query), p0.chunk.section_path[-1])
+            item = max(
+                (s.coverage for s in ranked if s.passage == best.passage and s.text != best.text), default=0.0
             )
+            if heading >= item:
+                return compose(query, list_units(best, passages), passages, years)
+            ranked = [s for s in ranked if not (s.passage == best.passage and s.text == best.text)]
+            best, p0 = ranked[0], passages[ranked[0].passage]
         chosen = [best]
         table_first = p0.chunk.kind == TABLE_ROW and query.kind == "number"
         # a table row's number reads better next to the sentence that states it with its unit;
@@ -182,9 +215,40 @@ class ExtractiveAnswerer:
                 continue
             if s.coverage < best.coverage * 0.6:
                 continue  # a second sentence must be about the same thing
+            if query.scope and passages[s.passage].chunk.scope not in (query.scope, GENERAL):
+                continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
         return compose(query, chosen, passages, years)
+
+
+ITEM_NAME = re.compile(r"^((?:\d{1,2}[.．、])?[^，。；：:]{2,24})[：:]")
+
+
+def list_units(best: Sentence, passages: Sequence[Passage]) -> list[Sentence]:
+    """A list or box answers "包括哪些" as a whole: its items by name, across its retrieved parts."""
+    p0 = passages[best.passage].chunk
+    parts = sorted(
+        (
+            i
+            for i, p in enumerate(passages)
+            if p.chunk.section_path == p0.section_path and p.chunk.kind == p0.kind
+        ),
+        key=lambda i: passages[i].chunk.start,
+    )
+    units = []
+    for i in parts:
+        pieces = []
+        for line in (x.strip() for x in passages[i].chunk.text.split("\n")):
+            if not line:
+                continue
+            if line.endswith(("：", ":")):
+                pieces.append(line)  # the list's own heading
+                continue
+            m = ITEM_NAME.match(line)
+            pieces.append((m.group(1) if m else line.rstrip("。；;")) + "；")
+        units.append(Sentence(i, "".join(pieces).rstrip("；"), 0, best.score, best.coverage))
+    return units
 
 
 def scope_label(scope: str, years: tuple[int | None, int | None]) -> str:
@@ -218,7 +282,7 @@ def compose(
         parts.append(f"{text.rstrip('。；;，,')}[{n}]")
     for n, pi in enumerate(order, 1):
         p = passages[pi]
-        spans = [(s.start, s.start + len(s.text)) for s in chosen if s.passage == pi]
+        spans = [_span(p.chunk.text, s) for s in chosen if s.passage == pi]
         citations.append(
             Citation(n, p.chunk.id, p.chunk.section, p.chunk.text, spans[0], p.chunk.start, p.chunk.end)
         )
@@ -235,10 +299,16 @@ def compose(
     )
 
 
+def _span(passage: str, s: Sentence) -> tuple[int, int]:
+    """Where the quoted sentence sits in its passage (the whole passage for a summarised list)."""
+    end = s.start + len(s.text)
+    return (s.start, end) if passage[s.start : end] == s.text else (0, len(passage))
+
+
 def _lead(p: Passage, years: tuple[int | None, int | None]) -> str:
     """Say what the figures are: which part of the report (review year's results or plan year's targets)."""
     where = p.chunk.section_path[-1]
-    return f"据报告{scope_label(p.chunk.scope, years)}部分（{where}）："
+    return f"据报告{scope_label(p.chunk.scope, years)}部分“{where}”："
 
 
 def refusal(query: Query, passages: Sequence[Passage]) -> Answer:

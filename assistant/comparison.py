@@ -138,9 +138,6 @@ def _fmt(d: Decimal) -> str:
 def _answer(query: Query, a: Figure, b: Figure, passages: Sequence[Passage]) -> Answer:
     diff = a.value - b.value
     unit = "个百分点" if a.unit in ("%", "个百分点") else a.unit
-    word = "高" if diff >= 0 else "低"
-    if unit not in ("个百分点",) and any(w in query.text for w in ("多", "少")):
-        word = "多" if diff >= 0 else "少"
     order = []
     for f in (a, b):
         if f.sentence.passage not in order:
@@ -165,9 +162,10 @@ def _answer(query: Query, a: Figure, b: Figure, passages: Sequence[Passage]) -> 
     ta, tb = (_readable(f, passages) for f in (a, b))
     sa = f"{ta}[{na}]" if na == nb and ta == tb else f"{ta}[{na}]；{tb}[{nb}]"
     big, small = (a, b) if diff >= 0 else (b, a)  # the formula never shows a negative result
+    word = ("高" if diff >= 0 else "低") if unit == "个百分点" else ("多" if diff >= 0 else "少")
     text = (
         f"{sa}。按报告数字计算：{_fmt(big.value)}{big.unit} − {_fmt(small.value)}{small.unit} = "
-        f"{_fmt(abs(diff))}{unit}，即前者{word}{_fmt(abs(diff))}{unit}。"
+        f"{_fmt(abs(diff))}{unit}，即{_fmt(a.value)}{a.unit}比{_fmt(b.value)}{b.unit}{word}{_fmt(abs(diff))}{unit}。"
     )
     return Answer(
         text=text,

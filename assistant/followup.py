@@ -13,27 +13,33 @@ QUESTION_TAIL = re.compile(
     r"(是)?(多少|几[个项家座户人天所处件条口次]?|什么|哪些|哪几个?|如何|怎么样?)[个项家座户人天所处件条口次万亿元%]*[？?。]*$"
 )
 YEAR = re.compile(r"(?:19|20)\d{2}年")
-SELF_CONTAINED_LEN = 14
 
 
 def is_follow_up(question: str) -> bool:
+    """Marked as a follow-up: starts with 那/其中/它…, or ends with 呢/吗."""
     q = question.strip()
-    return bool(FOLLOW_START.search(q) or FOLLOW_END.search(q) or len(q) <= 8)
+    return bool(FOLLOW_START.search(q) or FOLLOW_END.search(q))
 
 
 def condense(
-    question: str, history: Sequence[tuple[str, str]], own_topic: Callable[[str], bool] = lambda text: False
+    question: str,
+    history: Sequence[tuple[str, str]],
+    own_topic: Callable[[str], bool] = lambda text: len(text) > 14,
 ) -> str:
     """A standalone question: unchanged if it needs no context, else the previous subject + this question.
 
-    `own_topic(text)` says whether the follow-up names its own topic (e.g. "那公共充电桩呢？"); then only
-    the previous question's time frame is carried over, not its topic.
+    `own_topic(text)` says whether a text names a topic of its own: a question that does and is not
+    marked as a follow-up stands alone; "那公共充电桩呢？" keeps only the previous time frame. Without
+    a vocabulary to judge by, longer questions are taken as standalone.
     """
     q = question.strip()
-    if not history or not is_follow_up(q) and len(q) > SELF_CONTAINED_LEN:
+    if not history:
         return q
+    if not is_follow_up(q) and own_topic(q):
+        return q  # names its own topic: a new question, not a follow-up
+
     prev = history[-1][0].strip()
-    subject = QUESTION_TAIL.sub("", prev).rstrip("，,？?。 ")
+    subject = QUESTION_TAIL.sub("", prev).rstrip("，,？?。 了")
     rest = FOLLOW_START.sub("", q)
     rest = FOLLOW_END.sub("", rest).strip("，,？? ")
     years = YEAR.findall(rest)

@@ -19,6 +19,7 @@ from .store import Progress
 from .types import Answer, QuestionError
 
 History = Sequence[tuple[str, str]]
+YEAR = re.compile(r"(?:19|20)\d{2}年?")
 
 
 class Assistant:
@@ -73,14 +74,16 @@ class Assistant:
         return condense(resolved, prior, own_topic=self._names_topic)
 
     def _names_topic(self, text: str) -> bool:
-        """True if the text holds a content word the report uses (not a question/function word)."""
+        """True if the text names something of its own (a noun, or one of the report's terms)."""
         from .answering import FUNCTION_WORDS
 
         kw = self.index.keyword
-        return any(
-            len(w) >= 2 and w not in FUNCTION_WORDS and kw.idf(w) is not None and not w.isdigit()
-            for w in kw.tokenizer.words(text)
-        )
+        for word, flag in self.extractive.policy.pos.cut(YEAR.sub(" ", text)):
+            if len(word) < 2 or word in FUNCTION_WORDS:
+                continue
+            if flag.startswith("n") or flag == "x" and kw.idf(word) is not None and not word.isascii():
+                return True
+        return False
 
     def _prepare(self, question: object, history: History):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()

@@ -17,7 +17,7 @@ import jieba.posseg as pseg
 
 from .keyword import KeywordIndex
 from .query import Query, load_aliases
-from .types import Passage
+from .types import GENERAL, Passage
 
 PLACE = re.compile(r"^[\u4e00-\u9fff]{1,6}(区|县|市|省|镇|乡|州)$")
 TIME_Q = re.compile(
@@ -57,9 +57,12 @@ class RefusalPolicy:
         best_context: str,
         years: tuple[int | None, int | None],
         function_words: set[str],
+        best_scope: str = GENERAL,
     ) -> str | None:
         """Why the report cannot answer, or None if it can."""
-        hard, unknown = self.signals(query, passages, best_sentence, best_context, years, function_words)
+        hard, unknown = self.signals(
+            query, passages, best_sentence, best_context, years, function_words, best_scope
+        )
         if hard:
             return hard
         if unknown and coverage < self.unknown_threshold:
@@ -76,6 +79,7 @@ class RefusalPolicy:
         best_context: str,
         years: tuple[int | None, int | None],
         function_words: set[str],
+        best_scope: str = GENERAL,
     ) -> tuple[str | None, str | None]:
         """(a reason that alone decides, a term the report never uses) — either may be None."""
         if not passages:
@@ -90,6 +94,13 @@ class RefusalPolicy:
                 return "time not stated", None
         if WHO_Q.search(query.text) and not any(f == "nr" for _, f in self.pos.cut(best_sentence)):
             return "no person named", None
+        if (
+            query.years  # the scope comes from a year the question names, not from words like 目标
+            and query.scope
+            and best_scope not in (query.scope, GENERAL)
+            and not any(str(y) in best_sentence for y in query.years)
+        ):
+            return "only the other year is covered", None
         text = QUESTION_WORDS.sub(" ", YEAR_IN_TEXT.sub(" ", query.text))
         if query.english:
             text = query.search_text[len(query.text) :]

@@ -148,7 +148,9 @@ def parse_blocks(text: str) -> list[Block]:
             add(LIST_ITEM, stripped, start, end)
         else:
             h3 = lead_in(stripped)  # a paragraph without a lead-in ends the previous one's topic
-            add(PROSE, stripped, start, end)
+            # a heading line of its own ("两大主导产业集群：") opens the list that follows: keep them together
+            heads_list = h3 is not None and stripped == f"{h3}{stripped[-1]}" and _next_is_list(lines, i + 1)
+            add(LIST_ITEM if heads_list else PROSE, stripped, start, end)
         i += 1
     return blocks
 
@@ -156,6 +158,11 @@ def parse_blocks(text: str) -> list[Block]:
 def _is_heading(text: str) -> bool:
     s = text.strip()
     return bool(H1.match(s) or H2.match(s) or BOX_TITLE.match(s) or TABLE_TITLE.match(s))
+
+
+def _next_is_list(lines: list[Line], i: int) -> bool:
+    j = _next_nonblank(lines, i)
+    return j is not None and bool(LIST_ITEM_RE.match(lines[j].text.strip()))
 
 
 def _next_nonblank(lines: list[Line], i: int) -> int | None:

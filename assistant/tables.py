@@ -160,5 +160,5 @@ def readable_record(record: str) -> str:
                 value = f"{value.strip()}%"
             elif not unit and row_unit:
                 value = f"{value.strip()}{row_unit.group(1)}"
-        out.append(f"{name}{sep}{value}")
+        out.append(f"{name}{sep}{value.strip().rstrip('。；;')}")
     return "，".join(out)

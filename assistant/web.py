@@ -35,29 +35,59 @@ from assistant.types import Answer, QuestionError  # noqa: E402
 
 log = logging.getLogger(__name__)
 
+EMPTY_TEXT = "请输入一个问题。"
+KIOSK_CHAT_HEIGHT = "max(320px, calc(100vh - 250px))"  # header and the input bar stay on screen
+INPUT_LABEL = "输入您的问题"
+
 
 def new_session() -> dict[str, list]:
     """Per-visitor state: the shown messages and the (question, answer) history. Kept in memory only."""
     return {"messages": [], "history": []}
 
 
+def hint(message: str = "") -> str:
+    """The line under the question box (empty, or e.g. "请输入一个问题。")."""
+    return f'<div class="qa-hint" role="alert">{html.escape(message)}</div>' if message else ""
+
+
+def too_long(question: str, limit: int) -> str:
+    """The message for a question over the length limit (the question stays in the box to shorten)."""
+    return f"问题太长了（{len(question)} 字），请精简到 {limit} 字以内再提问。"
+
+
 def make_respond(assistant: Any, settings: Settings):
     """Build the streaming chat handler bound to an assistant."""
 
     def respond(question: str, session: dict) -> Iterator[tuple]:
-        """Stream one answer into the chat; yields (textbox, chatbot, session, starters, chat column)."""
-        question = (question or "").strip()
+        """Stream one answer into the chat.
+
+        Yields (textbox, chatbot, session, starters, chat column, hint). The textbox is cleared when
+        the question is taken, and given back if the question cannot be asked (too long).
+        """
+        asked = question or ""
+        question = asked.strip()
         if not question:
-            yield "", session["messages"], session, gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), hint(EMPTY_TEXT)
             return
         messages = [
             *session["messages"],
             {"role": "user", "content": render_user(question, settings.max_question_chars)},
         ]
+        views = (gr.Column(visible=False), gr.Column(visible=True))  # starters off, chat on
+        if len(question) > settings.max_question_chars:
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": render_error(too_long(question, settings.max_question_chars)),
+                }
+            )
+            session = {"messages": messages, "history": list(session["history"])}
+            yield gr.skip(), messages, session, *views, hint()
+            return
         reply = {"role": "assistant", "content": render_pending("")}
         messages.append(reply)
-        views = (gr.Column(visible=False), gr.Column(visible=True))  # starters off, chat on
-        yield "", messages, session, *views
+        yield "", messages, session, *views, hint()
+        box: Any = ""
         streamed = ""
         answer: Answer | None = None
         try:
@@ -67,12 +97,13 @@ def make_respond(assistant: Any, settings: Settings):
                     break
                 streamed += str(item)
                 reply["content"] = render_pending(streamed)
-                yield "", messages, session, *views
+                yield gr.skip(), messages, session, *views, gr.skip()
             if answer is None:
                 raise RuntimeError("the assistant stream ended without an Answer")
             reply["content"] = render_answer(answer, _contexts(assistant, answer))
         except QuestionError as exc:
             reply["content"] = render_error(str(exc))
+            box = asked  # give the question back so it can be corrected
         except Exception:  # noqa: BLE001 - the visitor gets a polite message, the log gets the trace
             log.exception("answering failed")
             reply["content"] = render_error(ERROR_TEXT)
@@ -80,14 +111,14 @@ def make_respond(assistant: Any, settings: Settings):
         if answer is not None and not answer.refused:
             history = [*history, (answer.question or question, answer.text)][-MAX_TURNS:]
         session = {"messages": messages, "history": history}
-        yield "", messages, session, *views
+        yield box or gr.skip(), messages, session, *views, gr.skip()
 
     return respond
 
 
 def reset() -> tuple:
     """Clear the conversation (client view and server-side session state)."""
-    return "", [], new_session(), gr.Column(visible=True), gr.Column(visible=False)
+    return "", [], new_session(), gr.Column(visible=True), gr.Column(visible=False), hint()
 
 
 def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
@@ -108,7 +139,8 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
             chat = gr.Chatbot(
                 elem_id="qa-chat",
                 show_label=False,
-                height="68vh" if kiosk else 560,
+                height=KIOSK_CHAT_HEIGHT if kiosk else 560,
+                autoscroll=False,  # HEAD_JS scrolls each finished answer into view from its start
                 sanitize_html=True,
                 render_markdown=True,
                 latex_delimiters=[],
@@ -131,28 +163,31 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
                             buttons.append(
                                 gr.Button(q, size="lg" if kiosk else "md", elem_classes=["qa-starter"])
                             )
-        with gr.Row(equal_height=True):
-            box = gr.Textbox(
-                show_label=False,
-                placeholder="请输入您的问题"
-                if kiosk
-                else "请输入您想了解的问题，例如：2023年地区生产总值增长多少？",
-                scale=6,
-                lines=1,
-                max_lines=4,
-                elem_id="qa-input",
-                autofocus=not kiosk,
-            )
-            send = gr.Button("提问", variant="primary", scale=1, min_width=100, elem_id="qa-send")
-            clear = gr.Button(
-                "重新开始",
-                variant="stop" if kiosk else "secondary",
-                scale=1,
-                min_width=120,
-                elem_id="qa-reset",
-            )
+        with gr.Column(elem_id="qa-inputbar"):  # sticky: always on screen, also on a short kiosk screen
+            with gr.Row(equal_height=True):
+                box = gr.Textbox(
+                    label=INPUT_LABEL,  # the accessible name (visually hidden)
+                    show_label=False,
+                    placeholder="请输入您的问题"
+                    if kiosk
+                    else "请输入您想了解的问题，例如：2023年地区生产总值增长多少？",
+                    scale=6,
+                    lines=1,
+                    max_lines=4,
+                    elem_id="qa-input",
+                    autofocus=not kiosk,
+                )
+                send = gr.Button("提问", variant="primary", scale=1, min_width=100, elem_id="qa-send")
+                clear = gr.Button(
+                    "重新开始",
+                    variant="stop" if kiosk else "secondary",
+                    scale=1,
+                    min_width=120,
+                    elem_id="qa-reset",
+                )
+            note = gr.HTML("", elem_id="qa-hint", padding=False)
         respond = make_respond(assistant, settings)
-        outputs = [box, chat, session, starters, chat_col]
+        outputs = [box, chat, session, starters, chat_col, note]
         common: dict[str, Any] = {
             "outputs": outputs,
             "concurrency_id": "ask",
@@ -169,7 +204,7 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
-    """Page-level options for gr.mount_gradio_app: CSS, head script, footer links, no run history."""
+    """Page-level options for gr.mount_gradio_app: CSS, head script, no footer links, no run history."""
     idle_ms = int(settings.kiosk_idle_seconds * 1000) if settings.kiosk else 0
     head = HEAD_JS % {"busy": json.dumps(BUSY_TEXT, ensure_ascii=False), "idle_ms": idle_ms}
     kiosk_theme = {"text_size": gr.themes.Size(*KIOSK_TEXT), "spacing_size": "lg", "radius_size": "lg"}
@@ -178,7 +213,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "css": CSS + (KIOSK_CSS if settings.kiosk else ""),
         "head": head,
         "theme": theme,
-        "footer_links": [] if settings.kiosk else ["api", "gradio", "settings"],
+        "footer_links": [],  # no "Use via API · Built with Gradio · Settings" (the JSON API is in the README)
         "run_history": False,
         "show_error": not settings.kiosk,
     }

@@ -181,3 +181,38 @@ def test_context_returns_the_report_text_around_a_prose_chunk(
 
 def test_context_of_unknown_chunk_is_empty(assistant: Assistant) -> None:
     assert assistant.context("no-such-chunk") == ("", "", "")
+
+
+def test_a_list_question_gets_the_list_by_its_item_names(assistant: Assistant) -> None:
+    ans = assistant.ask("两大主导产业集群包括哪些？")
+    assert not ans.refused
+    assert "智能网联新能源汽车产业" in ans.text and "先进材料产业" in ans.text
+    assert len(ans.text) < 120  # item names, not the items' whole paragraphs
+    box = assistant.ask("专栏12的安全稳定重点事项包括哪几个方面？")
+    assert all(k in box.text for k in ("经济金融安全", "安全生产和防灾减灾", "社会治理"))
+
+
+def test_a_question_about_one_item_of_a_list_gets_that_item(assistant: Assistant) -> None:
+    ans = assistant.ask("先进材料产业重点发展哪些方向？")
+    assert "锂电材料" in ans.text and "玻璃纤维及制品" in ans.text
+
+
+def test_a_new_question_after_another_is_not_taken_as_a_follow_up(assistant: Assistant) -> None:
+    history = [("2024年固定资产投资增长目标是多少？", "7%")]
+    for question in ("2023年接待游客多少人次？", "两大主导产业集群包括哪些？"):
+        ans = assistant.ask(question, history)
+        assert ans.standalone_question == question
+        assert not ans.refused
+
+
+def test_a_year_the_report_gives_no_figure_for_is_refused_not_answered_with_the_other_year(
+    assistant: Assistant,
+) -> None:
+    ans = assistant.ask("那2024年呢？", [("2023年接待游客多少人次？", "3014.8万人次")])
+    assert "2024" in ans.standalone_question
+    assert ans.refused, ans.text
+
+
+def test_comparison_states_the_relation_in_the_question_s_order(assistant: Assistant) -> None:
+    ans = assistant.ask("2024年地区生产总值增长目标比2023年实际增速低多少？")
+    assert "即7.5%比8.1%低0.6个百分点" in ans.text, ans.text

@@ -181,7 +181,9 @@ def test_box_items(report_blocks: list[Block]) -> None:
 
 def test_list_items_under_their_lead_in(report_blocks: list[Block]) -> None:
     items = [b for b in report_blocks if b.kind == LIST_ITEM]
-    assert [b.section_path[-1] for b in items] == ["两大主导产业集群"] * 2 + ["五个特色优势产业集群"] * 5
+    # the heading line of each list ("两大主导产业集群：") is kept with its items
+    assert [b.section_path[-1] for b in items] == ["两大主导产业集群"] * 3 + ["五个特色优势产业集群"] * 6
+    assert items[0].text == "两大主导产业集群：" and items[3].text == "五个特色优势产业集群："
 
 
 def test_offsets_of_non_table_blocks(report_doc: Document, report_blocks: list[Block]) -> None:
