@@ -49,7 +49,7 @@ class ExtractiveAnswerer:
     def __init__(
         self,
         keyword: KeywordIndex,
-        refusal_threshold: float = 0.45,
+        refusal_threshold: float = 0.3,
         max_sentences: int = 2,
         unknown_term_coverage: float = 0.8,
     ) -> None:

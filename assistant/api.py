@@ -15,6 +15,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 from fastapi import Depends, FastAPI, Request  # noqa: E402
 from fastapi.concurrency import run_in_threadpool  # noqa: E402
+from fastapi.encoders import jsonable_encoder  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field, StrictStr  # noqa: E402
 
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 RATE_LIMITED = "请求过于频繁，请稍后再试。"
 INTERNAL_ERROR = "服务暂时出现问题，请稍后再试。"
 WINDOW_SECONDS = 60.0
+BAD_REQUEST = "请求格式不正确："
+PAGE_LANG = "zh-CN"
 
 
 class ApiError(Exception):
@@ -46,6 +50,69 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     question: StrictStr
     history: list[tuple[StrictStr, StrictStr]] = Field(default_factory=list, max_length=50)
+
+
+def describe_errors(errors: list[dict[str, Any]]) -> str:
+    """One short Chinese sentence for FastAPI's validation errors (the first few)."""
+    parts: list[str] = []
+    for err in errors[:3]:
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+        kind = str(err.get("type", ""))
+        if loc.startswith("history.") and kind != "list_type":
+            parts.append("history 的每一项应为 [问题, 回答] 两个字符串")
+        elif kind == "json_invalid":
+            parts.append("请求体不是有效的 JSON")
+        elif kind == "missing":
+            parts.append(f"缺少字段 {loc}")
+        elif kind in ("model_attributes_type", "dict_type") and not loc:
+            parts.append('请求体应为 JSON 对象，例如 {"question": "…", "history": []}')
+        elif kind == "string_type":
+            parts.append(f"{loc} 应为字符串")
+        elif kind in ("list_type", "tuple_type"):
+            parts.append(f"{loc} 应为列表")
+        elif kind in ("too_short", "too_long"):
+            parts.append(f"{loc} 的长度不符合要求")
+        else:
+            parts.append(f"{loc or '请求体'}：{err.get('msg', kind)}")
+    return BAD_REQUEST + ("；".join(dict.fromkeys(parts)) or "无法解析")
+
+
+class HtmlLangMiddleware:
+    """Serve the UI page as <html lang="zh-CN"> (Gradio's page template hard-codes lang="en")."""
+
+    def __init__(self, app: Any, lang: str = PAGE_LANG) -> None:
+        self.app = app
+        self.needle = b'lang="en"'
+        self.replacement = f'lang="{lang}"'.encode()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") != "/":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        body: list[bytes] = []
+
+        async def capture(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            content = b"".join(body)
+            headers = list(start.get("headers", []))
+            names = {k.lower(): v for k, v in headers}
+            if names.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in names:
+                content = content.replace(self.needle, self.replacement, 1)
+                headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+                headers.append((b"content-length", str(len(content)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": content})
+
+        await self.app(scope, receive, capture)
 
 
 class RateLimiter:
@@ -89,6 +156,12 @@ def create_app(assistant: Any, settings: Settings) -> FastAPI:
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
 
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """Malformed JSON or wrong types: 422 in the API's one error shape, with FastAPI's details."""
+        errors = jsonable_encoder(exc.errors())
+        return JSONResponse({"error": describe_errors(errors), "detail": errors}, status_code=422)
+
     def rate_limit(request: Request) -> None:
         """Dependency: refuse a client over its per-minute budget."""
         client = request.client.host if request.client else "unknown"
@@ -121,6 +194,8 @@ def create_app(assistant: Any, settings: Settings) -> FastAPI:
         return {**assistant.health(), "kiosk": settings.kiosk}
 
     ui = build_ui(assistant, settings)
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app, ui, path="/", server_name=settings.host, server_port=settings.port, **launch_options(settings)
     )
+    app.add_middleware(HtmlLangMiddleware)
+    return app

@@ -37,7 +37,7 @@ class Settings:
     reranker: str = ""  # a CrossEncoder model path/name; empty = off
     query_cache_size: int = 1024  # query vectors kept (LRU); 0 = off
     # answering
-    refusal_threshold: float = 0.45
+    refusal_threshold: float = 0.3
     # a term the report never uses (商品房, 门票) refuses unless the rest of the question is this well covered
     unknown_term_coverage: float = 0.8
     max_question_chars: int = 500

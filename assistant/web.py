@@ -36,7 +36,7 @@ from assistant.types import Answer, QuestionError  # noqa: E402
 log = logging.getLogger(__name__)
 
 EMPTY_TEXT = "请输入一个问题。"
-KIOSK_CHAT_HEIGHT = "max(320px, calc(100vh - 250px))"  # header and the input bar stay on screen
+KIOSK_CHAT_HEIGHT = "max(320px, calc(100vh - 300px))"  # header and the input bar stay on screen
 INPUT_LABEL = "输入您的问题"
 
 
@@ -45,9 +45,10 @@ def new_session() -> dict[str, list]:
     return {"messages": [], "history": []}
 
 
-def hint(message: str = "") -> str:
-    """The line under the question box (empty, or e.g. "请输入一个问题。")."""
-    return f'<div class="qa-hint" role="alert">{html.escape(message)}</div>' if message else ""
+def hint(message: str = "") -> Any:
+    """The line under the question box: shown with a message (e.g. "请输入一个问题。"), else hidden."""
+    text = f'<div class="qa-hint" role="alert">{html.escape(message)}</div>' if message else ""
+    return gr.HTML(text, visible=bool(message))
 
 
 def too_long(question: str, limit: int) -> str:
@@ -185,7 +186,7 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
                     min_width=120,
                     elem_id="qa-reset",
                 )
-            note = gr.HTML("", elem_id="qa-hint", padding=False)
+            note = gr.HTML("", elem_id="qa-hint", padding=False, visible=False)
         respond = make_respond(assistant, settings)
         outputs = [box, chat, session, starters, chat_col, note]
         common: dict[str, Any] = {
