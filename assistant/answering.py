@@ -16,6 +16,8 @@ from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Cit
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
+CLAUSE = re.compile(r"[^，；：]+[，；：]?")
+MIN_FIGURES_TO_POINT = 4
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
 YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
 # question and function words that say nothing about the topic (kept as data-like constant, not per report)
@@ -34,6 +36,7 @@ class Sentence:
     start: int  # offset inside the passage text
     score: float
     coverage: float
+    display: str = ""  # what the answer shows, when it is a trimmed form of `text`
 
 
 def sentences_of(p: Passage) -> list[tuple[str, int]]:
@@ -219,7 +222,31 @@ class ExtractiveAnswerer:
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
+        terms = self.query_terms(query)
+        chosen = [self._clauses(query, terms, c, passages) for c in chosen]
         return compose(query, chosen, passages, years)
+
+    def _clauses(
+        self, query: Query, terms: dict[tuple[str, ...], float], s: Sentence, passages: Sequence[Passage]
+    ) -> Sentence:
+        """In a sentence that lists many figures, point the citation at the clause(s) asked about.
+
+        The answer keeps the whole sentence (cutting it loses facts the question also needs, measured
+        on dev), but the quoted span the user sees highlighted is "固定资产投资增长7%", not all eight targets.
+        """
+        many = len(NUM.findall(s.text)) >= MIN_FIGURES_TO_POINT
+        if passages[s.passage].chunk.kind == TABLE_ROW or not many or query.kind in ("list", "compare"):
+            return s
+        clauses = [(m.group(0), m.start()) for m in CLAUSE.finditer(s.text)]
+        needs_number = query.kind == "number"
+        covs = [self.coverage(terms, c) if (NUM.search(c) or not needs_number) else 0.0 for c, _ in clauses]
+        best = max(range(len(clauses)), key=lambda i: (covs[i], -i))
+        if covs[best] <= 0:
+            return s
+        keep = [i for i, c in enumerate(covs) if c >= 0.8 * covs[best]][:3]
+        first, last = clauses[keep[0]], clauses[keep[-1]]
+        quoted = s.text[first[1] : last[1] + len(last[0])].rstrip("，；：")
+        return Sentence(s.passage, quoted, s.start + first[1], s.score, s.coverage, s.display or s.text)
 
 
 ITEM_NAME = re.compile(r"^((?:\d{1,2}[.．、])?[^，。；：:]{2,24})[：:]")
@@ -276,7 +303,7 @@ def compose(
     for s in chosen:
         n = order.index(s.passage) + 1
         p = passages[s.passage]
-        text = s.text.strip()
+        text = (s.display or s.text).strip()
         if p.chunk.kind == TABLE_ROW:
             text = readable_record(text)
         parts.append(f"{text.rstrip('。；;，,')}[{n}]")

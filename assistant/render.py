@@ -245,7 +245,7 @@ def collapse_cells(text: str) -> str:
 
 def section_question(section: str) -> str:
     """A question about a section, from the last part of its path: “区域消费中心加快建设”部分讲了什么？"""
-    last = section.split(">")[-1].strip()
+    last = section.rsplit(" > ", 1)[-1].strip()  # paths are joined with " > " (Chunk.section)
     last = SECTION_NUMBER.sub("", last).strip() or last
     return f"“{last}”部分讲了什么？"
 

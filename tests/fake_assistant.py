@@ -15,8 +15,16 @@ GDP_2024 = (
     "2024年全区经济社会发展的主要目标是：地区生产总值增长7.5%左右，规上工业增加值增长9.5%，"
     "固定资产投资增长7%，其中工业投资增长9%。"
 )
-# chunk_id -> (section, text, quoted part, context before, context after)
-PASSAGES: dict[str, tuple[str, str, str, str, str]] = {
+GDP_TABLE_ROW = (
+    "表1 2023年主要指标完成情况表｜主要指标：地区生产总值（亿元）｜预期目标：7%以上｜"
+    "完成情况-总量：1281.4｜完成情况-增速（%）：8.1"
+)
+# A table row as the report file has it: one tab-indented cell per line, a blank line between rows.
+TABLE_HEAD = "表1  2023年主要指标完成情况表\n\n\t序号\n\t主要指标\n\t预期目标\n\t完成情况\n\n\t\n\t\n\t\n\t总量\n\t增速（%）\n\n"
+TABLE_ROW_RAW = "\t1\n\t地区生产总值（亿元）\n\t7%以上\n\t1281.4\n\t8.1"
+TABLE_TAIL = "\n\n\t2\n\t规上工业增加值（亿元）\n\t9%以上\n\t—\n\t11.2\n\n"
+# chunk_id -> (section, text, quoted part, context before, context after[, the passage as in the file])
+PASSAGES: dict[str, tuple[str, ...]] = {
     "c-gdp-2023": (
         "一、2023年国民经济和社会发展计划执行情况",
         GDP_2023,
@@ -31,6 +39,14 @@ PASSAGES: dict[str, tuple[str, str, str, str, str]] = {
         "综合考虑各方面因素，",
         "社会消费品零售总额增长8%，进出口总值增长5%。",
     ),
+    "c-gdp-table": (
+        "一、2023年国民经济和社会发展计划执行情况 > 表1 2023年主要指标完成情况表",
+        GDP_TABLE_ROW,
+        GDP_TABLE_ROW,
+        TABLE_HEAD,
+        TABLE_TAIL,
+        TABLE_ROW_RAW,
+    ),
 }
 STARTERS: dict[str, list[str]] = {
     "完成情况": ["2023年地区生产总值增长多少？"],
@@ -41,7 +57,10 @@ REFUSAL = "抱歉，报告中没有找到可以回答这个问题的内容。"
 
 
 class FakeAssistant:
-    """Answers two GDP questions (and their follow-ups) with citations; refuses everything else."""
+    """Answers GDP questions (growth 2023/2024, the 2023 total from table 1, follow-ups) with citations.
+
+    Refuses everything else, suggesting one section.
+    """
 
     def __init__(self, max_question_chars: int = 500, delay: float = 0.0, mode: str = "extractive") -> None:
         self.max_question_chars = max_question_chars
@@ -69,9 +88,14 @@ class FakeAssistant:
         standalone = self._standalone(q, history)
         if "慢" in q:
             time.sleep(3)
+        if "地区生产总值" in standalone and "总量" in standalone:
+            section, text = PASSAGES["c-gdp-table"][:2]
+            cit = Citation(1, "c-gdp-table", section, text, (0, len(text)))
+            body = "2023年地区生产总值总量为1281.4亿元，增长8.1%[1]。"
+            return Answer(body, (cit,), False, self.mode, q, standalone)
         if "地区生产总值" in standalone or "GDP" in standalone.upper():
             cid = "c-gdp-2024" if "2024" in standalone else "c-gdp-2023"
-            section, text, quote, _, _ = PASSAGES[cid]
+            section, text, quote = PASSAGES[cid][:3]
             start = text.index(quote)
             cit = Citation(1, cid, section, text, (start, start + len(quote)))
             figure = "7.5%左右" if cid == "c-gdp-2024" else "8.1%"
@@ -108,5 +132,5 @@ class FakeAssistant:
 
     def context(self, chunk_id: str) -> tuple[str, str, str]:
         """Text around a passage."""
-        _, text, _, before, after = PASSAGES[chunk_id]
-        return before, text, after
+        _, text, _, before, after, *raw = PASSAGES[chunk_id]
+        return before, (raw[0] if raw else text), after

@@ -216,3 +216,10 @@ def test_a_year_the_report_gives_no_figure_for_is_refused_not_answered_with_the_
 def test_comparison_states_the_relation_in_the_question_s_order(assistant: Assistant) -> None:
     ans = assistant.ask("2024年地区生产总值增长目标比2023年实际增速低多少？")
     assert "即7.5%比8.1%低0.6个百分点" in ans.text, ans.text
+
+
+def test_the_quote_points_at_the_clause_asked_about_in_a_sentence_of_many_figures(assistant: Assistant) -> None:
+    ans = assistant.ask("2024年固定资产投资增长目标是多少？")
+    c = ans.citations[0]
+    assert c.text[c.span[0] : c.span[1]] == "固定资产投资增长7%"
+    assert "地区生产总值增长7.5%左右" in ans.text  # the answer keeps the report's whole sentence

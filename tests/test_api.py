@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -101,19 +102,25 @@ def test_too_long_question_is_400_with_message(client: httpx.Client, settings: S
 
 
 @pytest.mark.parametrize(
-    "content",
+    "content,says",
     [
-        b"{not json",
-        b'{"question": 5}',
-        b'{"history": []}',
-        b'{"question": "x", "history": [["only one"]]}',
-        b'{"question": "x", "history": "no"}',
-        b'["x"]',
+        (b"{not json", "JSON"),
+        (b'{"question": 5}', "question"),
+        (b'{"history": []}', "question"),
+        (b'{"question": "x", "history": [["only one"]]}', "history"),
+        (b'{"question": "x", "history": [[1, 2]]}', "history"),
+        (b'{"question": "x", "history": "no"}', "history"),
+        (b'["x"]', "JSON 对象"),
     ],
 )
-def test_malformed_body_is_rejected(client: httpx.Client, content: bytes) -> None:
+def test_malformed_body_is_422_with_error_and_detail(client: httpx.Client, content: bytes, says: str) -> None:
     r = client.post("/api/ask", content=content, headers={"content-type": "application/json"})
-    assert r.status_code in (400, 422), r.text
+    assert r.status_code == 422, r.text
+    data = r.json()
+    assert set(data) == {"error", "detail"}
+    assert data["error"].startswith("请求格式不正确：") and says in data["error"], data
+    assert isinstance(data["detail"], list) and data["detail"]
+    assert all({"type", "loc", "msg"} <= set(d) for d in data["detail"]), data
 
 
 def test_health(client: httpx.Client) -> None:
@@ -131,7 +138,10 @@ def test_ui_is_mounted_at_root(client: httpx.Client) -> None:
     r = client.get("/")
     assert r.status_code == 200
     assert "text/html" in r.headers["content-type"]
+    assert re.search(r"<html\s+lang=\"zh-CN\"", r.text), r.text[:200]
+    assert int(r.headers["content-length"]) == len(r.content)
     assert client.get("/api/docs").status_code == 200
+    assert client.get("/config").json().get("footer_links") == []  # no "Use via API · Built with Gradio"
 
 
 def test_rate_limit_returns_429_after_n_requests() -> None:

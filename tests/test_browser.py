@@ -9,14 +9,23 @@ from pathlib import Path
 import pytest
 
 from assistant.api import create_app
-from assistant.render import emphasise, render_answer, render_user
+from assistant.render import (
+    collapse_cells,
+    emphasise,
+    render_answer,
+    render_card,
+    render_user,
+    section_question,
+)
 from assistant.settings import Settings
 from assistant.types import Answer, Citation
-from tests.fake_assistant import FakeAssistant
+from tests.fake_assistant import REFUSAL, FakeAssistant
 from tests.webfixtures import (
     FOLLOW_UP,
     GDP_FIGURE,
     GDP_QUESTION,
+    TABLE_FIGURE,
+    TABLE_QUESTION,
     UNANSWERABLE,
     assistant_under_test,
     live_server,
@@ -27,6 +36,16 @@ SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
 XSS = "<img src=x onerror=alert(1)>"
 BOT = '#qa-chat [data-testid="bot"]'
 DONE = ".qa-meta, .qa-error"  # present only once an answer (or error) is final
+LONG_ANSWER_QUESTION = "2023年“老城有机更新”完成得怎么样？"  # the real assistant quotes a long table row
+# Where a message row starts relative to the chat's scrolling box (and the window).
+GEOMETRY_JS = """(el) => {
+  const row = el.closest(".message-row") || el;
+  let sc = row.parentElement;
+  while (sc && !(["auto", "scroll"].includes(getComputedStyle(sc).overflowY) && sc.scrollHeight > sc.clientHeight))
+    sc = sc.parentElement;
+  const r = row.getBoundingClientRect(), box = sc ? sc.getBoundingClientRect() : {top: 0, bottom: innerHeight};
+  return {top: r.top, boxTop: box.top, boxBottom: box.bottom, innerHeight};
+}"""
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -36,6 +55,7 @@ expect = sync_api.expect
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make browser)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -67,9 +87,11 @@ def dialogs(browser) -> Iterator[list[str]]:
         context.close()
 
 
-def open_page(browser, url: str, dialogs: list[str], width: int = 1280, height: int = 900):
+def open_page(
+    browser, url: str, dialogs: list[str], width: int = 1280, height: int = 900, locale: str = "zh-CN"
+):
     """A fresh page (own session) on the app, with dialogs recorded and dismissed."""
-    page = browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
     page.set_default_timeout(30_000)
 
     def on_dialog(d) -> None:
@@ -96,12 +118,26 @@ def ask(page, question: str | None = None, starter=None):
     return bot
 
 
+def expect_start_in_view(bot) -> None:
+    """The answer is shown from its start: its first line is on screen and its top is not cut off."""
+    expect(bot.locator(DONE).first).to_be_in_viewport()
+    geo = bot.evaluate(GEOMETRY_JS)
+    assert geo["boxTop"] - 2 <= geo["top"] < geo["boxBottom"], geo
+    assert 0 <= geo["top"] < geo["innerHeight"], geo
+
+
+def expect_on_screen(page, locator) -> None:
+    """The element is entirely inside the window (not below the fold)."""
+    box = locator.bounding_box()
+    height = page.viewport_size["height"]
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height, (box, height)
+
+
 @pytest.mark.browser
 def test_starter_question_gives_cited_answer(browser, desktop_url, dialogs) -> None:
     page = open_page(browser, desktop_url, dialogs)
     starters = page.locator("#qa-starters button.qa-starter")
     assert starters.count() >= 1
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "desktop-start.png"), full_page=True)
     bot = ask(page, starter=starters.first)
     expect(page.locator("#qa-starters")).to_be_hidden()
@@ -114,9 +150,12 @@ def test_starter_question_gives_cited_answer(browser, desktop_url, dialogs) -> N
     assert any(n in passages for n in numbers if not n.startswith("20")), (answer, passages)
     expect(card.locator(".qa-passage mark").first).to_be_visible()
     expect(card.locator(".qa-passage strong").first).to_be_visible()
+    expect_start_in_view(bot)
+    expect(card.locator(".qa-ctxbody")).to_be_hidden()  # the context starts collapsed
+    page.screenshot(path=str(SHOTS / "desktop-answer.png"))  # docs/desktop-answer.png (README)
     card.locator("summary", has_text="在原文中查看").click()
     expect(card.locator(".qa-ctxbody .qa-hit")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "desktop-answer.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "desktop-context.png"), full_page=True)
     assert dialogs == []
 
 
@@ -126,6 +165,14 @@ def test_follow_up_shows_standalone_question(browser, desktop_url, dialogs) -> N
     first = ask(page, GDP_QUESTION)
     expect(first.locator(".qa-text")).to_contain_text(GDP_FIGURE)
     expect(first.locator(".qa-passage strong", has_text=GDP_FIGURE.rstrip("%")).first).to_be_visible()
+    # In context only the quoted part is highlighted, not the whole passage around it.
+    card = first.locator(".qa-card").first
+    card.locator("summary", has_text="在原文中查看").click()
+    hit = card.locator(".qa-ctxbody mark.qa-hit")
+    expect(hit).to_have_count(1)
+    expect(hit).to_contain_text(GDP_FIGURE)
+    passage = card.locator(".qa-ctxbody .qa-ctxpassage").inner_text()
+    assert len(hit.inner_text()) < len(passage), (hit.inner_text(), passage)
     bot = ask(page, FOLLOW_UP)
     standalone = bot.locator(".qa-standalone")
     expect(standalone).to_contain_text("理解为：")
@@ -140,6 +187,66 @@ def test_unanswerable_question_is_refused(browser, desktop_url, dialogs) -> None
     bot = ask(page, UNANSWERABLE)
     expect(bot.locator(".qa-refusal")).to_be_visible()
     expect(bot.locator(".qa-card")).to_have_count(0)
+    for label in bot.locator(".qa-suggest button.qa-ask").all_inner_texts():  # suggestions, if any
+        assert re.fullmatch(r"“.+”部分讲了什么？", label), label
+
+
+@pytest.mark.browser
+def test_refusal_suggestions_ask_about_the_section(browser, dialogs) -> None:
+    with live_server(create_app(FakeAssistant(), Settings())) as url:
+        page = open_page(browser, url, dialogs)
+        bot = ask(page, "永川区区长是谁？")
+        expect(bot.locator(".qa-refusal")).to_have_text(REFUSAL)
+        suggestion = bot.locator(".qa-suggest button.qa-ask")
+        expect(suggestion).to_have_count(1)
+        expect(suggestion).to_have_text("“2024年经济社会发展的主要目标”部分讲了什么？")
+        n = page.locator(BOT).count()
+        suggestion.click()
+        expect(page.locator(BOT)).to_have_count(n + 1)
+        expect(page.locator('#qa-chat [data-testid="user"]').last).to_have_text(
+            "“2024年经济社会发展的主要目标”部分讲了什么？"
+        )
+        expect(page.locator(BOT).last.locator(DONE).first).to_be_attached()
+        expect(page.locator("#qa-input textarea")).to_have_value("")
+        assert dialogs == []
+        page.close()
+
+
+@pytest.mark.browser
+def test_table_row_context_is_one_line_per_row(browser, desktop_url, dialogs) -> None:
+    page = open_page(browser, desktop_url, dialogs)
+    bot = ask(page, TABLE_QUESTION)
+    expect(bot.locator(".qa-text")).to_contain_text(TABLE_FIGURE)
+    card = bot.locator(".qa-card", has_text=TABLE_FIGURE).first
+    card.locator("summary", has_text="在原文中查看").click()
+    body = card.locator(".qa-ctxbody")
+    expect(body).to_be_visible()
+    text = body.inner_text()
+    assert "序号 ｜ 主要指标 ｜ 预期目标 ｜ 完成情况" in text, text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    row = next(line for line in lines if TABLE_FIGURE in line)
+    assert row.count("｜") >= 3 and "地区生产总值" in row, lines
+    assert "序号" not in lines and "主要指标" not in lines, lines  # no more one cell per line
+    expect(card.locator(".qa-ctxbody mark.qa-hit")).to_contain_text(TABLE_FIGURE)
+    page.screenshot(path=str(SHOTS / "desktop-table-context.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_new_answer_comes_into_view_from_its_start(browser, desktop_url, dialogs) -> None:
+    page = open_page(browser, desktop_url, dialogs)
+    first = ask(page, GDP_QUESTION)
+    expect_start_in_view(first)
+    second = ask(page, TABLE_QUESTION)
+    expect_start_in_view(second)
+    # The visitor scrolls back up to read the first answer's source in context...
+    first.locator("summary", has_text="在原文中查看").first.click()
+    expect(first.locator(".qa-ctxbody").first).to_be_visible()
+    page.locator(BOT).first.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+    expect(second.locator(".qa-meta")).not_to_be_in_viewport()
+    # ...and the next answer still comes into view, from its start.
+    third = ask(page, FOLLOW_UP)
+    expect_start_in_view(third)
+    page.screenshot(path=str(SHOTS / "desktop-scrolled.png"))
 
 
 @pytest.mark.browser
@@ -157,8 +264,31 @@ def test_html_in_question_is_shown_as_text_and_never_runs(browser, desktop_url, 
 @pytest.mark.browser
 def test_too_long_question_shows_message(browser, desktop_url, dialogs) -> None:
     page = open_page(browser, desktop_url, dialogs)
-    bot = ask(page, "经" * (Settings().max_question_chars + 1))
+    question = "经" * (Settings().max_question_chars + 1)
+    bot = ask(page, question)
     expect(bot.locator(".qa-error")).to_contain_text(str(Settings().max_question_chars))
+    expect(page.locator("#qa-input textarea")).to_have_value(question)  # kept, to be shortened
+
+
+@pytest.mark.browser
+def test_empty_question_asks_for_one(browser, desktop_url, dialogs) -> None:
+    page = open_page(browser, desktop_url, dialogs)
+    page.locator("#qa-input textarea").fill("   ")
+    page.get_by_role("button", name="提问").click()
+    expect(page.locator("#qa-hint")).to_have_text("请输入一个问题。")
+    expect(page.locator(BOT)).to_have_count(0)
+    expect(page.locator("#qa-starters")).to_be_visible()
+    ask(page, GDP_QUESTION)
+    expect(page.locator("#qa-hint")).to_be_hidden()
+
+
+@pytest.mark.browser
+def test_no_gradio_leftovers_in_an_english_browser(browser, desktop_url, dialogs) -> None:
+    page = open_page(browser, desktop_url, dialogs, locale="en-US")
+    expect(page.locator("footer")).to_have_count(0)
+    expect(page.get_by_text(re.compile("Use via API|Built with Gradio|Settings"))).to_have_count(0)
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    expect(page.get_by_role("textbox", name="输入您的问题")).to_be_visible()
 
 
 @pytest.mark.browser
@@ -167,14 +297,13 @@ def test_kiosk_idle_timeout_and_restart(browser, kiosk_url, dialogs) -> None:
     expect(page.locator("footer")).to_have_count(0)  # no API / settings / "built with" links
     expect(page.get_by_text(re.compile("API|Gradio|设置|Settings"))).to_have_count(0)
     starter = page.locator("#qa-starters button.qa-starter").first
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "kiosk-start.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "kiosk-portrait-start.png"), full_page=True)
     assert starter.bounding_box()["height"] >= 56
     assert float(starter.evaluate("e => getComputedStyle(e).fontSize").rstrip("px")) >= 22
     bot = ask(page, GDP_QUESTION)
     size = bot.locator(".qa-text").evaluate("e => getComputedStyle(e).fontSize")
     assert float(size.rstrip("px")) >= 22
-    page.screenshot(path=str(SHOTS / "kiosk-answer.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "kiosk-portrait-answer.png"), full_page=True)
     # Idle timeout (3 s): the conversation is cleared without any interaction.
     expect(page.locator(BOT)).to_have_count(0, timeout=8_000)
     expect(page.locator("#qa-starters")).to_be_visible()
@@ -185,6 +314,37 @@ def test_kiosk_idle_timeout_and_restart(browser, kiosk_url, dialogs) -> None:
     page.get_by_role("button", name="重新开始").click()
     expect(page.locator(BOT)).to_have_count(0, timeout=2_000)
     expect(page.locator("#qa-starters")).to_be_visible()
+    assert dialogs == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width,height", [(1024, 768), (1920, 1080)])
+def test_kiosk_keeps_the_input_on_screen(browser, kiosk_url, dialogs, width: int, height: int) -> None:
+    page = open_page(browser, kiosk_url, dialogs, width=width, height=height)
+    controls = [page.locator("#qa-input textarea"), page.locator("#qa-send"), page.locator("#qa-reset")]
+    expect(page.locator("#qa-starters button.qa-starter").first).to_be_visible()
+    for control in controls:
+        expect_on_screen(page, control)
+    size = f"{width}x{height}"
+    page.screenshot(path=str(SHOTS / f"kiosk-start-{size}.png"))
+    bot = ask(page, GDP_QUESTION)
+    expect_start_in_view(bot)
+    for control in controls:
+        expect_on_screen(page, control)
+    summary = bot.locator("summary", has_text="在原文中查看").first
+    assert summary.bounding_box()["height"] >= 48  # touch-sized
+    page.screenshot(path=str(SHOTS / f"kiosk-answer-{size}.png"))
+    if width == 1920:  # the README screenshots (docs/kiosk-start.png, docs/kiosk-answer.png)
+        page.screenshot(path=str(SHOTS / "kiosk-answer.png"))
+        page.get_by_role("button", name="重新开始").click()
+        expect(page.locator("#qa-starters")).to_be_visible()
+        page.screenshot(path=str(SHOTS / "kiosk-start.png"))
+    # A long answer is shown from its start, not scrolled to its end (its last citation card).
+    bot = ask(page, LONG_ANSWER_QUESTION)
+    expect_start_in_view(bot)
+    for control in controls:
+        expect_on_screen(page, control)
+    page.screenshot(path=str(SHOTS / f"kiosk-long-answer-{size}.png"))
     assert dialogs == []
 
 
@@ -243,3 +403,87 @@ def test_emphasise_marks_figures_not_years() -> None:
         == "2023年增长<strong>8.1%</strong>，达<strong>1281.4亿元</strong>"
     )
     assert emphasise("it's") == "it&#x27;s"
+
+
+@pytest.mark.unit
+def test_emphasise_leaves_labels_and_list_numbers_plain() -> None:
+    assert emphasise("表1  2023年主要指标完成情况表") == "表1  2023年主要指标完成情况表"
+    assert emphasise("表2：民生实事") == "表2：民生实事"
+    assert emphasise("专栏11 重点项目，第3季度") == "专栏11 重点项目，第3季度"
+    assert emphasise("1.覆盖率达到90%；\n2.培训50名；3、完成") == (
+        "1.覆盖率达到<strong>90%</strong>；<br>2.培训<strong>50</strong>名；3、完成"
+    )
+    assert emphasise("完成情况：1.建成37个") == "完成情况：1.建成<strong>37</strong>个"
+    assert emphasise("1 ｜ 地区生产总值 ｜ 1281.4") == "1 ｜ 地区生产总值 ｜ <strong>1281.4</strong>"
+    # ...but figures that merely follow those characters are still figures
+    assert (
+        emphasise("更换水表5000只，代表30名") == "更换水表<strong>5000</strong>只，代表<strong>30</strong>名"
+    )
+    assert emphasise("增长8.1%。") == "增长<strong>8.1%</strong>。"
+
+
+@pytest.mark.unit
+def test_collapse_cells_puts_each_table_row_on_one_line() -> None:
+    raw = (
+        "全年增长8.1%。\n\n表1  2023年主要指标完成情况表\n\n"
+        "\t序号\n\t主要指标\n\t预期目标\n\t完成情况\n\n"
+        "\t\n\t\n\t\n\t总量\n\t增速（%）\n\n"
+        "\t1\n\t地区生产总值（亿元）\n\t7%以上\n\t1281.4\n\t8.1\n\n"
+        "\t2\n\t老城有机更新\n\t老旧小区改造：已完工。\n\n燃气设施改造：已完成。\n\n"
+        "\t3\n\t教育惠民工程\n\n\n（一）着力落实重大战略\n\n正文。"
+    )
+    assert collapse_cells(raw).splitlines() == [
+        "全年增长8.1%。",
+        "",
+        "表1  2023年主要指标完成情况表",
+        "",
+        "序号 ｜ 主要指标 ｜ 预期目标 ｜ 完成情况",
+        "总量 ｜ 增速（%）",
+        "1 ｜ 地区生产总值（亿元） ｜ 7%以上 ｜ 1281.4 ｜ 8.1",
+        "2 ｜ 老城有机更新 ｜ 老旧小区改造：已完工。 燃气设施改造：已完成。",
+        "3 ｜ 教育惠民工程",
+        "",
+        "（一）着力落实重大战略",
+        "",
+        "正文。",
+    ]
+    assert collapse_cells("没有表格的文字。\n\n第二段。") == "没有表格的文字。\n\n第二段。"
+    assert collapse_cells("") == ""
+
+
+@pytest.mark.unit
+def test_context_highlights_only_the_quote_and_collapses_tables() -> None:
+    text = "全年经济稳步回升。全年地区生产总值增长8.1%；规上工业增加值增长11.2%。"
+    quote = "全年地区生产总值增长8.1%；"
+    start = text.index(quote)
+    cit = Citation(1, "c1", "一、执行情况", text, (start, start + len(quote)))
+    out = render_card(cit, ("前文。", text, "\n\n表1  指标\n\n\t序号\n\t主要指标\n\n\t1\n\t地区生产总值"))
+    ctx = out[out.index('<div class="qa-ctxbody">') :]
+    assert '<mark class="qa-hit">全年地区生产总值增长<strong>8.1%</strong>；</mark>' in ctx
+    assert '<span class="qa-ctxpassage">全年经济稳步回升。<mark' in ctx
+    assert "序号 ｜ 主要指标<br>1 ｜ 地区生产总值" in ctx
+    # a table row is quoted as its rebuilt record: the whole row (one line) is the highlight
+    record = "表1｜主要指标：地区生产总值（亿元）｜完成情况-总量：1281.4"
+    row = Citation(1, "c2", "表1", record, (0, len(record)))
+    out = render_card(row, ("\t序号\n\t主要指标\n\n", "\t1\n\t地区生产总值（亿元）\n\t1281.4", ""))
+    assert (
+        '<span class="qa-ctxpassage"><mark class="qa-hit">1 ｜ 地区生产总值（亿元） ｜ <strong>1281.4</strong></mark>'
+        in out
+    )
+
+
+@pytest.mark.unit
+def test_refusal_suggestions_are_question_buttons() -> None:
+    assert section_question("一、执行情况 > （三）着力扩大内需 > 区域消费中心加快建设") == (
+        "“区域消费中心加快建设”部分讲了什么？"
+    )
+    assert (
+        section_question("二、2024年经济社会发展的主要目标") == "“2024年经济社会发展的主要目标”部分讲了什么？"
+    )
+    assert section_question("引言") == "“引言”部分讲了什么？"
+    answer = Answer(
+        "抱歉。", refused=True, suggestions=("一、甲 > 消费<b>", "二、乙 > 消费<b>", "引言"), question="q"
+    )
+    out = render_answer(answer, {})
+    buttons = re.findall(r'<button type="button" class="qa-ask"[^>]*>(.*?)</button>', out)
+    assert buttons == ["“消费&lt;b&gt;”部分讲了什么？", "“引言”部分讲了什么？"]  # escaped, no duplicates

@@ -31,6 +31,8 @@ GDP_QUESTION = "2023年地区生产总值增长多少？"
 GDP_FIGURE = "8.1%"
 FOLLOW_UP = "那2024年的目标呢？"
 UNANSWERABLE = "永川区区长是谁？"
+TABLE_QUESTION = "2023年地区生产总值总量是多少亿元？"  # answered from a row of 表1
+TABLE_FIGURE = "1281.4"
 
 
 def free_port() -> int:
