@@ -189,7 +189,8 @@ class ExtractiveAnswerer:
         ranked = self.rank_sentences(query, passages) if passages else []
         ranked = self._prefer_asked_year(query, passages, ranked)
         if self.refusal_reason(query, passages, ranked, years):
-            return refusal(query, passages)
+            # sections are suggested only if the question shares something with them at all
+            return refusal(query, passages, suggest=self.support(query, passages) >= 0.1)
         if query.kind == "compare":
             compared = compare(query, ranked, passages, self.tokenizer, years)
             if compared:
@@ -313,7 +314,7 @@ def compose(
         citations.append(
             Citation(n, p.chunk.id, p.chunk.section, p.chunk.text, spans[0], p.chunk.start, p.chunk.end)
         )
-    lead = _lead(passages[order[0]], years)
+    lead = _lead(passages[order[0]], years, query.english)
     body = "；".join(parts) + "。"
     return Answer(
         text=f"{lead}{body}",
@@ -332,15 +333,22 @@ def _span(passage: str, s: Sentence) -> tuple[int, int]:
     return (s.start, end) if passage[s.start : end] == s.text else (0, len(passage))
 
 
-def _lead(p: Passage, years: tuple[int | None, int | None]) -> str:
+def _lead(p: Passage, years: tuple[int | None, int | None], english: bool = False) -> str:
     """Say what the figures are: which part of the report (review year's results or plan year's targets)."""
     where = p.chunk.section_path[-1]
+    if english:
+        review, plan = years
+        part = {REVIEW: f"the {review} plan execution", PLAN: f"the {plan} plan"}.get(
+            p.chunk.scope, "the report"
+        )
+        return f"According to the report ({part}, “{where}”): "
     return f"据报告{scope_label(p.chunk.scope, years)}部分“{where}”："
 
 
-def refusal(query: Query, passages: Sequence[Passage]) -> Answer:
+def refusal(query: Query, passages: Sequence[Passage], suggest: bool = True) -> Answer:
+    """The fixed polite refusal, with up to three sections worth a look (if any are related at all)."""
     seen: list[str] = []
-    for p in passages[:5]:
+    for p in passages[:5] if suggest else ():
         if p.chunk.section not in seen:
             seen.append(p.chunk.section)
     return Answer(
