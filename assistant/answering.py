@@ -190,7 +190,7 @@ class ExtractiveAnswerer:
         ranked = self._prefer_asked_year(query, passages, ranked)
         if self.refusal_reason(query, passages, ranked, years):
             # sections are suggested only if the question shares something with them at all
-            return refusal(query, passages, suggest=self.support(query, passages) >= 0.1)
+            return refusal(query, passages, suggest=self.support(query, passages) > 0)
         if query.kind == "compare":
             compared = compare(query, ranked, passages, self.tokenizer, years)
             if compared:

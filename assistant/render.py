@@ -125,7 +125,8 @@ HEAD_JS = """<script>
     if (n > shown) { shown = n; reveal(last); }  // a new question: show it and the start of the reply
     if (n > done && last.querySelector(".qa-meta, .qa-error")) { done = n; reveal(last); }
   };
-  setInterval(follow, 120);
+  // on every change (not a timer): the answer is in view as soon as it is on the page
+  new MutationObserver(follow).observe(document.body, {subtree: true, childList: true, characterData: true});
 
   document.addEventListener("click", (e) => {
     const b = e.target.closest && e.target.closest("#qa-chat button.qa-ask");
