@@ -218,7 +218,9 @@ def test_comparison_states_the_relation_in_the_question_s_order(assistant: Assis
     assert "即7.5%比8.1%低0.6个百分点" in ans.text, ans.text
 
 
-def test_the_quote_points_at_the_clause_asked_about_in_a_sentence_of_many_figures(assistant: Assistant) -> None:
+def test_the_quote_points_at_the_clause_asked_about_in_a_sentence_of_many_figures(
+    assistant: Assistant,
+) -> None:
     ans = assistant.ask("2024年固定资产投资增长目标是多少？")
     c = ans.citations[0]
     assert c.text[c.span[0] : c.span[1]] == "固定资产投资增长7%"
