@@ -18,6 +18,7 @@ NUM = re.compile(r"\d+(?:\.\d+)?")
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
 CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 MIN_FIGURES_TO_POINT = 4
+SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
 YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
 # question and function words that say nothing about the topic (kept as data-like constant, not per report)
@@ -148,6 +149,22 @@ class ExtractiveAnswerer:
         terms = self.query_terms(query)
         return max((self.coverage(terms, p.chunk.indexed_text) for p in passages[:3]), default=0.0)
 
+    def _section_opening(self, query: Query, passages: Sequence[Passage]) -> list[Sentence]:
+        """"What does section X say": the opening sentences of the passage whose heading best matches."""
+        terms = self.query_terms(query)
+        i = max(range(len(passages)), key=lambda k: (self.coverage(terms, passages[k].chunk.section), -k))
+        chunk = passages[i].chunk
+        units = sentences_of(passages[i])
+        out, used = [], 0
+        for text, start in units:
+            if text.strip().rstrip("。：:") == chunk.section_path[-1]:
+                continue  # the heading itself says nothing more
+            if out and used + len(text) > SUMMARY_CHARS:
+                break
+            out.append(Sentence(i, text, start, 1.0, 1.0))
+            used += len(text)
+        return out or [Sentence(i, chunk.text, 0, 1.0, 1.0)]
+
     def _prefer_asked_year(
         self, query: Query, passages: Sequence[Passage], ranked: list[Sentence]
     ) -> list[Sentence]:
@@ -191,6 +208,8 @@ class ExtractiveAnswerer:
         if self.refusal_reason(query, passages, ranked, years):
             # sections are suggested only if the question shares something with them at all
             return refusal(query, passages, suggest=self.support(query, passages) > 0)
+        if query.kind == "summary":
+            return compose(query, self._section_opening(query, passages), passages, years)
         if query.kind == "compare":
             compared = compare(query, ranked, passages, self.tokenizer, years)
             if compared:

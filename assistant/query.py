@@ -47,7 +47,7 @@ class Query:
     search_text: str  # text plus alias expansions (what retrieval sees)
     years: tuple[int, ...]
     scope: str | None  # preferred scope, if the question implies one
-    kind: str  # "compare" | "list" | "define" | "number" | "other"
+    kind: str  # "summary" | "compare" | "list" | "define" | "number" | "other"
     english: bool
     aliases: tuple[tuple[str, str], ...] = ()  # (alias, expansion) pairs found in the question
 
@@ -98,7 +98,12 @@ def _has_alias(text: str, alias: str) -> bool:
     return alias in text
 
 
+SUMMARY_Q = re.compile(r"(讲了|说了|写了|提了|谈了)(什么|哪些)|主要内容|讲的是什么|概括|summar", re.I)
+
+
 def question_kind(text: str) -> str:
+    if SUMMARY_Q.search(text):
+        return "summary"
     if COMPARE_Q.search(text) and NUMBER_Q.search(text):
         return "compare"
     if DEFINE_Q.search(text) and not NUMBER_Q.search(text):

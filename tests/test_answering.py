@@ -225,3 +225,10 @@ def test_the_quote_points_at_the_clause_asked_about_in_a_sentence_of_many_figure
     c = ans.citations[0]
     assert c.text[c.span[0] : c.span[1]] == "固定资产投资增长7%"
     assert "地区生产总值增长7.5%左右" in ans.text  # the answer keeps the report's whole sentence
+
+
+def test_what_a_section_says_is_answered_from_its_opening(assistant: Assistant) -> None:
+    ans = assistant.ask("“区域消费中心加快建设”部分讲了什么？")
+    assert not ans.refused
+    assert "批发业、零售业销售额" in ans.text
+    assert ans.citations[0].section.endswith("区域消费中心加快建设")
