@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .comparison import compare
 from .keyword import KeywordIndex
@@ -63,10 +64,15 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.max_idf = max(keyword.words.idf.values(), default=1.0)
         self.scope_penalty = 0.1  # tuned on dev: 93.4% -> 94.0% answer accuracy
+        self._terms = lru_cache(maxsize=512)(self._query_terms)
         self.policy = RefusalPolicy(keyword, refusal_threshold, unknown_term_coverage)
 
     # -- scoring ---------------------------------------------------------------------------------
     def query_terms(self, query: Query) -> dict[tuple[str, ...], float]:
+        """Content words of the question with their alternatives and weights (computed once per query)."""
+        return self._terms(query)
+
+    def _query_terms(self, query: Query) -> dict[tuple[str, ...], float]:
         """Content words of the question, each with its alias alternatives, weighted by IDF.
 
         A group counts as present if any alternative is: "GDP" is found as 地区生产总值, 增速 as 增长.
