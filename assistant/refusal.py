@@ -5,7 +5,9 @@
 3. a place name (…区/县/市/镇) that the passage of the best sentence does not mention;
 4. a question about a time the report does not resolve (几月几号, 第一季度, 哪一年) whose best
    sentence holds no such time, or a year the report neither reviews nor plans;
-5. "who" questions whose best sentence names no person.
+5. "who" questions whose best sentence names no person;
+6. a question that asks for a kind of figure (a sum of money, a percentage, any number at all) that
+   the best sentences do not hold: "总投资是多少" over a passage that only names the project.
 """
 
 from __future__ import annotations
@@ -19,13 +21,26 @@ from .keyword import KeywordIndex
 from .query import Query, load_aliases
 from .types import GENERAL, Passage
 
-PLACE = re.compile(r"^[\u4e00-\u9fff]{1,6}(区|县|市|省|镇|乡|州)$")
+PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|州)$")  # 江津区, not 全区
 TIME_Q = re.compile(
-    r"几月|几号|哪天|哪一天|什么时候|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when", re.I
+    r"几月|几号|哪天|哪一天|哪个月|哪月|什么时候|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when", re.I
 )
 TIME_A = re.compile(r"\d{1,2}月|\d{1,2}日|季度|上半年|下半年|(?:19|20)\d{2}年")
 WHO_Q = re.compile(r"谁|\bwho\b", re.I)
 YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}年?")
+RARE_PLACE = 0.03  # share of chunks
+# the kind of figure a question asks for, and what a sentence holding one looks like
+WANTS_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元|多少亿元?|多少美元|how much money", re.I)
+HAS_MONEY = re.compile(r"元")
+WANTS_SHARE = re.compile(r"百分之多少|百分之几|百分比|比例|比重|占比|增速|增幅|percent|percentage", re.I)
+HAS_SHARE = re.compile(r"%|％|百分点|百分之|倍|[一二三四五六七八九]成")
+WANTS_FIGURE = re.compile(
+    r"多少|(?<!哪)几[个家所项条座万亿千百名人次户套处批辆台期]|多大|多长|多高|多宽|多重|多远|how (?:many|much)",
+    re.I,
+)
+HAS_FIGURE = re.compile(
+    r"\d|[一二三四五六七八九十两百千万]+[个家所项条座名人户套处批辆台期类件]|全覆盖|全部|首"
+)
 QUESTION_WORDS = re.compile(r"哪些|哪个|哪几个?|哪类|哪项|什么|多少|是谁|怎么样|如何|报告")
 
 
@@ -40,6 +55,7 @@ class RefusalPolicy:
         self.pos.tokenizer = keyword.tokenizer._jieba  # type: ignore[attr-defined]
         self.pos.word_tag_tab = pseg.dt.word_tag_tab
         self.n = max(len(keyword.chunks), 1)
+        self.neighbours = None  # word -> [(report term, similarity)], closest first
 
     def _df(self, word: str) -> int:
         return len(self.keyword.words.postings.get(word.lower(), ()))
@@ -58,11 +74,16 @@ class RefusalPolicy:
         years: tuple[int | None, int | None],
         function_words: set[str],
         best_scope: str = GENERAL,
+        answer_text: str = "",
     ) -> str | None:
-        """Why the report cannot answer, or None if it can."""
+        """Why the report cannot answer, or None if it can.
+
+        `answer_text` is what the answer would quote (the best sentences); it defaults to the best one.
+        """
         hard, unknown = self.signals(
             query, passages, best_sentence, best_context, years, function_words, best_scope
         )
+        hard = hard or missing_figure(query.text, answer_text or best_sentence)
         if hard:
             return hard
         if unknown and coverage < self.unknown_threshold:
@@ -111,12 +132,33 @@ class RefusalPolicy:
             place = flag == "ns" or bool(PLACE.match(word))
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
-            if place and self._df(word) < 0.2 * self.n:
+            # another place: one the report hardly mentions (its own places, 永川/重庆/新建, recur)
+            if place and self._df(word) < RARE_PLACE * self.n:
                 return f"place {word} not in passages", None
             # a real word (not a segmentation artefact) the report never uses
             if unknown is None and self._df(word) == 0 and self._jieba_knows(word):
-                unknown = word
+                if not self._near_term_in(word, top):
+                    unknown = word
         return None, unknown
+
+    def _near_term_in(self, word: str, text: str) -> bool:
+        """Whether a report term close in meaning to `word` (房顶 ~ 屋顶) appears in `text`."""
+        if self.neighbours is None:
+            return False
+        return any(term in text for term, _ in self.neighbours(word))
 
     def _jieba_knows(self, word: str) -> bool:
         return self.keyword.tokenizer._jieba.FREQ.get(word, 0) > 0  # type: ignore[attr-defined]
+
+
+def missing_figure(question: str, answer_text: str) -> str | None:
+    """The kind of figure the question asks for, if the answer's sentences hold none of that kind."""
+    if WANTS_MONEY.search(question) and not (
+        HAS_MONEY.search(answer_text) and HAS_FIGURE.search(answer_text)
+    ):
+        return "no sum of money"
+    if WANTS_SHARE.search(question) and not HAS_SHARE.search(answer_text):
+        return "no percentage"
+    if WANTS_FIGURE.search(question) and not HAS_FIGURE.search(answer_text):
+        return "no figure"
+    return None

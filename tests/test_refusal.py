@@ -1,0 +1,83 @@
+"""The refusal rules that look at what kind of figure a question wants and where it is asked about."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.pipeline import Assistant, build_assistant
+from assistant.refusal import PLACE, missing_figure
+from assistant.settings import Settings
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        ("项目总投资是多少亿元？", "启动建设二期项目，全面配套影视衍生服务。", "no sum of money"),
+        ("项目总投资是多少钱？", "新建5G基站500个。", "no sum of money"),  # a figure, but not money
+        ("进出口增速是多少？", "全区进出口总额完成81.8亿元。", "no percentage"),
+        ("占比是多少？", "完成投资7.43亿元。", "no percentage"),
+        ("规划面积有多大？", "综合保税区封关运行。", "no figure"),
+        ("新增了几家景区？", "推动景区完善基础设施。", "no figure"),
+    ],
+)
+def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer: str, reason: str) -> None:
+    assert missing_figure(question, answer) == reason
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("项目总投资是多少亿元？", "完成投资7.43亿元。"),
+        ("发放了多少钱的补贴？", "发放补贴7710.2万元。"),
+        ("增速是多少？", "地区生产总值增长8.1%。"),
+        ("比上年提高了多少？", "提高0.5个百分点。"),
+        ("新增了几家？", "新增社会办养老机构2所。"),
+        ("新建了几所学校？", "新建两所学校。"),
+        ("包括哪几个方面？", "经济金融安全、安全生产和防灾减灾。"),  # 哪几个 asks for names
+        ("有什么措施？", "健全最低工资标准调整机制。"),  # asks for no figure at all
+    ],
+)
+def test_an_answer_holding_the_wanted_kind_of_figure_passes(question: str, answer: str) -> None:
+    assert missing_figure(question, answer) is None
+
+
+@pytest.mark.unit
+def test_place_names_need_a_name_before_the_suffix() -> None:
+    assert PLACE.match("江津区") and PLACE.match("荣昌县")
+    assert not PLACE.match("全区") and not PLACE.match("城区")
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return build_assistant(Settings(index_dir=tmp_path_factory.mktemp("index"), embedder="fake"))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2023年江津区地区生产总值增长多少？",  # another district
+        "乐和乐都提档升级要花多少钱？",  # the project is named, its cost is not
+        "永川国际会展中心是哪个月建成的？",  # a month the report does not give
+    ],
+)
+def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
+    assert assistant.ask(question).refused
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("2023年全区规上工业总产值是多少？", "1815.8亿元"),  # 全区 is the report's own area
+        ("永川图书馆评上了什么级别？", "国家一级图书馆"),  # 级别 frames the question, it is no topic
+    ],
+)
+def test_the_report_s_own_words_around_a_question_do_not_refuse_it(
+    assistant: Assistant, question: str, fact: str
+) -> None:
+    ans = assistant.ask(question)
+    assert not ans.refused, ans.text
+    assert fact in ans.text
