@@ -10,7 +10,7 @@ from functools import lru_cache
 from .comparison import compare
 from .keyword import KeywordIndex
 from .query import Query
-from .refusal import RefusalPolicy
+from .refusal import RefusalPolicy, missing_figure
 from .tables import readable_record
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
 
@@ -209,7 +209,6 @@ class ExtractiveAnswerer:
             years,
             FUNCTION_WORDS,
             chunk.scope if chunk else GENERAL,
-            " ".join(s.text for s in ranked[:2]),
         )
 
     def answer(
@@ -254,6 +253,8 @@ class ExtractiveAnswerer:
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
+        if missing_figure(query.text, " ".join(c.text for c in chosen)):
+            return refusal(query, passages)  # "总投资是多少" over a passage that only names the project
         terms = self.query_terms(query)
         chosen = [self._clauses(query, terms, c, passages) for c in chosen]
         return compose(query, chosen, passages, years)

@@ -32,14 +32,17 @@ RARE_PLACE = 0.03  # share of chunks
 # the kind of figure a question asks for, and what a sentence holding one looks like
 WANTS_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元|多少亿元?|多少美元|how much money", re.I)
 HAS_MONEY = re.compile(r"元")
-WANTS_SHARE = re.compile(r"百分之多少|百分之几|百分比|比例|比重|占比|增速|增幅|percent|percentage", re.I)
+WANTS_SHARE = re.compile(
+    r"(?:增长|涨)了?多少(?![钱元万亿个家所项条座名人户套处批辆台件吨亩公里米])|百分之多少|百分之几|百分比|比例|比重|占比|增速|增幅|percent|percentage",
+    re.I,
+)
 HAS_SHARE = re.compile(r"%|％|百分点|百分之|倍|[一二三四五六七八九]成")
 WANTS_FIGURE = re.compile(
     r"多少|(?<!哪)几[个家所项条座万亿千百名人次户套处批辆台期]|多大|多长|多高|多宽|多重|多远|how (?:many|much)",
     re.I,
 )
 HAS_FIGURE = re.compile(
-    r"\d|[一二三四五六七八九十两百千万]+[个家所项条座名人户套处批辆台期类件]|全覆盖|全部|首"
+    r"\d(?![A-Za-z])|[一二三四五六七八九十两百千万]+[个家所项条座名人户套处批辆台类件倍番]|全覆盖|全部|首"
 )
 QUESTION_WORDS = re.compile(r"哪些|哪个|哪几个?|哪类|哪项|什么|多少|是谁|怎么样|如何|报告")
 
@@ -74,16 +77,12 @@ class RefusalPolicy:
         years: tuple[int | None, int | None],
         function_words: set[str],
         best_scope: str = GENERAL,
-        answer_text: str = "",
     ) -> str | None:
-        """Why the report cannot answer, or None if it can.
-
-        `answer_text` is what the answer would quote (the best sentences); it defaults to the best one.
-        """
+        """Why the report cannot answer, or None if it can (rule 6 is `missing_figure`, applied to the
+        sentences the answer would quote)."""
         hard, unknown = self.signals(
             query, passages, best_sentence, best_context, years, function_words, best_scope
         )
-        hard = hard or missing_figure(query.text, answer_text or best_sentence)
         if hard:
             return hard
         if unknown and coverage < self.unknown_threshold:

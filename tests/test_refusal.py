@@ -16,6 +16,9 @@ from assistant.settings import Settings
         ("项目总投资是多少亿元？", "启动建设二期项目，全面配套影视衍生服务。", "no sum of money"),
         ("项目总投资是多少钱？", "新建5G基站500个。", "no sum of money"),  # a figure, but not money
         ("进出口增速是多少？", "全区进出口总额完成81.8亿元。", "no percentage"),
+        ("进出口同比增长了多少？", "全区进出口总额完成81.8亿元。", "no percentage"),
+        ("新增多少个5A级景区？", "创建国家4A级旅游景区。", "no figure"),  # 4A is a grade, not a count
+        ("二期项目总投资是多少？", "启动建设二期项目。", "no figure"),  # 二期 is a phase
         ("占比是多少？", "完成投资7.43亿元。", "no percentage"),
         ("规划面积有多大？", "综合保税区封关运行。", "no figure"),
         ("新增了几家景区？", "推动景区完善基础设施。", "no figure"),
@@ -35,6 +38,8 @@ def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer:
         ("比上年提高了多少？", "提高0.5个百分点。"),
         ("新增了几家？", "新增社会办养老机构2所。"),
         ("新建了几所学校？", "新建两所学校。"),
+        ("目标是多少？", "力争实际使用外资增长一倍。"),
+        ("就业人数增长了多少万人？", "城镇新增就业2.9万人。"),
         ("包括哪几个方面？", "经济金融安全、安全生产和防灾减灾。"),  # 哪几个 asks for names
         ("有什么措施？", "健全最低工资标准调整机制。"),  # asks for no figure at all
     ],
