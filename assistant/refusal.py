@@ -58,7 +58,6 @@ class RefusalPolicy:
         self.pos.tokenizer = keyword.tokenizer._jieba  # type: ignore[attr-defined]
         self.pos.word_tag_tab = pseg.dt.word_tag_tab
         self.n = max(len(keyword.chunks), 1)
-        self.neighbours = None  # word -> [(report term, similarity)], closest first
 
     def _df(self, word: str) -> int:
         return len(self.keyword.words.postings.get(word.lower(), ()))
@@ -136,15 +135,18 @@ class RefusalPolicy:
                 return f"place {word} not in passages", None
             # a real word (not a segmentation artefact) the report never uses
             if unknown is None and self._df(word) == 0 and self._jieba_knows(word):
-                if not self._near_term_in(word, top):
+                if not self._near_term_in(word, top):  # 大面积, 体育赛事
                     unknown = word
         return None, unknown
 
     def _near_term_in(self, word: str, text: str) -> bool:
-        """Whether a report term close in meaning to `word` (房顶 ~ 屋顶) appears in `text`."""
-        if self.neighbours is None:
-            return False
-        return any(term in text for term, _ in self.neighbours(word))
+        """Whether `word` is a report term in `text` plus a modifier that is one character or also in
+        `text` (大面积 = 大 + 面积, 体育赛事 = 体育 + 赛事) — but not 城镇居民 over a passage on 居民."""
+        for k in range(1, len(word) - 1):
+            head, modifier = word[k:], word[:k]
+            if head in text and self._df(head) > 0 and (len(modifier) == 1 or modifier in text):
+                return True
+        return False
 
     def _jieba_knows(self, word: str) -> bool:
         return self.keyword.tokenizer._jieba.FREQ.get(word, 0) > 0  # type: ignore[attr-defined]

@@ -86,3 +86,12 @@ def test_the_report_s_own_words_around_a_question_do_not_refuse_it(
     ans = assistant.ask(question)
     assert not ans.refused, ans.text
     assert fact in ans.text
+
+
+@pytest.mark.integration
+def test_a_compound_of_a_report_term_and_a_modifier_is_not_an_unknown_term(assistant: Assistant) -> None:
+    policy = assistant.extractive.policy
+    assert policy._near_term_in("大面积", "修补破损路面面积2.3万平方米")  # 大 + 面积
+    assert policy._near_term_in("体育赛事", "体育场馆开放，举办赛事活动")  # both parts in the passage
+    assert not policy._near_term_in("城镇居民", "全体常住居民人均可支配收入")  # 城镇 is the point
+    assert not policy._near_term_in("房顶", "工商业屋顶分布式光伏")
