@@ -39,8 +39,34 @@ def _segments(s: Sentence, passages: Sequence[Passage]) -> list[tuple[str, str]]
         fields = s.text.split("｜")
         row = "".join(fields[:2])
         return [(f"{row} {f.partition('：')[0]}", f) for f in fields[2:]]
-    # the subject of an enumeration ("A增长5.6%、B增长5.7%") sits in the same clause, so split at 、 too
-    return [(s.text[: m.start()][-8:], m.group(0)) for m in re.finditer(r"[^，；。、]+", s.text)]
+    out = []
+    for clause in re.finditer(r"[^，；。]+", s.text):
+        spread = respectively(clause.group(0))
+        if spread:
+            out += spread
+            continue
+        # the subject of an enumeration ("A增长5.6%、B增长5.7%") sits in the same clause: split at 、 too
+        out += [
+            (s.text[: clause.start() + m.start()][-8:], m.group(0))
+            for m in re.finditer(r"[^、]+", clause.group(0))
+        ]
+    return out
+
+
+RESPECTIVELY = re.compile(r"^(.+?)分别(.+)$")
+
+
+def respectively(clause: str) -> list[tuple[str, str]] | None:
+    """ "A、B余额分别增长8.8%、7.2%" -> [("A", "增长8.8%"), ("B余额", "增长7.2%")]: each figure with its item."""
+    m = RESPECTIVELY.match(clause)
+    if not m:
+        return None
+    items = [i for i in re.split(r"[、和]", m.group(1)) if i]
+    values = list(VALUE.finditer(m.group(2)))
+    if len(items) < 2 or len(items) != len(values):
+        return None
+    verb = m.group(2)[: values[0].start()]  # "同比增长"
+    return [(item, f"{verb}{v.group(0)}") for item, v in zip(items, values, strict=True)]
 
 
 def _figures(
