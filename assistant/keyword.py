@@ -88,9 +88,14 @@ class Tokenizer:
 
 
 class BM25:
-    """Plain Okapi BM25 over pre-tokenised documents."""
+    """Plain Okapi BM25 over pre-tokenised documents.
 
-    def __init__(self, docs: Sequence[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
+    b (length normalisation) is 0.4 rather than the textbook 0.75: a short table row that repeats the
+    question's generic words (2023年, 完成情况) otherwise outranks the paragraph that states the figure;
+    dev hit@1 0.920 -> 0.930, flat over b = 0.2-0.4.
+    """
+
+    def __init__(self, docs: Sequence[list[str]], k1: float = 1.2, b: float = 0.4) -> None:
         self.k1, self.b = k1, b
         self.tf = [Counter(d) for d in docs]
         self.len = [len(d) for d in docs]
