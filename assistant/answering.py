@@ -294,15 +294,15 @@ def list_units(best: Sentence, passages: Sequence[Passage]) -> list[Sentence]:
         key=lambda i: passages[i].chunk.start,
     )
     units = []
+    lines = {i: [x.strip() for x in passages[i].chunk.text.split("\n") if x.strip()] for i in parts}
+    items = sum(1 for i in parts for line in lines[i] if not line.endswith(("：", ":")))
     for i in parts:
         pieces = []
-        for line in (x.strip() for x in passages[i].chunk.text.split("\n")):
-            if not line:
-                continue
+        for line in lines[i]:
             if line.endswith(("：", ":")):
                 pieces.append(line)  # the list's own heading
                 continue
-            m = ITEM_NAME.match(line)
+            m = ITEM_NAME.match(line) if items > 1 else None  # a lone item is answered in full
             pieces.append((m.group(1) if m else line.rstrip("。；;")) + "；")
         units.append(Sentence(i, "".join(pieces).rstrip("；"), 0, best.score, best.coverage))
     return units

@@ -6,9 +6,10 @@ import re
 
 import pytest
 
+from assistant.answering import Sentence, list_units
 from assistant.pipeline import Assistant, build_assistant
 from assistant.settings import Settings
-from assistant.types import PROSE, Answer, Document, QuestionError
+from assistant.types import LIST_ITEM, PROSE, Answer, Chunk, Document, Passage, QuestionError
 from assistant.verification import find_computed, markers, verify_answer
 
 pytestmark = pytest.mark.integration
@@ -195,6 +196,23 @@ def test_a_list_question_gets_the_list_by_its_item_names(assistant: Assistant) -
 def test_a_question_about_one_item_of_a_list_gets_that_item(assistant: Assistant) -> None:
     ans = assistant.ask("先进材料产业重点发展哪些方向？")
     assert "锂电材料" in ans.text and "玻璃纤维及制品" in ans.text
+
+
+def _list_passage(text: str) -> Passage:
+    chunk = Chunk("c1", text, ("产业集群",), "plan", LIST_ITEM, 0, len(text), 30)
+    return Passage(chunk, 1.0)
+
+
+def test_a_list_is_answered_by_its_item_names() -> None:
+    p = _list_passage("1.电子信息产业：建成一批项目。\n2.消费品产业：开工建设二期。")
+    units = list_units(Sentence(0, p.chunk.text, 0, 1.0, 1.0), [p])
+    assert units[0].text == "1.电子信息产业；2.消费品产业"
+
+
+def test_a_lone_list_item_is_answered_in_full_not_by_its_name() -> None:
+    p = _list_passage("5.生物医药产业：建成动物模型中心一期、医疗器械产业园一期等项目。")
+    units = list_units(Sentence(0, p.chunk.text, 0, 1.0, 1.0), [p])
+    assert "医疗器械产业园一期" in units[0].text
 
 
 def test_a_new_question_after_another_is_not_taken_as_a_follow_up(assistant: Assistant) -> None:
