@@ -84,7 +84,7 @@ def _figures(
         p = passages[s.passage]
         for label, seg in _segments(s, passages):
             for m in VALUE.finditer(seg):
-                unit = m.group(2) or ("%" if "%" in label else "")
+                unit = m.group(2) or ("%" if "%" in label else _header_unit(label))
                 near = f"{label}{seg[max(0, m.start() - 14) : m.start()]}"
                 score = sum(1.0 for t in terms if t in near) / max(len(terms), 1)
                 score += 0.3 * sum(1.0 for t in terms if t in f"{p.chunk.section} {seg}") / max(len(terms), 1)
@@ -118,14 +118,23 @@ def compare(
     scope_of = _scope_for(years)
     a_list = _figures(left, right, ranked, passages, tokenizer, scope_of(left_year))
     b_list = _figures(subject + right, left, ranked, passages, tokenizer, scope_of(right_year))
-    for a in a_list[:3]:
-        for b in b_list[:5]:
-            if b.value == a.value:
-                continue
-            if not _same_unit(a.unit, b.unit):
-                continue
-            return _answer(query, a, b, passages)
-    return None
+    asked = re.search(rf"多少{UNIT}", text)  # "多多少亿元" wants the totals, not the growth rates
+    if asked:
+        a_list = [f for f in a_list if _same_unit(f.unit, asked.group(1))]
+        b_list = [f for f in b_list if _same_unit(f.unit, asked.group(1))]
+    pairs = [
+        (a, b) for a in a_list[:3] for b in b_list[:5] if b.value != a.value and _same_unit(a.unit, b.unit)
+    ]
+    if not pairs:
+        return None
+    a, b = max(pairs, key=lambda ab: ab[0].score + ab[1].score)  # the best pair, not the first found
+    return _answer(query, a, b, passages)
+
+
+def _header_unit(label: str) -> str:
+    """The unit a table header gives its column or row: "一般公共预算收入（亿元）" -> 亿元."""
+    m = re.search(rf"[（(]{UNIT}[)）]", label)
+    return m.group(1) if m else ""
 
 
 def _scope_for(years: tuple[int | None, int | None]):  # type: ignore[no-untyped-def]
