@@ -29,6 +29,9 @@ TIME_A = re.compile(r"\d{1,2}月|\d{1,2}日|季度|上半年|下半年|(?:19|20)
 WHO_Q = re.compile(r"谁|\bwho\b", re.I)
 YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}年?")
 RARE_PLACE = 0.03  # share of chunks
+NOT_PLACES = frozenset("外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 那边 这边".split())
+# a clause that asks something; the clauses before it ("娃娃上幼儿园难，…") only set the scene
+ASKING = re.compile(r"多少|几|哪|什么|啥|吗|呢|如何|怎么|咋|是否|有没有|好多|多大|多长|[？?]$")
 # the kind of figure a question asks for, and what a sentence holding one looks like
 WANTS_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元|多少亿元?|多少美元|how much money", re.I)
 HAS_MONEY = re.compile(r"元")
@@ -124,17 +127,18 @@ class RefusalPolicy:
         if query.english:
             text = query.search_text[len(query.text) :]
         unknown = None
+        asked = text if query.english else question_clauses(text)
         for word, flag in self.pos.cut(text):
             if len(word) < 2 or word in function_words or not flag.startswith("n"):
                 continue
-            place = flag == "ns" or bool(PLACE.match(word))
+            place = (flag == "ns" or bool(PLACE.match(word))) and word not in NOT_PLACES
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
             # another place: one the report hardly mentions (its own places, 永川/重庆/新建, recur)
             if place and self._df(word) < RARE_PLACE * self.n:
                 return f"place {word} not in passages", None
             # a real word (not a segmentation artefact) the report never uses
-            if unknown is None and self._df(word) == 0 and self._jieba_knows(word):
+            if unknown is None and self._df(word) == 0 and self._jieba_knows(word) and word in asked:
                 if not self._near_term_in(word, top):  # 大面积, 体育赛事
                     unknown = word
         return None, unknown
@@ -163,3 +167,10 @@ def missing_figure(question: str, answer_text: str) -> str | None:
     if WANTS_FIGURE.search(question) and not HAS_FIGURE.search(answer_text):
         return "no figure"
     return None
+
+
+def question_clauses(text: str) -> str:
+    """The clauses of a question that ask (all of it if none or every clause does)."""
+    clauses = [c for c in re.split(r"[，,；;]", text) if c.strip()]
+    asking = [c for c in clauses if ASKING.search(c.strip())]
+    return "，".join(asking) if asking else text

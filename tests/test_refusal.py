@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.pipeline import Assistant, build_assistant
-from assistant.refusal import PLACE, missing_figure
+from assistant.refusal import PLACE, missing_figure, question_clauses
 from assistant.settings import Settings
 
 
@@ -95,3 +95,31 @@ def test_a_compound_of_a_report_term_and_a_modifier_is_not_an_unknown_term(assis
     assert policy._near_term_in("体育赛事", "体育场馆开放，举办赛事活动")  # both parts in the passage
     assert not policy._near_term_in("城镇居民", "全体常住居民人均可支配收入")  # 城镇 is the point
     assert not policy._near_term_in("房顶", "工商业屋顶分布式光伏")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("开电车的人多了，今年要新建几个充电桩？", "今年要新建几个充电桩？"),  # the lead-in sets the scene
+        ("买房的人关心，交付率多少，进度如何？", "交付率多少，进度如何？"),
+        ("去年GDP增长多少？", "去年GDP增长多少？"),
+        ("介绍一下永川，谢谢", "介绍一下永川，谢谢"),  # nothing asks: all of it counts
+    ],
+)
+def test_the_clauses_that_ask(question: str, asked: str) -> None:
+    assert question_clauses(question) == asked
+
+
+@pytest.mark.integration
+def test_a_word_the_report_never_uses_in_a_lead_in_clause_does_not_refuse(assistant: Assistant) -> None:
+    ans = assistant.ask("开电车的人越来越多，2024年要新建多少个公共充电桩？")
+    assert not ans.refused, ans.text
+    assert "350个" in ans.text
+
+
+@pytest.mark.integration
+def test_going_abroad_is_no_place_name(assistant: Assistant) -> None:
+    ans = assistant.ask("2023年永川和外国做生意，进出口总额是多少？")
+    assert not ans.refused, ans.text
+    assert "81.8亿元" in ans.text
