@@ -11,7 +11,7 @@ from .comparison import compare
 from .keyword import KeywordIndex
 from .query import Query
 from .refusal import RefusalPolicy, missing_figure
-from .tables import readable_record
+from .tables import UNIT_IN_NAME, readable_record
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
 
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
@@ -19,6 +19,7 @@ NUM = re.compile(r"\d+(?:\.\d+)?")
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
 CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 MIN_FIGURES_TO_POINT = 4
+NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 UNKNOWN_NON_NOUN = 0.2  # dev: 1.0 -> 0.2 answers 3 more, none of the unanswerable; 0 answers 2 of those
 SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
@@ -254,7 +255,7 @@ class ExtractiveAnswerer:
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
-        if missing_figure(query.text, " ".join(c.text for c in chosen)):
+        if missing_figure(query.text, " ".join(figures_text(c, passages) for c in chosen)):
             return refusal(query, passages)  # "总投资是多少" over a passage that only names the project
         terms = self.query_terms(query)
         chosen = [self._clauses(query, terms, c, passages) for c in chosen]
@@ -281,6 +282,16 @@ class ExtractiveAnswerer:
         first, last = clauses[keep[0]], clauses[keep[-1]]
         quoted = s.text[first[1] : last[1] + len(last[0])].rstrip("，；：")
         return Sentence(s.passage, quoted, s.start + first[1], s.score, s.coverage, s.display or s.text)
+
+
+def figures_text(s: Sentence, passages: Sequence[Passage]) -> str:
+    """The figures a sentence states, for the wanted-figure check: a table row with each value carrying
+    its header's unit, and neither the bare header units nor the cells marked "—" (no figure given)."""
+    if passages[s.passage].chunk.kind != TABLE_ROW:
+        return s.text
+    fields = readable_record(s.text).split("，")
+    kept = [f for f in fields if not (f.partition("：")[1] and f.partition("：")[2].strip() in NO_FIGURE)]
+    return UNIT_IN_NAME.sub("", "，".join(kept))
 
 
 ITEM_NAME = re.compile(r"^((?:\d{1,2}[.．、])?[^，。；：:]{2,24})[：:]")

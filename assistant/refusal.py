@@ -23,7 +23,8 @@ from .types import GENERAL, Passage
 
 PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|州)$")  # 江津区, not 全区
 TIME_Q = re.compile(
-    r"几月|几号|哪天|哪一天|哪个月|哪月|什么时候|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when", re.I
+    r"几月|几号|哪天|哪一天|哪个月|哪月|什么时候|啥时候|啥时|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when",
+    re.I,
 )
 TIME_A = re.compile(r"\d{1,2}月|\d{1,2}日|季度|上半年|下半年|(?:19|20)\d{2}年")
 WHO_Q = re.compile(r"谁|\bwho\b", re.I)
@@ -36,7 +37,7 @@ ASKING = re.compile(r"多少|几|哪|什么|啥|吗|呢|如何|怎么|咋|是否
 WANTS_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元|多少亿元?|多少美元|how much money", re.I)
 HAS_MONEY = re.compile(r"元")
 WANTS_SHARE = re.compile(
-    r"(?:增长|涨)了?多少(?![钱元万亿个家所项条座名人户套处批辆台件吨亩公里米])|百分之多少|百分之几|百分比|比例|比重|占比|增速|增幅|percent|percentage",
+    r"率[^，。？?]{0,6}多少|(?:增长|涨)了?多少(?![钱元万亿个家所项条座名人户套处批辆台件吨亩公里米])|百分之多少|百分之几|百分比|比例|比重|占比|增速|增幅|percent|percentage",
     re.I,
 )
 HAS_SHARE = re.compile(r"%|％|百分点|百分之|倍|[一二三四五六七八九]成")
@@ -47,6 +48,10 @@ WANTS_FIGURE = re.compile(
 HAS_FIGURE = re.compile(
     r"\d(?![A-Za-z])|[一二三四五六七八九十两百千万]+[个家所项条座名人户套处批辆台类件倍番]|全覆盖|全部|首"
 )
+# a measure word that names what is counted (张 beds, 公里 of road); 个/家/人 are too loose to check
+WANTS_MEASURE = re.compile(r"(?:多少|几)(张|辆|台|座|条|公里|亩|吨|平方米)")
+WANTS_RANK = re.compile(r"第几|排名|排第|名次|\brank", re.I)
+HAS_RANK = re.compile(r"第[\d一二三四五六七八九十]+[名位]|排名|位居|位列|首位|前列|第一")
 QUESTION_WORDS = re.compile(r"哪些|哪个|哪几个?|哪类|哪项|什么|多少|是谁|怎么样|如何|报告")
 
 
@@ -164,6 +169,13 @@ def missing_figure(question: str, answer_text: str) -> str | None:
         return "no sum of money"
     if WANTS_SHARE.search(question) and not HAS_SHARE.search(answer_text):
         return "no percentage"
+    measure = WANTS_MEASURE.search(question)
+    if measure and not re.search(
+        rf"[\d一二三四五六七八九十两百千万][余多万]{{0,2}}{measure.group(1)}", answer_text
+    ):
+        return f"no figure in {measure.group(1)}"
+    if WANTS_RANK.search(question) and not HAS_RANK.search(answer_text):
+        return "no ranking"
     if WANTS_FIGURE.search(question) and not HAS_FIGURE.search(answer_text):
         return "no figure"
     return None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answering import Sentence, figures_text
 from assistant.pipeline import Assistant, build_assistant
 from assistant.refusal import PLACE, missing_figure, question_clauses
 from assistant.settings import Settings
+from assistant.types import TABLE_ROW, Chunk, Passage
 
 
 @pytest.mark.unit
@@ -19,6 +21,9 @@ from assistant.settings import Settings
         ("进出口同比增长了多少？", "全区进出口总额完成81.8亿元。", "no percentage"),
         ("新增多少个5A级景区？", "创建国家4A级旅游景区。", "no figure"),  # 4A is a grade, not a count
         ("二期项目总投资是多少？", "启动建设二期项目。", "no figure"),  # 二期 is a phase
+        ("自来水普及率要达到多少？", "推动城乡供水一体化建设。", "no percentage"),
+        ("GDP在全市排第几名？", "地区生产总值增长8.1%。", "no ranking"),
+        ("中心设计有多少张床位？", "完成主体工程的80%，新建住院楼1栋。", "no figure in 张"),
         ("占比是多少？", "完成投资7.43亿元。", "no percentage"),
         ("规划面积有多大？", "综合保税区封关运行。", "no figure"),
         ("新增了几家景区？", "推动景区完善基础设施。", "no figure"),
@@ -42,6 +47,8 @@ def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer:
         ("就业人数增长了多少万人？", "城镇新增就业2.9万人。"),
         ("包括哪几个方面？", "经济金融安全、安全生产和防灾减灾。"),  # 哪几个 asks for names
         ("有什么措施？", "健全最低工资标准调整机制。"),  # asks for no figure at all
+        ("计划改建多少公里供水管网？", "改建供水管网100余公里。"),
+        ("排名第几？", "综合排名位居全市第3位。"),
     ],
 )
 def test_an_answer_holding_the_wanted_kind_of_figure_passes(question: str, answer: str) -> None:
@@ -123,3 +130,15 @@ def test_going_abroad_is_no_place_name(assistant: Assistant) -> None:
     ans = assistant.ask("2023年永川和外国做生意，进出口总额是多少？")
     assert not ans.refused, ans.text
     assert "81.8亿元" in ans.text
+
+
+@pytest.mark.unit
+def test_a_table_cell_marked_as_no_figure_gives_no_figure() -> None:
+    chunk = Chunk("t1", ROW, ("表1",), "review", TABLE_ROW, 0, len(ROW), 40)
+    text = figures_text(Sentence(0, ROW, 0, 1.0, 1.0), [Passage(chunk, 1.0)])
+    assert "—" not in text and "亿元" not in text  # the total is "—"; （亿元） is only a header
+    assert missing_figure("2023年固定资产投资总额是多少亿元？", text) == "no sum of money"
+    assert missing_figure("2023年固定资产投资增长多少？", text) is None
+
+
+ROW = "表1 主要指标｜主要指标：固定资产投资（亿元）｜预期目标：10%以上｜完成情况-总量：—｜完成情况-增速（%）：11.0"
