@@ -42,6 +42,10 @@ def condense(
     subject = QUESTION_TAIL.sub("", prev).rstrip("，,？?。 了")
     rest = FOLLOW_START.sub("", q)
     rest = FOLLOW_END.sub("", rest).strip("，,？? ")
+    if FOLLOW_END.search(q) and not q.startswith("其中"):  # 其中 asks for a part, not a parallel item
+        swapped = swap_parallel(prev, rest.removesuffix("的"))
+        if swapped:
+            return swapped
     years = YEAR.findall(rest)
     # "那 + topic + 呢" switches topic: keep only the time frame of the previous question
     if q.startswith("那") and FOLLOW_END.search(q) and own_topic(rest):
@@ -54,3 +58,20 @@ def condense(
         tail = "是多少？" if re.search(r"多少|几", prev) else "是什么？"
         return f"{subject}{'，' if rest else ''}{rest}{tail}"
     return f"{subject}，{rest}？"
+
+
+def swap_parallel(prev: str, item: str) -> str | None:
+    """ "市场主导类的呢？" after "政府主导类项目有多少个？": the previous question about the parallel item.
+
+    The item shares a head of two or more characters (…主导类, …居民) with a term of the previous
+    question; that term, of the item's length, is swapped for the item.
+    """
+    if not 3 <= len(item) <= 8 or YEAR.search(item):
+        return None
+    for k in range(len(item) - 1, 1, -1):
+        head = item[-k:]
+        at = prev.find(head)
+        start = at - (len(item) - k)
+        if at > 0 and start >= 0 and prev[start:at] != item[: len(item) - k]:
+            return prev[:start] + item + prev[at + k :]
+    return None

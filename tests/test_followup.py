@@ -49,3 +49,21 @@ def test_uses_the_latest_turn() -> None:
     history = [*BUDGET_2023, *GDP_2023]
     out = condense("那2024年的目标呢？", history)
     assert "地区生产总值" in out and "一般公共预算收入" not in out
+
+
+@pytest.mark.parametrize(
+    ("prev", "question", "standalone"),
+    [
+        ("2024年政府主导类项目有多少个？", "市场主导类的呢？", "2024年市场主导类项目有多少个？"),
+        ("2023年城镇居民人均可支配收入是多少？", "农村居民呢？", "2023年农村居民人均可支配收入是多少？"),
+    ],
+)
+def test_a_parallel_item_takes_the_place_of_the_previous_one(
+    prev: str, question: str, standalone: str
+) -> None:
+    assert condense(question, [(prev, "…")]) == standalone
+
+
+def test_a_part_asked_with_qizhong_is_not_a_parallel_item() -> None:
+    out = condense("其中税收收入呢？", [("2023年一般公共预算收入增长多少？", "19%")])
+    assert "一般公共预算收入" in out and "税收收入" in out
