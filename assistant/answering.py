@@ -23,6 +23,7 @@ NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 UNKNOWN_NON_NOUN = 0.2  # dev: 1.0 -> 0.2 answers 3 more, none of the unanswerable; 0 answers 2 of those
 SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
+CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
 # question and function words that say nothing about the topic (kept as data-like constant, not per report)
 FUNCTION_WORDS = set(
@@ -69,6 +70,7 @@ class ExtractiveAnswerer:
         self.max_idf = max(keyword.words.idf.values(), default=1.0)
         self.scope_penalty = 0.1  # tuned on dev: 93.4% -> 94.0% answer accuracy
         self._terms = lru_cache(maxsize=512)(self._query_terms)
+        self._glue: set[str] = set()  # joined forms found in the report (bounded by its vocabulary)
         self.policy = RefusalPolicy(keyword, refusal_threshold, unknown_term_coverage)
 
     # -- scoring ---------------------------------------------------------------------------------
@@ -85,7 +87,7 @@ class ExtractiveAnswerer:
         terms: dict[tuple[str, ...], float] = {}
         n = len(self.keyword.chunks) or 1
         nouns = {w for w, flag in self.policy.pos.cut(query.text) if flag.startswith("n") or flag == "eng"}
-        for w in self.tokenizer.terms(query.text):
+        for w in self._glued(self.tokenizer.terms(query.text)):
             if w in FUNCTION_WORDS or YEAR_TOKEN.fullmatch(w) or len(w) == 1 and not w.isdigit():
                 continue
             if query.english and not re.search(r"[\u4e00-\u9fff]", w):
@@ -94,7 +96,7 @@ class ExtractiveAnswerer:
             for alias, expansion in query.aliases:
                 if w in alias or alias in w:
                     alts += [t for t in self.tokenizer.words(expansion) if t not in FUNCTION_WORDS]
-            known = [self.keyword.idf(a) for a in alts if self.keyword.idf(a) is not None]
+            known = [self._idf(a) for a in alts if self._idf(a) is not None]
             if not known and len(alts) == 1:
                 # a word the report never uses: a noun names something it may not cover (weighs most);
                 # a colloquial verb or adverb (加起来, 做买卖, 好多) only phrases the question
@@ -111,6 +113,27 @@ class ExtractiveAnswerer:
                     if self.keyword.idf(w) is not None and w not in FUNCTION_WORDS:
                         terms.setdefault((w,), 0.5 * (self.keyword.idf(w) or 0.0))
         return terms
+
+    def _idf(self, word: str) -> float | None:
+        idf = self.keyword.idf(word)
+        return idf if idf is not None else self.keyword.phrase_idf(word) if word in self._glue else None
+
+    def _glued(self, words: list[str]) -> list[str]:
+        """A lone character joined to the word before it when the report uses the joined form: jieba
+        splits 消费券 into 消费/券, and 券 alone would be dropped. (Not to the word after it: 修+改造.)"""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            w = words[i]
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            if len(nxt) == 1 and CJK_CHAR.match(nxt) and len(w) > 1 and self.keyword.phrase_idf(w + nxt):
+                self._glue.add(w + nxt)
+                out.append(w + nxt)
+                i += 2
+                continue
+            out.append(w)
+            i += 1
+        return out
 
     def coverage(self, terms: dict[tuple[str, ...], float], text: str) -> float:
         total = sum(terms.values())

@@ -131,6 +131,8 @@ class KeywordIndex:
         self.tokenizer = tokenizer
         self.bigram_weight = bigram_weight
         texts = [c.indexed_text.lower() for c in self.chunks]
+        self._texts = texts
+        self._phrase_df: dict[str, int] = {}
         self.words = BM25([tokenizer.words(t) for t in texts])
         self.bigrams = BM25([tokenizer.bigrams(t) for t in texts])
 
@@ -145,3 +147,16 @@ class KeywordIndex:
 
     def idf(self, word: str) -> float | None:
         return self.words.idf.get(word.lower())
+
+    def phrase_idf(self, phrase: str) -> float | None:
+        """IDF of a string the tokenizer does not keep whole (消费券 -> 消费/券), by substring search."""
+        low = phrase.lower()
+        if low not in self._phrase_df:
+            if len(self._phrase_df) > 4096:
+                self._phrase_df.clear()
+            self._phrase_df[low] = sum(1 for c in self._texts if low in c)
+        df = self._phrase_df[low]
+        if not df:
+            return None
+        n = len(self._texts)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))

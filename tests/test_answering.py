@@ -250,3 +250,11 @@ def test_what_a_section_says_is_answered_from_its_opening(assistant: Assistant) 
     assert not ans.refused
     assert "批发业、零售业销售额" in ans.text
     assert ans.citations[0].section.endswith("区域消费中心加快建设")
+
+
+def test_a_lone_character_is_joined_to_the_word_before_it_when_the_report_uses_the_whole(
+    assistant: Assistant,
+) -> None:
+    query = assistant.retriever.understand("发放了多少消费券？")
+    terms = assistant.extractive.query_terms(query)
+    assert ("消费券",) in terms  # jieba splits it into 消费/券
