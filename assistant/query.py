@@ -12,6 +12,8 @@ from .structure import ReportYears
 from .types import PLAN, REVIEW
 
 ALIASES_FILE = Path(__file__).with_name("data") / "aliases.tsv"
+COLLOQUIAL_FILE = Path(__file__).with_name("data") / "colloquial.tsv"
+ALIAS_FILES = (ALIASES_FILE,)  # what counts as the report's own vocabulary; COLLOQUIAL_FILE only searches
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年|\b)")
 ASCII_WORD = re.compile(r"[A-Za-z]")
 
@@ -53,16 +55,17 @@ class Query:
 
 
 @lru_cache(maxsize=4)
-def load_aliases(path: Path = ALIASES_FILE) -> tuple[tuple[str, str], ...]:
-    """(alias, expansion) pairs, longest alias first."""
-    pairs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        alias, _, expansion = line.partition("\t")
-        if alias.strip() and expansion.strip():
-            pairs.append((alias.strip().lower(), expansion.strip()))
-    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+def load_aliases(*paths: Path) -> tuple[tuple[str, str], ...]:
+    """(alias, expansion) pairs, longest alias first; an earlier file wins on the same alias."""
+    pairs: dict[str, str] = {}
+    for path in paths or ALIAS_FILES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            alias, _, expansion = line.partition("\t")
+            if alias.strip() and expansion.strip():
+                pairs.setdefault(alias.strip().lower(), expansion.strip())
+    return tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))
 
 
 def resolve_years(text: str, years: ReportYears) -> str:
@@ -144,5 +147,11 @@ def understand(
         scope = PLAN
     matched = matched_aliases(text, aliases if aliases is not None else load_aliases())
     search = f"{text} {' '.join(e for _, e in matched)}" if matched else text
+    if aliases is None:
+        # everyday words widen the search only: they are looser than the alias table, so they do not
+        # count as the report covering a word (on dev that answered unanswerable questions: 老师 -> 教师)
+        extra = [e for a, e in matched_aliases(text, load_aliases(COLLOQUIAL_FILE)) if a not in dict(matched)]
+        if extra:
+            search = f"{search} {' '.join(extra)}"
     english = len(ASCII_WORD.findall(text)) > len(re.findall(r"[\u4e00-\u9fff]", text))
     return Query(question, text, search, found, scope, question_kind(text), english, matched)

@@ -125,3 +125,9 @@ def test_english_flag() -> None:
 def test_traditional_chinese_question_is_read_as_simplified() -> None:
     q = understand("2023年地區生產總值增長多少？", ReportYears(2023, 2024))
     assert "地区生产总值增长" in q.text and q.years == (2023,)
+
+
+def test_everyday_words_widen_the_search_but_are_not_aliases() -> None:
+    q = understand("去年开电车的人多吗？", ReportYears(2023, 2024))
+    assert "新能源汽车" in q.search_text
+    assert all(alias != "电车" for alias, _ in q.aliases)
