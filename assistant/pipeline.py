@@ -212,7 +212,9 @@ def build_assistant(
         k=settings.top_k,
         reranker=reranker,
         query_cache_size=settings.query_cache_size,
-        params=FusionParams(settings.keyword_weight, settings.dense_weight, settings.scope_boost),
+        params=FusionParams(
+            settings.keyword_weight, settings.dense_weight, settings.scope_boost, settings.table_penalty
+        ),
     )
     extractive = ExtractiveAnswerer(
         index.keyword, settings.refusal_threshold, unknown_term_coverage=settings.unknown_term_coverage

@@ -50,6 +50,10 @@ HAS_FIGURE = re.compile(
 )
 # a measure word that names what is counted (张 beds, 公里 of road); 个/家/人 are too loose to check
 WANTS_MEASURE = re.compile(r"(?:多少|几)(张|辆|台|座|条|公里|亩|吨|平方米)")
+WANTS_PRICE = re.compile(
+    r"多少钱一|一[平吨度斤个张]多少钱|每[\u4e00-\u9fff]{1,3}多少钱|单价|均价|房价|票价|price", re.I
+)
+HAS_PRICE = re.compile(r"元\s*/|元每|每[\u4e00-\u9fff]{1,4}\d|单价|均价|价格|房价|票价")
 WANTS_RANK = re.compile(r"第几|排名|排第|名次|\brank", re.I)
 HAS_RANK = re.compile(r"第[\d一二三四五六七八九十]+[名位]|排名|位居|位列|首位|前列|第一")
 QUESTION_WORDS = re.compile(r"哪些|哪个|哪几个?|哪类|哪项|什么|多少|是谁|怎么样|如何|报告")
@@ -174,6 +178,8 @@ def missing_figure(question: str, answer_text: str) -> str | None:
         rf"[\d一二三四五六七八九十两百千万][余多万]{{0,2}}{measure.group(1)}", answer_text
     ):
         return f"no figure in {measure.group(1)}"
+    if WANTS_PRICE.search(question) and not HAS_PRICE.search(answer_text):
+        return "no price"
     if WANTS_RANK.search(question) and not HAS_RANK.search(answer_text):
         return "no ranking"
     if WANTS_FIGURE.search(question) and not HAS_FIGURE.search(answer_text):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -15,9 +16,10 @@ from pydantic import ConfigDict, PrivateAttr
 
 from .index import OpenIndex
 from .query import Query, understand
-from .types import Passage
+from .types import TABLE_ROW, Passage
 
 DENSE_CANDIDATES = 40
+TABLE_Q = re.compile(r"表|table", re.I)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class FusionParams:
     keyword_weight: float = 0.7
     dense_weight: float = 0.3
     scope_boost: float = 0.15
+    table_penalty: float = 0.0  # taken off a table row unless the question asks about a table
 
 
 def normalise(scores: dict[int, float]) -> dict[int, float]:
@@ -49,14 +52,19 @@ def fuse(
     scopes: Sequence[str],
     preferred_scope: str | None,
     params: FusionParams,
+    tables: Sequence[bool] = (),
 ) -> list[tuple[int, float]]:
-    """Weighted sum of normalised keyword and dense scores, plus a boost for the preferred scope."""
+    """Weighted sum of normalised keyword and dense scores, plus a boost for the preferred scope and,
+    when `tables` marks table rows, a penalty on them (the prose that states the same figure in
+    context ranks first)."""
     k, d = normalise(keyword), minmax(dense)
     out = []
     for i in set(k) | set(d):
         s = params.keyword_weight * k.get(i, 0.0) + params.dense_weight * d.get(i, 0.0)
         if preferred_scope and scopes[i] == preferred_scope:
             s += params.scope_boost
+        if tables and tables[i]:
+            s -= params.table_penalty
         out.append((i, s))
     out.sort(key=lambda p: (-p[1], p[0]))
     return out
@@ -118,7 +126,8 @@ class HybridRetriever(BaseRetriever):
         vector = self.embed_query(query.search_text)
         dense = self.index.dense(vector, DENSE_CANDIDATES)
         scopes = [c.scope for c in self.index.chunks]
-        fused = fuse(keyword, dense, scopes, query.scope, self.params)
+        tables = () if TABLE_Q.search(query.text) else [c.kind == TABLE_ROW for c in self.index.chunks]
+        fused = fuse(keyword, dense, scopes, query.scope, self.params, tables)
         depth = max(k, self.rerank_depth if self.reranker else k)
         passages = [
             Passage(self.index.chunks[i], s, keyword.get(i, 0.0), dense.get(i, 0.0)) for i, s in fused[:depth]

@@ -34,6 +34,7 @@ class Settings:
     keyword_weight: float = 0.7
     dense_weight: float = 0.3
     scope_boost: float = 0.3
+    table_penalty: float = 0.15  # off a table row's score unless the question mentions a table
     reranker: str = ""  # a CrossEncoder model path/name; empty = off
     query_cache_size: int = 1024  # query vectors kept (LRU); 0 = off
     # answering

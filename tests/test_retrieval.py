@@ -247,3 +247,11 @@ def test_cross_encoder_reranker_orders_by_model_scores(monkeypatch: pytest.Monke
     assert [p.chunk.id for p in out] == ["c1", "c0", "c2"]
     assert [p.score for p in out] == pytest.approx([0.9, 0.2, -1.5])
     assert [p.keyword_score for p in out] == [1.0, 0.0, 2.0]  # component scores carried over
+
+
+@pytest.mark.unit
+def test_a_table_row_yields_to_prose_stating_the_same_unless_a_table_is_asked_about() -> None:
+    keyword = {0: 1.0, 1: 0.9}  # 0: a table row, 1: the paragraph that states the same figure
+    params = FusionParams(1.0, 0.0, 0.0, table_penalty=0.15)
+    assert fuse(keyword, {}, ["review"] * 2, None, params, [True, False])[0][0] == 1
+    assert fuse(keyword, {}, ["review"] * 2, None, params, ())[0][0] == 0  # no table marks: no penalty
