@@ -23,6 +23,8 @@ NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 UNKNOWN_NON_NOUN = 0.2  # dev: 1.0 -> 0.2 answers 3 more, none of the unanswerable; 0 answers 2 of those
 SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
+TARGET = re.compile(r"目标|预期")
+TARGET_BONUS = 0.1  # dev: 0.05-0.2 alike
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
 # question and function words that say nothing about the topic (kept as data-like constant, not per report)
@@ -153,6 +155,8 @@ class ExtractiveAnswerer:
             s -= 0.25
         if query.kind == "list" and ENUM.search(sent):
             s += 0.1
+        if TARGET.search(query.text) and TARGET.search(sent):
+            s += TARGET_BONUS  # "目标是多少" after a result: the target it was measured against
         for y in query.years:
             if str(y) in sent:
                 s += 0.05

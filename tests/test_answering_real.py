@@ -1,0 +1,23 @@
+"""Answers from the real assistant (bundled e5 embedder), for behaviour the hashing fake cannot show."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.webfixtures import real_assistant
+
+pytestmark = pytest.mark.integration
+
+
+def test_asking_for_the_target_after_a_result_gets_the_target() -> None:
+    ans = real_assistant().ask("目标是多少？", [("2023年地区生产总值增长多少？", "8.1%")])
+    assert not ans.refused
+    assert "7%以上" in ans.text, ans.text  # 表1's 预期目标, not only the result again
+
+
+def test_a_prose_passage_outranks_the_table_row_repeating_its_figure() -> None:
+    passages = real_assistant().retriever.search(
+        real_assistant().retriever.understand("2023年地区生产总值增长多少？")
+    )
+    assert passages[0].chunk.kind != "table_row"
+    assert any(p.chunk.kind == "table_row" for p in passages)  # the row is still there, lower down
