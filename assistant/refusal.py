@@ -54,6 +54,14 @@ WANTS_PRICE = re.compile(
     r"多少钱一|一[平吨度斤个张]多少钱|每[\u4e00-\u9fff]{1,3}多少钱|单价|均价|房价|票价|price", re.I
 )
 HAS_PRICE = re.compile(r"元\s*/|元每|每[\u4e00-\u9fff]{1,4}\d|单价|均价|价格|房价|票价")
+WANTS_NAME = re.compile(
+    r"叫什么|什么名字|名字是|名称是|哪个数字来命名|what is (?:it|the \w+) called|name of", re.I
+)
+# a name: quoted or in book-title marks, or ending in what names an institution, event or place
+HAS_NAME = re.compile(
+    r"“[^”]{2,}”|《[^》]{2,}》|[\u4e00-\u9fff]{2,}(?:中心|峰会|论坛|大会|博览会|公园|学校|医院|大学|学院|"
+    r"图书馆|博物馆|馆|园区|产业园|新城|枢纽|站|公司|集团|项目|工程|基地|节|赛|城市|品牌|平台|体系|机制)"
+)
 WANTS_RANK = re.compile(r"第几|排名|排第|名次|\brank", re.I)
 HAS_RANK = re.compile(r"第[\d一二三四五六七八九十]+[名位]|排名|位居|位列|首位|前列|第一")
 QUESTION_WORDS = re.compile(r"哪些|哪个|哪几个?|哪类|哪项|什么|多少|是谁|怎么样|如何|报告")
@@ -178,6 +186,8 @@ def missing_figure(question: str, answer_text: str) -> str | None:
         rf"[\d一二三四五六七八九十两百千万][余多万]{{0,2}}{measure.group(1)}", answer_text
     ):
         return f"no figure in {measure.group(1)}"
+    if WANTS_NAME.search(question) and not HAS_NAME.search(answer_text):
+        return "no name"
     if WANTS_PRICE.search(question) and not HAS_PRICE.search(answer_text):
         return "no price"
     if WANTS_RANK.search(question) and not HAS_RANK.search(answer_text):

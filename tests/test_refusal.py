@@ -24,6 +24,7 @@ from assistant.types import TABLE_ROW, Chunk, Passage
         ("自来水普及率要达到多少？", "推动城乡供水一体化建设。", "no percentage"),
         ("GDP在全市排第几名？", "地区生产总值增长8.1%。", "no ranking"),
         ("房子多少钱一平米？", "提供保障性租赁住房5052套，投入1300万元。", "no price"),
+        ("那个展馆叫什么名字？", "会展业开拓新局，积极引进专业运营团队。", "no name"),
         ("中心设计有多少张床位？", "完成主体工程的80%，新建住院楼1栋。", "no figure in 张"),
         ("占比是多少？", "完成投资7.43亿元。", "no percentage"),
         ("规划面积有多大？", "综合保税区封关运行。", "no figure"),
@@ -51,6 +52,8 @@ def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer:
         ("计划改建多少公里供水管网？", "改建供水管网100余公里。"),
         ("排名第几？", "综合排名位居全市第3位。"),
         ("自来水多少钱一吨？", "居民用水价格为每吨3.5元。"),
+        ("那个展馆叫什么名字？", "渝西地区规模最大的展馆——永川国际会展中心建成投用。"),
+        ("那个品牌叫什么？", "打响“永川秀芽”品牌。"),
     ],
 )
 def test_an_answer_holding_the_wanted_kind_of_figure_passes(question: str, answer: str) -> None:
