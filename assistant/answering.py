@@ -262,10 +262,15 @@ class ExtractiveAnswerer:
             item = max(
                 (s.coverage for s in ranked if s.passage == best.passage and s.text != best.text), default=0.0
             )
+            named = ITEM_NAME.match(p0.chunk.text.strip())  # "5.生物医药及大健康产业：…" is asked by name
+            if named and p0.chunk.kind == LIST_ITEM:
+                item = max(item, self.coverage(self.query_terms(query), named.group(1)))
             if heading >= item:
                 return compose(query, list_units(best, passages), passages, years)
-            ranked = [s for s in ranked if not (s.passage == best.passage and s.text == best.text)]
-            best, p0 = ranked[0], passages[ranked[0].passage]
+            parts = [s for s in ranked if s.passage == best.passage and s.text != best.text]
+            if parts:  # answer with the item's own sentences rather than the whole list item
+                ranked = [s for s in ranked if not (s.passage == best.passage and s.text == best.text)]
+                best, p0 = ranked[0], passages[ranked[0].passage]
         chosen = [best]
         table_first = p0.chunk.kind == TABLE_ROW and query.kind == "number"
         # a table row's number reads better next to the sentence that states it with its unit;

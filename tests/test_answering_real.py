@@ -21,3 +21,10 @@ def test_a_prose_passage_outranks_the_table_row_repeating_its_figure() -> None:
     )
     assert passages[0].chunk.kind != "table_row"
     assert any(p.chunk.kind == "table_row" for p in passages)  # the row is still there, lower down
+
+
+def test_one_item_of_a_list_asked_about_by_name_gets_that_item_not_the_list() -> None:
+    ans = real_assistant().ask("2024年生物医药及大健康产业重点发展哪些领域？")
+    assert not ans.refused
+    assert "生物制剂" in ans.text, ans.text
+    assert "消费品产业" not in ans.text  # not the names of the other items
