@@ -10,7 +10,7 @@ from functools import lru_cache
 from .comparison import compare
 from .keyword import KeywordIndex
 from .query import Query
-from .refusal import RefusalPolicy, missing_figure
+from .refusal import RefusalPolicy, missing_kind
 from .tables import UNIT_IN_NAME, readable_record
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
 
@@ -287,7 +287,7 @@ class ExtractiveAnswerer:
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
-        if missing_figure(query.text, " ".join(figures_text(c, passages) for c in chosen)):
+        if missing_kind(query.text, " ".join(figures_text(c, passages) for c in chosen)):
             return refusal(query, passages)  # "总投资是多少" over a passage that only names the project
         terms = self.query_terms(query)
         chosen = [self._clauses(query, terms, c, passages) for c in chosen]

@@ -1,13 +1,15 @@
 """Decide when the report does not answer a question. General signals, calibrated on the dev split.
 
 1. coverage: the IDF-weighted share of the question's content words found in the best passage;
-2. a specific noun the report never uses (商品房, 门票), unless an alias maps it to report words;
-3. a place name (…区/县/市/镇) that the passage of the best sentence does not mention;
+2. a specific noun the report never uses (商品房, 门票), in a clause that asks, unless an alias maps it
+   to report words or it is a report term plus a modifier (大面积);
+3. a place name (江津区, 泸县) the report hardly mentions and the passage of the best sentence does not;
 4. a question about a time the report does not resolve (几月几号, 第一季度, 哪一年) whose best
    sentence holds no such time, or a year the report neither reviews nor plans;
 5. "who" questions whose best sentence names no person;
-6. a question that asks for a kind of figure (a sum of money, a percentage, any number at all) that
-   the best sentences do not hold: "总投资是多少" over a passage that only names the project.
+6. a question that asks for a kind of answer (a sum of money, a percentage, a price, a ranking, a
+   name, a count in a measure word, any number at all) that the quoted sentences do not hold:
+   "总投资是多少" over a passage that only names the project (`missing_kind`).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ class RefusalPolicy:
         function_words: set[str],
         best_scope: str = GENERAL,
     ) -> str | None:
-        """Why the report cannot answer, or None if it can (rule 6 is `missing_figure`, applied to the
+        """Why the report cannot answer, or None if it can (rule 6 is `missing_kind`, applied to the
         sentences the answer would quote)."""
         hard, unknown = self.signals(
             query, passages, best_sentence, best_context, years, function_words, best_scope
@@ -173,8 +175,9 @@ class RefusalPolicy:
         return self.keyword.tokenizer._jieba.FREQ.get(word, 0) > 0  # type: ignore[attr-defined]
 
 
-def missing_figure(question: str, answer_text: str) -> str | None:
-    """The kind of figure the question asks for, if the answer's sentences hold none of that kind."""
+def missing_kind(question: str, answer_text: str) -> str | None:
+    """The kind of answer the question asks for (a sum of money, a percentage, a name, a price, a
+    ranking, a count in a measure word, any figure), if the answer's sentences hold none of it."""
     if WANTS_MONEY.search(question) and not (
         HAS_MONEY.search(answer_text) and HAS_FIGURE.search(answer_text)
     ):

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answering import Sentence, figures_text
 from assistant.pipeline import Assistant, build_assistant
-from assistant.refusal import PLACE, missing_figure, question_clauses
+from assistant.refusal import PLACE, missing_kind, question_clauses
 from assistant.settings import Settings
 from assistant.types import TABLE_ROW, Chunk, Passage
 
@@ -32,7 +32,7 @@ from assistant.types import TABLE_ROW, Chunk, Passage
     ],
 )
 def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer: str, reason: str) -> None:
-    assert missing_figure(question, answer) == reason
+    assert missing_kind(question, answer) == reason
 
 
 @pytest.mark.unit
@@ -57,7 +57,7 @@ def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer:
     ],
 )
 def test_an_answer_holding_the_wanted_kind_of_figure_passes(question: str, answer: str) -> None:
-    assert missing_figure(question, answer) is None
+    assert missing_kind(question, answer) is None
 
 
 @pytest.mark.unit
@@ -142,8 +142,8 @@ def test_a_table_cell_marked_as_no_figure_gives_no_figure() -> None:
     chunk = Chunk("t1", ROW, ("表1",), "review", TABLE_ROW, 0, len(ROW), 40)
     text = figures_text(Sentence(0, ROW, 0, 1.0, 1.0), [Passage(chunk, 1.0)])
     assert "—" not in text and "亿元" not in text  # the total is "—"; （亿元） is only a header
-    assert missing_figure("2023年固定资产投资总额是多少亿元？", text) == "no sum of money"
-    assert missing_figure("2023年固定资产投资增长多少？", text) is None
+    assert missing_kind("2023年固定资产投资总额是多少亿元？", text) == "no sum of money"
+    assert missing_kind("2023年固定资产投资增长多少？", text) is None
 
 
 ROW = "表1 主要指标｜主要指标：固定资产投资（亿元）｜预期目标：10%以上｜完成情况-总量：—｜完成情况-增速（%）：11.0"
