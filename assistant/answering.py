@@ -24,6 +24,10 @@ UNKNOWN_NON_NOUN = 0.2  # dev: 1.0 -> 0.2 answers 3 more, none of the unanswerab
 SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
 TARGET = re.compile(r"目标|预期")
+ASKED_MEASURE = re.compile(
+    r"(?:多少|几)(所|家|座|条|公里|亩|吨|张|辆|台|户|人次|名|套|场|次|项|宗|处|批|栋|平方米|万人|人)"
+)
+MEASURE_BONUS = 0.1  # dev: 0.05-0.2 alike
 TARGET_BONUS = 0.1  # dev: 0.05-0.2 alike
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
@@ -155,6 +159,9 @@ class ExtractiveAnswerer:
             s -= 0.25
         if query.kind == "list" and ENUM.search(sent):
             s += 0.1
+        asked = ASKED_MEASURE.search(query.text)
+        if asked and re.search(rf"\d[余多万亿]{{0,2}}{asked.group(1)}", sent):
+            s += MEASURE_BONUS  # "几所幼儿园": a sentence counting in 所
         if TARGET.search(query.text) and TARGET.search(sent):
             s += TARGET_BONUS  # "目标是多少" after a result: the target it was measured against
         for y in query.years:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.webfixtures import real_assistant
@@ -28,3 +30,10 @@ def test_one_item_of_a_list_asked_about_by_name_gets_that_item_not_the_list() ->
     assert not ans.refused
     assert "生物制剂" in ans.text, ans.text
     assert "消费品产业" not in ans.text  # not the names of the other items
+
+
+def test_a_count_asked_in_a_measure_word_prefers_the_sentence_counting_in_it() -> None:
+    ans = real_assistant().ask("2023年新开办了几所公办幼儿园？")
+    assert not ans.refused
+    assert "集团18个" not in ans.text, ans.text  # not the sentence that counts in 个
+    assert re.search(r"\d+所", ans.text), ans.text
