@@ -43,6 +43,20 @@ FUNCTION_WORDS = set(
 
 
 @dataclass(frozen=True)
+class Asks:
+    """What a question asks for, found once per question rather than once per sentence scored."""
+
+    counted: re.Pattern[str] | None  # a count in the measure word asked for (几所 -> "5所")
+    target: bool  # a target (目标/预期) rather than a result
+
+    @classmethod
+    def of(cls, question: str) -> Asks:
+        m = ASKED_MEASURE.search(question)
+        counted = re.compile(rf"\d[余多万亿]{{0,2}}{m.group(1)}") if m else None
+        return cls(counted, bool(TARGET.search(question)))
+
+
+@dataclass(frozen=True)
 class Sentence:
     passage: int  # index into the passages list
     text: str
@@ -76,7 +90,6 @@ class ExtractiveAnswerer:
         self.max_idf = max(keyword.words.idf.values(), default=1.0)
         self.scope_penalty = 0.1  # tuned on dev: 93.4% -> 94.0% answer accuracy
         self._terms = lru_cache(maxsize=512)(self._query_terms)
-        self._glue: set[str] = set()  # joined forms found in the report (bounded by its vocabulary)
         self.policy = RefusalPolicy(keyword, refusal_threshold, unknown_term_coverage)
 
     # -- scoring ---------------------------------------------------------------------------------
@@ -93,7 +106,8 @@ class ExtractiveAnswerer:
         terms: dict[tuple[str, ...], float] = {}
         n = len(self.keyword.chunks) or 1
         nouns = {w for w, flag in self.policy.pos.cut(query.text) if flag.startswith("n") or flag == "eng"}
-        for w in self._glued(self.tokenizer.terms(query.text)):
+        words, glued = self._glued(self.tokenizer.terms(query.text))
+        for w in words:
             if w in FUNCTION_WORDS or YEAR_TOKEN.fullmatch(w) or len(w) == 1 and not w.isdigit():
                 continue
             if query.english and not re.search(r"[\u4e00-\u9fff]", w):
@@ -102,7 +116,8 @@ class ExtractiveAnswerer:
             for alias, expansion in query.aliases:
                 if w in alias or alias in w:
                     alts += [t for t in self.tokenizer.words(expansion) if t not in FUNCTION_WORDS]
-            known = [self._idf(a) for a in alts if self._idf(a) is not None]
+            idfs = [self._idf(a, glued) for a in alts]
+            known = [k for k in idfs if k is not None]
             if not known and len(alts) == 1:
                 # a word the report never uses: a noun names something it may not cover (weighs most);
                 # a colloquial verb or adverb (加起来, 做买卖, 好多) only phrases the question
@@ -120,26 +135,28 @@ class ExtractiveAnswerer:
                         terms.setdefault((w,), 0.5 * (self.keyword.idf(w) or 0.0))
         return terms
 
-    def _idf(self, word: str) -> float | None:
+    def _idf(self, word: str, glued: set[str]) -> float | None:
         idf = self.keyword.idf(word)
-        return idf if idf is not None else self.keyword.phrase_idf(word) if word in self._glue else None
+        return self.keyword.phrase_idf(word) if idf is None and word in glued else idf
 
-    def _glued(self, words: list[str]) -> list[str]:
+    def _glued(self, words: list[str]) -> tuple[list[str], set[str]]:
         """A lone character joined to the word before it when the report uses the joined form: jieba
-        splits 消费券 into 消费/券, and 券 alone would be dropped. (Not to the word after it: 修+改造.)"""
+        splits 消费券 into 消费/券, and 券 alone would be dropped. (Not to the word after it: 修+改造.)
+        Returns the words and which of them were joined."""
         out: list[str] = []
+        glued: set[str] = set()
         i = 0
         while i < len(words):
             w = words[i]
             nxt = words[i + 1] if i + 1 < len(words) else ""
             if len(nxt) == 1 and CJK_CHAR.match(nxt) and len(w) > 1 and self.keyword.phrase_idf(w + nxt):
-                self._glue.add(w + nxt)
+                glued.add(w + nxt)
                 out.append(w + nxt)
                 i += 2
                 continue
             out.append(w)
             i += 1
-        return out
+        return out, glued
 
     def coverage(self, terms: dict[tuple[str, ...], float], text: str) -> float:
         total = sum(terms.values())
@@ -149,7 +166,14 @@ class ExtractiveAnswerer:
         return sum(w for alts, w in terms.items() if any(a in low for a in alts)) / total
 
     def _score(
-        self, query: Query, terms: dict[str, float], sent: str, context: str, rank: int, fused: float
+        self,
+        query: Query,
+        terms: dict[str, float],
+        sent: str,
+        context: str,
+        rank: int,
+        fused: float,
+        asks: Asks,
     ) -> float:
         own = self.coverage(terms, sent)
         ctx = self.coverage(terms, context)
@@ -159,10 +183,9 @@ class ExtractiveAnswerer:
             s -= 0.25
         if query.kind == "list" and ENUM.search(sent):
             s += 0.1
-        asked = ASKED_MEASURE.search(query.text)
-        if asked and re.search(rf"\d[余多万亿]{{0,2}}{asked.group(1)}", sent):
+        if asks.counted and asks.counted.search(sent):
             s += MEASURE_BONUS  # "几所幼儿园": a sentence counting in 所
-        if TARGET.search(query.text) and TARGET.search(sent):
+        if asks.target and TARGET.search(sent):
             s += TARGET_BONUS  # "目标是多少" after a result: the target it was measured against
         for y in query.years:
             if str(y) in sent:
@@ -171,6 +194,7 @@ class ExtractiveAnswerer:
 
     def rank_sentences(self, query: Query, passages: Sequence[Passage]) -> list[Sentence]:
         terms = self.query_terms(query)
+        asks = Asks.of(query.text)
         top = passages[0].score if passages else 1.0
         out = []
         for i, p in enumerate(passages):
@@ -182,7 +206,7 @@ class ExtractiveAnswerer:
                 fused = p.score / top if top else 0.0
                 whole = text == p.chunk.text and len(units) > 1
                 own = f"{p.chunk.section_path[-1]}\n{text}" if whole else text
-                score = self._score(query, terms, own, context, i, fused)
+                score = self._score(query, terms, own, context, i, fused, asks)
                 if query.scope and p.chunk.scope not in (query.scope, GENERAL):
                     score -= self.scope_penalty  # a 2024 target does not answer a 2023 question
                 cov = self.coverage(terms, f"{p.chunk.section} {text}")

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -27,7 +28,7 @@ from .store import (
     release_chroma_cache,
 )
 from .structure import ReportYears
-from .types import Chunk, IndexUnavailableError
+from .types import TABLE_ROW, Chunk, IndexUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,14 @@ class OpenIndex:
     collection: object
     build_dir: Path
     read_only_copy: Path | None = None
+
+    @cached_property
+    def scopes(self) -> list[str]:
+        return [c.scope for c in self.chunks]
+
+    @cached_property
+    def table_rows(self) -> list[bool]:
+        return [c.kind == TABLE_ROW for c in self.chunks]
 
     @property
     def years(self) -> ReportYears:

@@ -150,7 +150,8 @@ def understand(
     if aliases is None:
         # everyday words widen the search only: they are looser than the alias table, so they do not
         # count as the report covering a word (on dev that answered unanswerable questions: 老师 -> 教师)
-        extra = [e for a, e in matched_aliases(text, load_aliases(COLLOQUIAL_FILE)) if a not in dict(matched)]
+        core = {a for a, _ in matched}
+        extra = [e for a, e in matched_aliases(text, load_aliases(COLLOQUIAL_FILE)) if a not in core]
         if extra:
             search = f"{search} {' '.join(extra)}"
     english = len(ASCII_WORD.findall(text)) > len(re.findall(r"[\u4e00-\u9fff]", text))

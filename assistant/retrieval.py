@@ -16,7 +16,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from .index import OpenIndex
 from .query import Query, understand
-from .types import TABLE_ROW, Passage
+from .types import Passage
 
 DENSE_CANDIDATES = 40
 TABLE_Q = re.compile(r"表|table", re.I)
@@ -125,9 +125,8 @@ class HybridRetriever(BaseRetriever):
         keyword = self.index.keyword.search(query.search_text)
         vector = self.embed_query(query.search_text)
         dense = self.index.dense(vector, DENSE_CANDIDATES)
-        scopes = [c.scope for c in self.index.chunks]
-        tables = () if TABLE_Q.search(query.text) else [c.kind == TABLE_ROW for c in self.index.chunks]
-        fused = fuse(keyword, dense, scopes, query.scope, self.params, tables)
+        tables = () if TABLE_Q.search(query.text) else self.index.table_rows
+        fused = fuse(keyword, dense, self.index.scopes, query.scope, self.params, tables)
         depth = max(k, self.rerank_depth if self.reranker else k)
         passages = [
             Passage(self.index.chunks[i], s, keyword.get(i, 0.0), dense.get(i, 0.0)) for i, s in fused[:depth]
