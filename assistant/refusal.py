@@ -3,7 +3,8 @@
 1. coverage: the IDF-weighted share of the question's content words found in the best passage;
 2. a specific noun the report never uses (商品房, 门票), in a clause that asks, unless an alias maps it
    to report words or it is a report term plus a modifier (大面积);
-3. a place name (江津区, 泸县) the report hardly mentions and the passage of the best sentence does not;
+3. a place name (江津区, 泸县) the report hardly mentions and the passage of the best sentence does not,
+   not even with the question's other places by their initials (泸州、永川、江津 -> 泸永江);
 4. a question about a time the report does not resolve (几月几号, 第一季度, 哪一年) whose best
    sentence holds no such time, or a year the report neither reviews nor plans;
 5. "who" questions whose best sentence names no person;
@@ -147,14 +148,16 @@ class RefusalPolicy:
             text = query.search_text[len(query.text) :]
         unknown = None
         asked = text if query.english else question_clauses(text)
-        for word, flag in self.pos.cut(text):
-            if len(word) < 2 or word in function_words or not flag.startswith("n"):
+        words = [(w, f) for w, f in self.pos.cut(text) if len(w) >= 2 and w not in function_words]
+        places = [w for w, f in words if (f == "ns" or PLACE.match(w)) and w not in NOT_PLACES]
+        for word, flag in words:
+            if not flag.startswith("n"):
                 continue
-            place = (flag == "ns" or bool(PLACE.match(word))) and word not in NOT_PLACES
+            place = word in places
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
             # another place: one the report hardly mentions (its own places, 永川/重庆/新建, recur)
-            if place and self._df(word) < RARE_PLACE * self.n:
+            if place and self._df(word) < RARE_PLACE * self.n and not initials_named(places, best_context):
                 return f"place {word} not in passages", None
             # a real word (not a segmentation artefact) the report never uses
             if unknown is None and self._df(word) == 0 and self._jieba_knows(word) and word in asked:
@@ -198,6 +201,17 @@ def missing_kind(question: str, answer_text: str) -> str | None:
     if WANTS_FIGURE.search(question) and not HAS_FIGURE.search(answer_text):
         return "no figure"
     return None
+
+
+def initials_named(places: Sequence[str], text: str) -> bool:
+    """Whether `text` names the question's places together by their initials, as Chinese names regions
+    (泸州、永川、江津 -> 泸永江; 长沙、株洲、湘潭 -> 长株潭): every place's first character, and no
+    other, in one run of adjacent characters."""
+    initials = {p[0] for p in places}
+    if len(initials) < 2:
+        return False
+    runs = re.findall("[" + "".join(sorted(initials)) + "]{2,}", text)
+    return any(set(run) == initials for run in runs)
 
 
 def question_clauses(text: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answering import Sentence, figures_text
 from assistant.pipeline import Assistant, build_assistant
-from assistant.refusal import PLACE, missing_kind, question_clauses
+from assistant.refusal import PLACE, initials_named, missing_kind, question_clauses
 from assistant.settings import Settings
 from assistant.types import TABLE_ROW, Chunk, Passage
 
@@ -147,3 +147,21 @@ def test_a_table_cell_marked_as_no_figure_gives_no_figure() -> None:
 
 
 ROW = "表1 主要指标｜主要指标：固定资产投资（亿元）｜预期目标：10%以上｜完成情况-总量：—｜完成情况-增速（%）：11.0"
+
+
+@pytest.mark.unit
+def test_places_named_together_by_their_initials() -> None:
+    text = "以泸永江融合发展示范区建设为抓手"
+    assert initials_named(["泸州", "永川", "江津"], text)
+    assert initials_named(["泸县", "永川", "江津区"], text)
+    assert not initials_named(["江津"], text)  # one place alone is no compound of initials
+    assert not initials_named(["泸州", "江津"], text)  # 泸永江 names a third place too
+    assert not initials_named(["荣昌", "永川"], text)
+
+
+@pytest.mark.integration
+def test_other_places_the_report_names_by_initials_do_not_refuse(assistant: Assistant) -> None:
+    ans = assistant.ask("泸州、永川、江津一起推出了多少条精品旅游线路？")
+    assert not ans.refused, ans.text
+    assert "10条" in ans.text
+    assert assistant.ask("泸州2023年的地区生产总值增长多少？").refused
