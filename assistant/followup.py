@@ -9,6 +9,8 @@ FOLLOW_START = re.compile(
     r"^(那么?|那个|其中|另外|还有|此外|同时|它们?|这些?|该|其|同比|相比|and |what about |how about )", re.I
 )
 FOLLOW_END = re.compile(r"(呢|吗)[？?]?$")
+# a question that opens on a verb done (完成了, 帮了) has dropped its subject: it is the previous one's
+SUBJECTLESS = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了(?!解)")
 QUESTION_TAIL = re.compile(
     r"(是)?(多少|几[个项家座户人天所处件条口次]?|什么|哪些|哪几个?|如何|怎么样?)[个项家座户人天所处件条口次万亿元%]*[？?。]*$"
 )
@@ -16,9 +18,9 @@ YEAR = re.compile(r"(?:19|20)\d{2}年")
 
 
 def is_follow_up(question: str) -> bool:
-    """Marked as a follow-up: starts with 那/其中/它…, or ends with 呢/吗."""
+    """Marked as a follow-up: starts with 那/其中/它… or a verb done with no subject, or ends with 呢/吗."""
     q = question.strip()
-    return bool(FOLLOW_START.search(q) or FOLLOW_END.search(q))
+    return bool(FOLLOW_START.search(q) or FOLLOW_END.search(q) or SUBJECTLESS.search(q))
 
 
 def condense(

@@ -67,3 +67,12 @@ def test_a_parallel_item_takes_the_place_of_the_previous_one(
 def test_a_part_asked_with_qizhong_is_not_a_parallel_item() -> None:
     out = condense("其中税收收入呢？", [("2023年一般公共预算收入增长多少？", "19%")])
     assert "一般公共预算收入" in out and "税收收入" in out
+
+
+def test_a_question_opening_on_a_verb_done_keeps_the_previous_subject() -> None:
+    history = [("2023年全区城镇新增就业多少人？", "2.9万人")]
+    out = condense("完成了年度任务的多少？", history, own_topic=lambda text: True)
+    assert "城镇新增就业" in out and "完成了年度任务" in out
+    assert is_follow_up("实现了多少？")
+    for standalone in ("为了稳就业，2024年有哪些措施？", "除了工业，还有哪些产业？", "了解一下2024年的目标"):
+        assert not is_follow_up(standalone)
