@@ -14,7 +14,7 @@ SUBJECTLESS = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了(?!�
 QUESTION_TAIL = re.compile(
     r"(是)?(多少|几[个项家座户人天所处件条口次]?|什么|哪些|哪几个?|如何|怎么样?)[个项家座户人天所处件条口次万亿元%]*[？?。]*$"
 )
-YEAR = re.compile(r"(?:19|20)\d{2}年")
+YEAR = re.compile(r"(?:19|20)\d{2}年度?")
 
 
 def is_follow_up(question: str) -> bool:

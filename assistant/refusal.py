@@ -127,7 +127,9 @@ class RefusalPolicy:
         if not passages:
             return "no passage", None
         top = " ".join(p.chunk.indexed_text for p in passages[:3]).lower()
-        other = [y for y in query.years if y not in years]
+        # a year in a lead-in clause ("娃娃明年要上幼儿园，今年…") sets the scene; the asking clauses count
+        asked_years = YEAR_IN_TEXT.findall(question_clauses(query.text))
+        other = [y for y in query.years if y not in years and (str(y) in "".join(asked_years) or query.english)]
         if other and not any(str(y) in p.chunk.text for p in passages[:3] for y in other):
             return f"year {other[0]} not covered", None
         if TIME_Q.search(query.text):

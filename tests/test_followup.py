@@ -76,3 +76,9 @@ def test_a_question_opening_on_a_verb_done_keeps_the_previous_subject() -> None:
     assert is_follow_up("实现了多少？")
     for standalone in ("为了稳就业，2024年有哪些措施？", "除了工业，还有哪些产业？", "了解一下2024年的目标"):
         assert not is_follow_up(standalone)
+
+
+def test_a_fiscal_year_is_replaced_whole() -> None:
+    history = [("2022年度初二女生的首针接种率是多少？", "52%")]
+    out = condense("那2023年度的首针接种率呢？", history, own_topic=lambda text: True)
+    assert out.startswith("2023年度") and "度的" not in out and "2022" not in out

@@ -165,3 +165,11 @@ def test_other_places_the_report_names_by_initials_do_not_refuse(assistant: Assi
     assert not ans.refused, ans.text
     assert "10条" in ans.text
     assert assistant.ask("泸州2023年的地区生产总值增长多少？").refused
+
+
+@pytest.mark.integration
+def test_a_year_in_a_lead_in_clause_does_not_refuse(assistant: Assistant) -> None:
+    ans = assistant.ask("孩子明年上小学，2024年要新建多少个公共充电桩？")  # 明年 = 2025 only sets the scene
+    assert not ans.refused, ans.text
+    assert "350个" in ans.text
+    assert assistant.ask("2025年要新建多少个公共充电桩？").refused  # a year the report does not plan
