@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from .comparison import compare
 from .keyword import KeywordIndex
-from .query import Query
+from .query import COLLOQUIAL_FILE, Query, load_aliases, matched_aliases
 from .refusal import RefusalPolicy, missing_kind
 from .tables import UNIT_IN_NAME, readable_record
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
@@ -40,6 +40,11 @@ FUNCTION_WORDS = set(
     # nouns that frame a question rather than name its topic (范围覆盖了多少, 评上了什么级别)
     "范围 比例 级别 等级 档次 水平 程度 数量 数目 大家 人们 名称 命名".split()
 )
+
+
+def everyday_pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """(everyday word, report terms) pairs in a question: they count towards coverage, not ranking."""
+    return matched_aliases(text, load_aliases(COLLOQUIAL_FILE))
 
 
 @dataclass(frozen=True)
@@ -93,11 +98,11 @@ class ExtractiveAnswerer:
         self.policy = RefusalPolicy(keyword, refusal_threshold, unknown_term_coverage)
 
     # -- scoring ---------------------------------------------------------------------------------
-    def query_terms(self, query: Query) -> dict[tuple[str, ...], float]:
+    def query_terms(self, query: Query, everyday: bool = False) -> dict[tuple[str, ...], float]:
         """Content words of the question with their alternatives and weights (computed once per query)."""
-        return self._terms(query)
+        return self._terms(query, everyday)
 
-    def _query_terms(self, query: Query) -> dict[tuple[str, ...], float]:
+    def _query_terms(self, query: Query, everyday: bool = False) -> dict[tuple[str, ...], float]:
         """Content words of the question, each with its alias alternatives, weighted by IDF.
 
         A group counts as present if any alternative is: "GDP" is found as 地区生产总值, 增速 as 增长.
@@ -113,7 +118,7 @@ class ExtractiveAnswerer:
             if query.english and not re.search(r"[\u4e00-\u9fff]", w):
                 continue  # English words are matched through their Chinese alias expansions
             alts = [w]
-            for alias, expansion in query.aliases:
+            for alias, expansion in query.aliases + (everyday_pairs(query.text) if everyday else ()):
                 if w in alias or alias in w:
                     alts += [t for t in self.tokenizer.words(expansion) if t not in FUNCTION_WORDS]
             idfs = [self._idf(a, glued) for a in alts]
@@ -217,7 +222,7 @@ class ExtractiveAnswerer:
     # -- answering -------------------------------------------------------------------------------
     def support(self, query: Query, passages: Sequence[Passage]) -> float:
         """How well the best of the top passages covers the question's content words (0..1)."""
-        terms = self.query_terms(query)
+        terms = self.query_terms(query, everyday=True)
         return max((self.coverage(terms, p.chunk.indexed_text) for p in passages[:3]), default=0.0)
 
     def _section_opening(self, query: Query, passages: Sequence[Passage]) -> list[Sentence]:
@@ -287,6 +292,9 @@ class ExtractiveAnswerer:
                 return compared
         best = ranked[0]
         p0 = passages[best.passage]
+        if p0.chunk.kind in (BOX, LIST_ITEM) and best.text.strip().endswith(("：", ":")):
+            # the best match is the label that opens a list ("两大主导产业集群："): the list answers
+            return compose(query, list_units(best, passages), passages, years)
         if query.kind == "list" and p0.chunk.kind in (BOX, LIST_ITEM) and best.text == p0.chunk.text:
             # the question is about the list itself (its heading), not one item in it
             heading = self.coverage(self.query_terms(query), p0.chunk.section_path[-1])

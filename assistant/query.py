@@ -13,7 +13,7 @@ from .types import PLAN, REVIEW
 
 ALIASES_FILE = Path(__file__).with_name("data") / "aliases.tsv"
 COLLOQUIAL_FILE = Path(__file__).with_name("data") / "colloquial.tsv"
-ALIAS_FILES = (ALIASES_FILE,)  # what counts as the report's own vocabulary; COLLOQUIAL_FILE only searches
+ALIAS_FILES = (ALIASES_FILE,)  # the report's own vocabulary; COLLOQUIAL_FILE is looser (see understand)
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年|\b)")
 ASCII_WORD = re.compile(r"[A-Za-z]")
 
@@ -66,6 +66,12 @@ def load_aliases(*paths: Path) -> tuple[tuple[str, str], ...]:
             if alias.strip() and expansion.strip():
                 pairs.setdefault(alias.strip().lower(), expansion.strip())
     return tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))
+
+
+@lru_cache(maxsize=1)
+def everyday_terms() -> dict[str, tuple[str, ...]]:
+    """Everyday word -> the report terms it stands for (the colloquial table)."""
+    return {alias: tuple(expansion.split()) for alias, expansion in load_aliases(COLLOQUIAL_FILE)}
 
 
 def resolve_years(text: str, years: ReportYears) -> str:
@@ -148,8 +154,9 @@ def understand(
     matched = matched_aliases(text, aliases if aliases is not None else load_aliases())
     search = f"{text} {' '.join(e for _, e in matched)}" if matched else text
     if aliases is None:
-        # everyday words widen the search only: they are looser than the alias table, so they do not
-        # count as the report covering a word (on dev that answered unanswerable questions: 老师 -> 教师)
+        # everyday words widen the search; they are looser than the alias table, so they count as the
+        # report covering a word only where the passage or quoted sentence uses the term (answering,
+        # refusal), and do not steer which sentence is quoted
         core = {a for a, _ in matched}
         extra = [e for a, e in matched_aliases(text, load_aliases(COLLOQUIAL_FILE)) if a not in core]
         if extra:

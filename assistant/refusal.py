@@ -2,7 +2,8 @@
 
 1. coverage: the IDF-weighted share of the question's content words found in the best passage;
 2. a specific noun the report never uses (商品房, 门票), in a clause that asks, unless an alias maps it
-   to report words or it is a report term plus a modifier (大面积);
+   to report words, the everyday-word table maps it to a term the quoted sentence uses (房顶 -> 屋顶),
+   or it is a report term plus a modifier (大面积);
 3. a place name (江津区, 泸县) the report hardly mentions and the passage of the best sentence does not,
    not even with the question's other places by their initials (泸州、永川、江津 -> 泸永江);
 4. a question about a time the report does not resolve (几月几号, 第一季度, 哪一年) whose best
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 import jieba.posseg as pseg
 
 from .keyword import KeywordIndex
-from .query import Query, load_aliases
+from .query import Query, everyday_terms, load_aliases
 from .types import GENERAL, Passage
 
 PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|州)$")  # 江津区, not 全区
@@ -52,7 +53,9 @@ HAS_FIGURE = re.compile(
     r"\d(?![A-Za-z])|[一二三四五六七八九十两百千万]+[个家所项条座名人户套处批辆台类件倍番]|全覆盖|全部|首"
 )
 # a measure word that names what is counted (张 beds, 公里 of road); 个/家/人 are too loose to check
-WANTS_MEASURE = re.compile(r"(?:多少|几)(张|辆|台|座|条|公里|亩|吨|平方米)")
+WANTS_MEASURE = re.compile(r"(?:多少|几)(张|辆|台|座|条|件|公里|亩|吨|平方米)")
+# digits that count nothing: a year (2023年, 2023年度), a title (《2023年…方案》), a code (G246, 5G, 4A)
+NOT_A_FIGURE = re.compile(r"《[^》]*》|(?:19|20)\d{2}年度?|[A-Za-z]+\d+|\d+[A-Za-z]+")
 WANTS_PRICE = re.compile(
     r"多少钱一|一[平吨度斤个张]多少钱|每[\u4e00-\u9fff]{1,3}多少钱|单价|均价|房价|票价|price", re.I
 )
@@ -158,6 +161,8 @@ class RefusalPolicy:
             place = word in places
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
+            if self._everyday_for(word, best_sentence):
+                continue
             # another place: one the report hardly mentions (its own places, 永川/重庆/新建, recur)
             if place and self._df(word) < RARE_PLACE * self.n and not initials_named(places, best_context):
                 return f"place {word} not in passages", None
@@ -175,6 +180,12 @@ class RefusalPolicy:
             if head in text and self._df(head) > 0 and (len(modifier) == 1 or modifier in text):
                 return True
         return False
+
+    @staticmethod
+    def _everyday_for(word: str, sentence: str) -> bool:
+        """Whether `word` is an everyday word for a report term the quoted sentence itself uses (房顶 over
+        "屋顶分布式光伏"); the term merely being in the report is not enough."""
+        return any(term in sentence for term in everyday_terms().get(word.lower(), ()))
 
     def _jieba_knows(self, word: str) -> bool:
         return self.keyword.tokenizer._jieba.FREQ.get(word, 0) > 0  # type: ignore[attr-defined]
@@ -200,7 +211,7 @@ def missing_kind(question: str, answer_text: str) -> str | None:
         return "no price"
     if WANTS_RANK.search(question) and not HAS_RANK.search(answer_text):
         return "no ranking"
-    if WANTS_FIGURE.search(question) and not HAS_FIGURE.search(answer_text):
+    if WANTS_FIGURE.search(question) and not HAS_FIGURE.search(NOT_A_FIGURE.sub(" ", answer_text)):
         return "no figure"
     return None
 

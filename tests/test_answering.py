@@ -193,6 +193,12 @@ def test_a_list_question_gets_the_list_by_its_item_names(assistant: Assistant) -
     assert all(k in box.text for k in ("经济金融安全", "安全生产和防灾减灾", "社会治理"))
 
 
+def test_a_question_matching_the_label_that_opens_a_list_gets_the_list(assistant: Assistant) -> None:
+    ans = assistant.ask("2024年的两大主导产业集群是哪两个？")  # not a 哪些 question, but the label answers
+    assert not ans.refused
+    assert "智能网联新能源汽车产业" in ans.text and "先进材料产业" in ans.text
+
+
 def test_a_question_about_one_item_of_a_list_gets_that_item(assistant: Assistant) -> None:
     ans = assistant.ask("先进材料产业重点发展哪些方向？")
     assert "锂电材料" in ans.text and "玻璃纤维及制品" in ans.text

@@ -29,6 +29,8 @@ from assistant.types import TABLE_ROW, Chunk, Passage
         ("占比是多少？", "完成投资7.43亿元。", "no percentage"),
         ("规划面积有多大？", "综合保税区封关运行。", "no figure"),
         ("新增了几家景区？", "推动景区完善基础设施。", "no figure"),
+        ("新增多少个景区？", "制定《2023年旅游方案》，推进G246升级改造。", "no figure"),  # a year, a code
+        ("一共收发了多少件快递？", "京东居家（永川）线下体验馆开业运营，新增网点12个。", "no figure in 件"),
     ],
 )
 def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer: str, reason: str) -> None:
@@ -173,3 +175,13 @@ def test_a_year_in_a_lead_in_clause_does_not_refuse(assistant: Assistant) -> Non
     assert not ans.refused, ans.text
     assert "350个" in ans.text
     assert assistant.ask("2025年要新建多少个公共充电桩？").refused  # a year the report does not plan
+
+
+@pytest.mark.integration
+def test_an_everyday_word_for_a_term_the_quoted_sentence_uses_does_not_refuse(assistant: Assistant) -> None:
+    ans = assistant.ask("2024年城区停车位要新增多少个？")  # 停车位: the report says 泊位
+    assert not ans.refused, ans.text
+    assert "500个" in ans.text
+    policy = assistant.extractive.policy
+    assert policy._everyday_for("房顶", "新增工商业屋顶分布式光伏项目备案48个")
+    assert not policy._everyday_for("房顶", "全区新增市级科技型企业500家")  # the term must be quoted
