@@ -295,6 +295,10 @@ class ExtractiveAnswerer:
         if p0.chunk.kind in (BOX, LIST_ITEM) and best.text.strip().endswith(("：", ":")):
             # the best match is the label that opens a list ("两大主导产业集群："): the list answers
             return compose(query, list_units(best, passages), passages, years)
+        if query.kind == "list":
+            parallel = parallel_units(best, passages)
+            if parallel:
+                return compose(query, parallel, passages, years)
         if query.kind == "list" and p0.chunk.kind in (BOX, LIST_ITEM) and best.text == p0.chunk.text:
             # the question is about the list itself (its heading), not one item in it
             heading = self.coverage(self.query_terms(query), p0.chunk.section_path[-1])
@@ -392,6 +396,38 @@ def list_units(best: Sentence, passages: Sequence[Passage]) -> list[Sentence]:
             pieces.append((m.group(1) if m else line.rstrip("。；;")) + "；")
         units.append(Sentence(i, "".join(pieces).rstrip("；"), 0, best.score, best.coverage))
     return units
+
+
+def parallel_units(best: Sentence, passages: Sequence[Passage]) -> list[Sentence]:
+    """Sentences of the best one's section that open as it does ("紧盯“蓝天”保卫战…。紧盯“碧水”攻坚战…"),
+    each by its first clause, in the report's order: together they are the list asked for (empty
+    unless there are at least three, across the retrieved parts of that section)."""
+    p0 = passages[best.passage].chunk
+    label = re.compile(r"^\s*[^，。；：:]{1,12}[：:]")  # "污染防治：" before the first sentence
+
+    def body(text: str, start: int) -> tuple[str, int]:
+        m = label.match(text)
+        if m:
+            return text[m.end() :], start + m.end()
+        return text.lstrip(), start + len(text) - len(text.lstrip())
+
+    first_clause = CLAUSE.match(body(best.text, best.start)[0])
+    head = first_clause.group(0)[:2] if first_clause else ""
+    if len(head) < 2 or not CJK_CHAR.match(head) or best.text == p0.text or ENUM.search(best.text):
+        return []  # a list inside the sentence ("A、B、C") is answered by the sentence itself
+    parts = sorted(
+        (i for i, p in enumerate(passages) if p.chunk.section_path == p0.section_path),
+        key=lambda i: passages[i].chunk.start,
+    )
+    out = []
+    for i in parts:
+        for text, start in sentences_of(passages[i]):
+            rest, at = body(text, start)
+            clause = CLAUSE.match(rest)
+            first = clause.group(0).rstrip("，；：") if clause else rest
+            if rest.startswith(head) and first not in {s.text for s in out}:  # parts of a section overlap
+                out.append(Sentence(i, first, at, best.score, best.coverage))
+    return out if len(out) >= 3 else []
 
 
 def scope_label(scope: str, years: tuple[int | None, int | None]) -> str:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from assistant.answering import Sentence, list_units
+from assistant.answering import Sentence, list_units, parallel_units
 from assistant.pipeline import Assistant, build_assistant
 from assistant.settings import Settings
 from assistant.types import LIST_ITEM, PROSE, Answer, Chunk, Document, Passage, QuestionError
@@ -264,3 +264,19 @@ def test_a_lone_character_is_joined_to_the_word_before_it_when_the_report_uses_t
     query = assistant.retriever.understand("发放了多少消费券？")
     terms = assistant.extractive.query_terms(query)
     assert ("消费券",) in terms  # jieba splits it into 消费/券
+
+
+def test_sentences_opening_alike_are_a_list_by_their_first_clauses() -> None:
+    text = "污染防治：紧盯蓝天保卫战，力争优良天数达310天。紧盯碧水攻坚战，确保水质达标。紧盯净土保卫战，推进治理。"
+    chunk = Chunk("c1", text, ("污染防治",), "plan", PROSE, 0, len(text), 40)
+    p = Passage(chunk, 1.0)
+    first = text.split("。")[0] + "。"
+    units = parallel_units(Sentence(0, first, 0, 1.0, 1.0), [p])
+    assert [u.text for u in units] == ["紧盯蓝天保卫战", "紧盯碧水攻坚战", "紧盯净土保卫战"]
+    assert all(text[u.start : u.start + len(u.text)] == u.text for u in units)  # spans point into the passage
+    two = "紧盯蓝天保卫战，力争优良天数达310天。紧盯碧水攻坚战，确保水质达标。"
+    p2 = Passage(Chunk("c2", two, ("污染防治",), "plan", PROSE, 0, len(two), 30), 1.0)
+    assert parallel_units(Sentence(0, two.split("。")[0] + "。", 0, 1.0, 1.0), [p2]) == []  # two is no list
+    listed = "建成甲、乙、丙三个园区。建成丁园区。建成戊园区。"
+    p3 = Passage(Chunk("c3", listed, ("园区",), "plan", PROSE, 0, len(listed), 30), 1.0)
+    assert parallel_units(Sentence(0, "建成甲、乙、丙三个园区。", 0, 1.0, 1.0), [p3]) == []  # listed inside
