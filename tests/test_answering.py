@@ -280,3 +280,20 @@ def test_sentences_opening_alike_are_a_list_by_their_first_clauses() -> None:
     listed = "建成甲、乙、丙三个园区。建成丁园区。建成戊园区。"
     p3 = Passage(Chunk("c3", listed, ("园区",), "plan", PROSE, 0, len(listed), 30), 1.0)
     assert parallel_units(Sentence(0, "建成甲、乙、丙三个园区。", 0, 1.0, 1.0), [p3]) == []  # listed inside
+
+
+def test_an_everyday_word_s_report_term_steers_which_sentence_is_quoted(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.answering as answering
+
+    def passage(cid: str, text: str) -> Passage:
+        return Passage(Chunk(cid, text, ("农业",), "plan", PROSE, 0, len(text), 30), 1.0)
+
+    ex = assistant.extractive
+    query = assistant.retriever.understand("今年的茶园面积要达到多少？")  # 茶园: the report says 茶叶
+    passages = [passage("a", "蔬菜种植面积达到30万亩。"), passage("b", "茶叶种植面积达到11.2万亩。")]
+    assert "11.2万亩" in ex.rank_sentences(query, passages)[0].text
+    monkeypatch.setattr(answering, "EVERYDAY_CREDIT", 0.0)
+    ex._terms.cache_clear()
+    assert "30万亩" in ex.rank_sentences(query, passages)[0].text  # without it, the first passage wins
