@@ -10,7 +10,7 @@ from functools import lru_cache
 from .comparison import compare
 from .keyword import KeywordIndex
 from .query import COLLOQUIAL_FILE, Query, load_aliases, matched_aliases
-from .refusal import RefusalPolicy, missing_kind
+from .refusal import WANTS_NAME, RefusalPolicy, missing_kind
 from .tables import UNIT_IN_NAME, readable_record
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
 
@@ -28,6 +28,7 @@ ASKED_MEASURE = re.compile(
     r"(?:多少|几)(所|家|座|条|公里|亩|吨|张|辆|台|户|人次|名|套|场|次|项|宗|处|批|栋|平方米|万人|人)"
 )
 EVERYDAY_CREDIT = 0.25  # dev: 0.25 answers 1 more, no change else; 0.5-0.75 trade 2 fixed for 2 broken
+SPECIFIC_DF = 0.2  # a word in more than this share of chunks (永川, 发展) names nothing in particular
 MEASURE_BONUS = 0.1  # dev: 0.05-0.2 alike
 TARGET_BONUS = 0.1  # dev: 0.05-0.2 alike
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
@@ -39,7 +40,7 @@ FUNCTION_WORDS = set(
     "打算 定 定的 到底 具体 相关 有关 关于 主要 重点 情况 方面 问题 内容 如何 多大 多高 多长 拿到 到手 涨 涨了 "
     "安排 力争 目标 计划 预期 预计 要 将 还 又 再 也 都 就 呢 吗 吧 啊 的话 这个 那个 这些 那些 其中 "
     # nouns that frame a question rather than name its topic (范围覆盖了多少, 评上了什么级别)
-    "范围 比例 级别 等级 档次 水平 程度 数量 数目 大家 人们 名称 命名".split()
+    "范围 比例 级别 等级 档次 水平 程度 数量 数目 大家 人们 名称 命名 名字".split()
 )
 
 
@@ -337,11 +338,26 @@ class ExtractiveAnswerer:
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
-        if missing_kind(query.text, " ".join(figures_text(c, passages) for c in chosen)):
+        held = " ".join(figures_text(c, passages) for c in chosen)
+        if WANTS_NAME.search(query.text):
+            held = self._clauses_about(query, held)  # the name must be of what is asked about
+        if missing_kind(query.text, held):
             return refusal(query, passages)  # "总投资是多少" over a passage that only names the project
         terms = self.query_terms(query)
         chosen = [self._clauses(query, terms, c, passages) for c in chosen]
         return compose(query, chosen, passages, years)
+
+    def _clauses_about(self, query: Query, text: str) -> str:
+        """The clauses of `text` holding one of the question's specific words (not one on every page,
+        like the district's own name): "举办第十届…旅游节" names a festival, not the pandas asked about."""
+        n = len(self.keyword.chunks) or 1
+        specific = [
+            alts
+            for alts in self.query_terms(query, everyday=True)
+            if min(len(self.keyword.words.postings.get(a, ())) for a in alts) <= SPECIFIC_DF * n
+        ]
+        clauses = re.split(r"[，；。]", text)
+        return "，".join(c for c in clauses if any(a in c for alts in specific for a in alts))
 
     def _clauses(
         self, query: Query, terms: dict[tuple[str, ...], float], s: Sentence, passages: Sequence[Passage]

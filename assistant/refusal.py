@@ -61,7 +61,7 @@ WANTS_PRICE = re.compile(
 )
 HAS_PRICE = re.compile(r"元\s*/|元每|每[\u4e00-\u9fff]{1,4}\d|单价|均价|价格|房价|票价")
 WANTS_NAME = re.compile(
-    r"叫什么|什么名字|名字是|名称是|哪个数字来命名|what is (?:it|the \w+) called|name of", re.I
+    r"叫什么|叫啥|什么名字|啥名字|名字是|名称是|哪个数字来命名|what is (?:it|the \w+) called|name of", re.I
 )
 # a name: quoted or in book-title marks, or ending in what names an institution, event or place
 HAS_NAME = re.compile(

@@ -185,3 +185,12 @@ def test_an_everyday_word_for_a_term_the_quoted_sentence_uses_does_not_refuse(as
     policy = assistant.extractive.policy
     assert policy._everyday_for("房顶", "新增工商业屋顶分布式光伏项目备案48个")
     assert not policy._everyday_for("房顶", "全区新增市级科技型企业500家")  # the term must be quoted
+
+
+@pytest.mark.integration
+def test_a_name_must_be_of_what_the_question_asks_about(assistant: Assistant) -> None:
+    ans = assistant.ask("渝西地区规模最大的那个展馆叫什么名字？")  # 名字 frames the question
+    assert not ans.refused, ans.text
+    assert "永川国际会展中心" in ans.text
+    # the sentence on the pandas names a festival and an award, but not the pandas
+    assert assistant.ask("2023年引进的大熊猫叫啥名字？").refused
