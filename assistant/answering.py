@@ -338,6 +338,8 @@ class ExtractiveAnswerer:
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
+        if blank_cell_asked(query.text, best, passages):
+            return refusal(query, passages)  # the table marks the very figure asked for as not given
         held = " ".join(figures_text(c, passages) for c in chosen)
         if WANTS_NAME.search(query.text):
             held = self._clauses_about(query, held)  # the name must be of what is asked about
@@ -390,6 +392,18 @@ def figures_text(s: Sentence, passages: Sequence[Passage]) -> str:
     fields = readable_record(s.text).split("，")
     kept = [f for f in fields if not (f.partition("：")[1] and f.partition("：")[2].strip() in NO_FIGURE)]
     return UNIT_IN_NAME.sub("", "，".join(kept))
+
+
+def blank_cell_asked(question: str, s: Sentence, passages: Sequence[Passage]) -> bool:
+    """Whether the question names a column ("总量") whose cell in this table row is "—" (not given)."""
+    if passages[s.passage].chunk.kind != TABLE_ROW:
+        return False
+    for field in s.text.split("｜")[1:]:
+        name, sep, value = field.partition("：")
+        column = UNIT_IN_NAME.sub("", name).rpartition("-")[2].strip()
+        if sep and value.strip() in NO_FIGURE and len(column) >= 2 and column in question:
+            return True
+    return False
 
 
 ITEM_NAME = re.compile(r"^((?:\d{1,2}[.．、])?[^，。；：:]{2,24})[：:]")

@@ -194,3 +194,22 @@ def test_a_name_must_be_of_what_the_question_asks_about(assistant: Assistant) ->
     assert "永川国际会展中心" in ans.text
     # the sentence on the pandas names a festival and an award, but not the pandas
     assert assistant.ask("2023年引进的大熊猫叫啥名字？").refused
+
+
+@pytest.mark.integration
+def test_a_table_cell_marked_as_not_given_for_the_column_asked_refuses(assistant: Assistant) -> None:
+    assert assistant.ask("2023年固定资产投资完成的总量是多少？").refused  # 表1: 总量 "—"
+    ans = assistant.ask("2023年地区生产总值完成的总量是多少？")
+    assert not ans.refused, ans.text
+    assert "1281.4" in ans.text
+
+
+@pytest.mark.unit
+def test_blank_cell_asked() -> None:
+    from assistant.answering import blank_cell_asked
+
+    row = "表1｜主要指标：规上工业增加值（亿元）｜完成情况-总量：—｜完成情况-增速（%）：11.2"
+    passages = [Passage(Chunk("t1", row, ("表1",), "review", TABLE_ROW, 0, len(row), 40), 1.0)]
+    s = Sentence(0, row, 0, 1.0, 1.0)
+    assert blank_cell_asked("规上工业增加值的总量是多少？", s, passages)
+    assert not blank_cell_asked("规上工业增加值增速是多少？", s, passages)
