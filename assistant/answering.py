@@ -353,11 +353,13 @@ class ExtractiveAnswerer:
         """The clauses of `text` holding one of the question's specific words (not one on every page,
         like the district's own name): "举办第十届…旅游节" names a festival, not the pandas asked about."""
         n = len(self.keyword.chunks) or 1
-        specific = [
-            alts
-            for alts in self.query_terms(query, everyday=True)
-            if min(len(self.keyword.words.postings.get(a, ())) for a in alts) <= SPECIFIC_DF * n
-        ]
+        specific = []
+        for alts in self.query_terms(query, everyday=True):
+            dfs = [len(self.keyword.words.postings.get(a, ())) for a in alts]
+            if 0 < max(dfs) and min(dfs) <= SPECIFIC_DF * n:  # a report word, not on every page
+                specific.append(alts)
+        if not specific:
+            return text
         clauses = re.split(r"[，；。]", text)
         return "，".join(c for c in clauses if any(a in c for alts in specific for a in alts))
 
