@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from .comparison import compare
 from .keyword import KeywordIndex
-from .query import COLLOQUIAL_FILE, Query, load_aliases, matched_aliases
+from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
 from .refusal import WANTS_NAME, RefusalPolicy, missing_kind
 from .tables import UNIT_IN_NAME, readable_record
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
@@ -126,9 +126,9 @@ class ExtractiveAnswerer:
             idfs = [self._idf(a, glued) for a in alts]
             known = [k for k in idfs if k is not None]
             if not known and len(alts) == 1:
-                # a word the report never uses: a noun names something it may not cover (weighs most);
-                # a colloquial verb or adverb (加起来, 做买卖, 好多) only phrases the question
-                idf = self.max_idf if w in nouns else UNKNOWN_NON_NOUN * self.max_idf
+                # a word the report never uses: a formal noun (常住人口) names something it may not cover
+                # (weighs most); an everyday noun (房顶, 娃娃) or verb (加起来, 做买卖) only phrases it
+                idf = self.max_idf if w in nouns and is_formal(w) else UNKNOWN_NON_NOUN * self.max_idf
             elif not known:
                 continue
             else:

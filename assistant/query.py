@@ -13,6 +13,7 @@ from .types import PLAN, REVIEW
 
 ALIASES_FILE = Path(__file__).with_name("data") / "aliases.tsv"
 COLLOQUIAL_FILE = Path(__file__).with_name("data") / "colloquial.tsv"
+FORMAL_FILE = Path(__file__).with_name("data") / "formal.txt"
 ALIAS_FILES = (ALIASES_FILE,)  # the report's own vocabulary; COLLOQUIAL_FILE is looser (see understand)
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年|\b)")
 ASCII_WORD = re.compile(r"[A-Za-z]")
@@ -72,6 +73,20 @@ def load_aliases(*paths: Path) -> tuple[tuple[str, str], ...]:
 def everyday_terms() -> dict[str, tuple[str, ...]]:
     """Everyday word -> the report terms it stands for (the colloquial table)."""
     return {alias: tuple(expansion.split()) for alias, expansion in load_aliases(COLLOQUIAL_FILE)}
+
+
+@lru_cache(maxsize=1)
+def formal_terms() -> frozenset[str]:
+    """Names of statistics, indicators, official roles and fees that reports of this kind use."""
+    lines = FORMAL_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(t.strip().lower() for t in lines if t.strip() and not t.startswith("#"))
+
+
+def is_formal(word: str) -> bool:
+    """A report-register word: a listed term, or part of one (入境 in 入境游客, 浓度 in PM2.5浓度)."""
+    w = word.lower()
+    terms = formal_terms()
+    return w in terms or any(w in t and len(t) <= len(w) + 4 for t in terms)
 
 
 def resolve_years(text: str, years: ReportYears) -> str:

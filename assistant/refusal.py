@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import jieba.posseg as pseg
 
 from .keyword import KeywordIndex
-from .query import Query, everyday_terms, load_aliases
+from .query import Query, everyday_terms, is_formal, load_aliases
 from .types import GENERAL, Passage
 
 PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|州)$")  # 江津区, not 全区
@@ -53,7 +53,7 @@ HAS_FIGURE = re.compile(
     r"\d(?![A-Za-z])|[一二三四五六七八九十两百千万]+[个家所项条座名人户套处批辆台类件倍番]|全覆盖|全部|首"
 )
 # a measure word that names what is counted (张 beds, 公里 of road); 个/家/人 are too loose to check
-WANTS_MEASURE = re.compile(r"(?:多少|几)(张|辆|台|座|条|件|公里|亩|吨|平方米)")
+WANTS_MEASURE = re.compile(r"(?:多少|几)(张|辆|台|座|条|件|公里|亩|吨|平方米|度|千瓦时)")
 # digits that count nothing: a year (2023年, 2023年度), a title (《2023年…方案》), a code (G246, 5G, 4A)
 NOT_A_FIGURE = re.compile(r"《[^》]*》|(?:19|20)\d{2}年度?|[A-Za-z]+\d+|\d+[A-Za-z]+")
 WANTS_PRICE = re.compile(
@@ -132,7 +132,9 @@ class RefusalPolicy:
         top = " ".join(p.chunk.indexed_text for p in passages[:3]).lower()
         # a year in a lead-in clause ("娃娃明年要上幼儿园，今年…") sets the scene; the asking clauses count
         asked_years = YEAR_IN_TEXT.findall(question_clauses(query.text))
-        other = [y for y in query.years if y not in years and (str(y) in "".join(asked_years) or query.english)]
+        other = [
+            y for y in query.years if y not in years and (str(y) in "".join(asked_years) or query.english)
+        ]
         if other and not any(str(y) in p.chunk.text for p in passages[:3] for y in other):
             return f"year {other[0]} not covered", None
         if TIME_Q.search(query.text):
@@ -168,7 +170,7 @@ class RefusalPolicy:
                 return f"place {word} not in passages", None
             # a real word (not a segmentation artefact) the report never uses
             if unknown is None and self._df(word) == 0 and self._jieba_knows(word) and word in asked:
-                if not self._near_term_in(word, top):  # 大面积, 体育赛事
+                if not self._near_term_in(word, top) and self._names_a_measure(word, top):  # 大面积
                     unknown = word
         return None, unknown
 
@@ -180,6 +182,16 @@ class RefusalPolicy:
             if head in text and self._df(head) > 0 and (len(modifier) == 1 or modifier in text):
                 return True
         return False
+
+    @staticmethod
+    def _names_a_measure(word: str, text: str) -> bool:
+        """Whether a word the report never uses names something a report would state: a formal term
+        (常住人口, 报名费, 区长), or an everyday word for one that `text` lacks (病人 for 患者).
+        Other everyday words (房顶, 娃娃, 新装) only phrase the question and do not refuse it."""
+        if is_formal(word):
+            return True
+        terms = everyday_terms().get(word.lower(), ())
+        return bool(terms) and not any(t in text for t in terms)
 
     @staticmethod
     def _everyday_for(word: str, sentence: str) -> bool:
@@ -202,7 +214,7 @@ def missing_kind(question: str, answer_text: str) -> str | None:
         return "no percentage"
     measure = WANTS_MEASURE.search(question)
     if measure and not re.search(
-        rf"[\d一二三四五六七八九十两百千万][余多万]{{0,2}}{measure.group(1)}", answer_text
+        rf"[\d一二三四五六七八九十两百千万][余多万亿]{{0,2}}{measure.group(1)}", answer_text
     ):
         return f"no figure in {measure.group(1)}"
     if WANTS_NAME.search(question) and not HAS_NAME.search(answer_text):

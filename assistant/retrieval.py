@@ -20,6 +20,7 @@ from .types import Passage
 
 DENSE_CANDIDATES = 40
 TABLE_Q = re.compile(r"表|table", re.I)
+LABEL = re.compile(r"(专栏|表|附件|图)\s*(\d+)")  # a box or table named by its number: 专栏11, 表2
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class FusionParams:
     dense_weight: float = 0.3
     scope_boost: float = 0.15
     table_penalty: float = 0.0  # taken off a table row unless the question asks about a table
+    label_boost: float = 0.3  # added to the chunks of a box or table the question names (专栏11)
 
 
 def normalise(scores: dict[int, float]) -> dict[int, float]:
@@ -67,6 +69,19 @@ def fuse(
             s -= params.table_penalty
         out.append((i, s))
     out.sort(key=lambda p: (-p[1], p[0]))
+    return out
+
+
+def labelled(question: str, paths: Sequence[Sequence[str]]) -> set[int]:
+    """The chunks inside a box or table the question names by number ("专栏11" is not "专栏1")."""
+    labels = {(kind, int(n)) for kind, n in LABEL.findall(question)}
+    if not labels:
+        return set()
+    out = set()
+    for i, path in enumerate(paths):
+        heads = (LABEL.match(part.strip()) for part in path)  # the heading is the box: "专栏11  2024年…"
+        if {(m.group(1), int(m.group(2))) for m in heads if m} & labels:
+            out.add(i)
     return out
 
 
@@ -127,6 +142,10 @@ class HybridRetriever(BaseRetriever):
         dense = self.index.dense(vector, DENSE_CANDIDATES)
         tables = () if TABLE_Q.search(query.text) else self.index.table_rows
         fused = fuse(keyword, dense, self.index.scopes, query.scope, self.params, tables)
+        named = labelled(query.text, [c.section_path for c in self.index.chunks])
+        if named:
+            boost = self.params.label_boost
+            fused = sorted(((i, s + boost * (i in named)) for i, s in fused), key=lambda p: (-p[1], p[0]))
         depth = max(k, self.rerank_depth if self.reranker else k)
         passages = [
             Passage(self.index.chunks[i], s, keyword.get(i, 0.0), dense.get(i, 0.0)) for i, s in fused[:depth]

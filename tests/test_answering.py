@@ -297,3 +297,19 @@ def test_an_everyday_word_s_report_term_steers_which_sentence_is_quoted(
     monkeypatch.setattr(answering, "EVERYDAY_CREDIT", 0.0)
     ex._terms.cache_clear()
     assert "30万亩" in ex.rank_sentences(query, passages)[0].text  # without it, the first passage wins
+
+
+@pytest.mark.integration
+def test_a_formal_word_the_report_never_uses_weighs_most_an_everyday_one_little(assistant: Assistant) -> None:
+    from assistant.answering import UNKNOWN_NON_NOUN
+    from assistant.query import understand
+
+    ex = assistant.extractive
+    years = assistant.index.years
+
+    def weight(question: str, word: str) -> float:
+        terms = ex.query_terms(understand(question, years))
+        return next(w for alts, w in terms.items() if alts == (word,))
+
+    assert weight("全区常住人口有多少？", "常住人口") == pytest.approx(ex.max_idf)
+    assert weight("街上要新装多少个公共充电桩？", "新装") == pytest.approx(UNKNOWN_NON_NOUN * ex.max_idf)

@@ -213,3 +213,42 @@ def test_blank_cell_asked() -> None:
     s = Sentence(0, row, 0, 1.0, 1.0)
     assert blank_cell_asked("规上工业增加值的总量是多少？", s, passages)
     assert not blank_cell_asked("规上工业增加值增速是多少？", s, passages)
+
+
+@pytest.mark.unit
+def test_formal_terms_name_what_reports_state_and_everyday_words_are_not_among_them() -> None:
+    from assistant.query import formal_terms, is_formal
+
+    assert len(formal_terms()) > 1000  # the list ships with the package
+    for word in ("常住人口", "报名费", "区长", "吞吐量", "入境"):  # 入境 is part of 入境游客
+        assert is_formal(word), word
+    for word in ("房顶", "娃娃", "新装", "家家户户", "女生"):
+        assert not is_formal(word), word
+
+
+@pytest.mark.integration
+def test_an_everyday_word_the_report_never_uses_does_not_refuse(assistant: Assistant) -> None:
+    ans = assistant.ask("2024年街上要新装多少个公共充电桩？")  # 新装: the report says 新建
+    assert not ans.refused, ans.text
+    assert "350个" in ans.text
+    assert assistant.ask("2023年永川常住人口有多少人？").refused  # a statistic the report never gives
+
+
+@pytest.mark.integration
+def test_an_everyday_word_whose_formal_term_is_not_in_the_passages_still_refuses(
+    assistant: Assistant,
+) -> None:
+    policy = assistant.extractive.policy
+    assert policy._names_a_measure("病人", "完成江苏省中医院重庆医院主体施工")  # 病人 -> 患者, absent
+    assert not policy._names_a_measure("病人", "服务患者12万人次")
+    assert not policy._names_a_measure("新装", "完成江苏省中医院重庆医院主体施工")  # no formal term at all
+    assert policy._names_a_measure("房顶", "完成江苏省中医院重庆医院主体施工")  # 房顶 -> 屋顶, absent
+    assert policy._names_a_measure("常住人口", "全体常住居民人均可支配收入")
+
+
+@pytest.mark.unit
+def test_kilowatt_hours_are_a_measure_asked_for() -> None:
+    assert (
+        missing_kind("全区一共用了多少度电？", "茶叶、水果总产值分别增长1.2%、10.6%。") == "no figure in 度"
+    )
+    assert missing_kind("全区一共用了多少度电？", "全社会用电量12亿度。") is None

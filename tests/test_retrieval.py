@@ -18,6 +18,7 @@ from assistant.retrieval import (
     HybridRetriever,
     cross_encoder_reranker,
     fuse,
+    labelled,
     minmax,
     normalise,
 )
@@ -255,3 +256,16 @@ def test_a_table_row_yields_to_prose_stating_the_same_unless_a_table_is_asked_ab
     params = FusionParams(1.0, 0.0, 0.0, table_penalty=0.15)
     assert fuse(keyword, {}, ["review"] * 2, None, params, [True, False])[0][0] == 1
     assert fuse(keyword, {}, ["review"] * 2, None, params, ())[0][0] == 0  # no table marks: no penalty
+
+
+@pytest.mark.unit
+def test_a_box_or_table_named_by_number_picks_its_own_chunks() -> None:
+    paths = [
+        ("三、2024年重点工作", "专栏11  2024年10件重点民生实事"),
+        ("一、2023年执行情况", "表2：2023年民生实事完成情况表"),
+        ("一、2023年执行情况", "专栏1  重点项目"),
+        ("一、2023年执行情况", "（六）民生福祉，表2所列项目全部完成"),  # mentions 表2 but is not it
+    ]
+    assert labelled("专栏11一共列了几件民生实事？", paths) == {0}  # 专栏11, not 专栏1
+    assert labelled("表 2 里老年食堂建了几个？", paths) == {1}
+    assert labelled("民生实事有哪些？", paths) == set()
