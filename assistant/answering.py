@@ -44,6 +44,7 @@ FUNCTION_WORDS = set(
 )
 
 
+@lru_cache(maxsize=1024)
 def everyday_pairs(text: str) -> tuple[tuple[str, str], ...]:
     """(everyday word, report terms) pairs in a question: they count towards coverage, not ranking."""
     return matched_aliases(text, load_aliases(COLLOQUIAL_FILE))
@@ -114,13 +115,14 @@ class ExtractiveAnswerer:
         n = len(self.keyword.chunks) or 1
         nouns = {w for w, flag in self.policy.pos.cut(query.text) if flag.startswith("n") or flag == "eng"}
         words, glued = self._glued(self.tokenizer.terms(query.text))
+        pairs = query.aliases + (everyday_pairs(query.text) if everyday else ())
         for w in words:
             if w in FUNCTION_WORDS or YEAR_TOKEN.fullmatch(w) or len(w) == 1 and not w.isdigit():
                 continue
             if query.english and not re.search(r"[\u4e00-\u9fff]", w):
                 continue  # English words are matched through their Chinese alias expansions
             alts = [w]
-            for alias, expansion in query.aliases + (everyday_pairs(query.text) if everyday else ()):
+            for alias, expansion in pairs:
                 if w in alias or alias in w:
                     alts += [t for t in self.tokenizer.words(expansion) if t not in FUNCTION_WORDS]
             idfs = [self._idf(a, glued) for a in alts]

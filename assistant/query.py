@@ -117,9 +117,15 @@ def expand_aliases(text: str, aliases: tuple[tuple[str, str], ...]) -> str:
 
 
 def _has_alias(text: str, alias: str) -> bool:
-    if ASCII_WORD.search(alias):
-        return re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", text) is not None
-    return alias in text
+    if alias not in text:
+        return False
+    whole = _whole_word(alias)  # an English alias must be a whole word: "ai" is not in "said"
+    return whole is None or whole.search(text) is not None
+
+
+@lru_cache(maxsize=8192)
+def _whole_word(alias: str) -> re.Pattern[str] | None:
+    return re.compile(rf"(?<![a-z]){re.escape(alias)}(?![a-z])") if ASCII_WORD.search(alias) else None
 
 
 SUMMARY_Q = re.compile(r"(讲了|说了|写了|提了|谈了)(什么|哪些)|主要内容|讲的是什么|概括|summar", re.I)
