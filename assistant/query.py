@@ -82,6 +82,7 @@ def formal_terms() -> frozenset[str]:
     return frozenset(t.strip().lower() for t in lines if t.strip() and not t.startswith("#"))
 
 
+@lru_cache(maxsize=4096)
 def is_formal(word: str) -> bool:
     """A report-register word: a listed term, or part of one (入境 in 入境游客, 浓度 in PM2.5浓度)."""
     w = word.lower()

@@ -183,15 +183,14 @@ class RefusalPolicy:
                 return True
         return False
 
-    @staticmethod
-    def _names_a_measure(word: str, text: str) -> bool:
+    @classmethod
+    def _names_a_measure(cls, word: str, text: str) -> bool:
         """Whether a word the report never uses names something a report would state: a formal term
         (常住人口, 报名费, 区长), or an everyday word for one that `text` lacks (病人 for 患者).
         Other everyday words (房顶, 娃娃, 新装) only phrase the question and do not refuse it."""
         if is_formal(word):
             return True
-        terms = everyday_terms().get(word.lower(), ())
-        return bool(terms) and not any(t in text for t in terms)
+        return word.lower() in everyday_terms() and not cls._everyday_for(word, text)
 
     @staticmethod
     def _everyday_for(word: str, sentence: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -55,10 +55,11 @@ def fuse(
     preferred_scope: str | None,
     params: FusionParams,
     tables: Sequence[bool] = (),
+    named: Collection[int] = (),
 ) -> list[tuple[int, float]]:
     """Weighted sum of normalised keyword and dense scores, plus a boost for the preferred scope and,
     when `tables` marks table rows, a penalty on them (the prose that states the same figure in
-    context ranks first)."""
+    context ranks first); the chunks of a box or table the question names (`named`) get a boost."""
     k, d = normalise(keyword), minmax(dense)
     out = []
     for i in set(k) | set(d):
@@ -67,12 +68,14 @@ def fuse(
             s += params.scope_boost
         if tables and tables[i]:
             s -= params.table_penalty
+        if i in named:
+            s += params.label_boost
         out.append((i, s))
     out.sort(key=lambda p: (-p[1], p[0]))
     return out
 
 
-def labelled(question: str, paths: Sequence[Sequence[str]]) -> set[int]:
+def labelled(question: str, paths: Iterable[Sequence[str]]) -> set[int]:
     """The chunks inside a box or table the question names by number ("专栏11" is not "专栏1")."""
     labels = {(kind, int(n)) for kind, n in LABEL.findall(question)}
     if not labels:
@@ -141,11 +144,8 @@ class HybridRetriever(BaseRetriever):
         vector = self.embed_query(query.search_text)
         dense = self.index.dense(vector, DENSE_CANDIDATES)
         tables = () if TABLE_Q.search(query.text) else self.index.table_rows
-        fused = fuse(keyword, dense, self.index.scopes, query.scope, self.params, tables)
-        named = labelled(query.text, [c.section_path for c in self.index.chunks])
-        if named:
-            boost = self.params.label_boost
-            fused = sorted(((i, s + boost * (i in named)) for i, s in fused), key=lambda p: (-p[1], p[0]))
+        named = labelled(query.text, (c.section_path for c in self.index.chunks))
+        fused = fuse(keyword, dense, self.index.scopes, query.scope, self.params, tables, named)
         depth = max(k, self.rerank_depth if self.reranker else k)
         passages = [
             Passage(self.index.chunks[i], s, keyword.get(i, 0.0), dense.get(i, 0.0)) for i, s in fused[:depth]
