@@ -1,8 +1,9 @@
-"""Entry point: build (or load) the index, then serve the chat UI and the JSON API."""
+"""Entry point: serve the JSON API at once, open (or build) the index, then add the chat UI."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -13,7 +14,7 @@ def _progress(stage: str, done: int = 0, total: int = 0) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse flags, build the assistant and run the server."""
+    """Parse flags, start the server, and load the assistant and the UI behind it."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     parser = argparse.ArgumentParser(description="规划报告问答助手")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -25,19 +26,32 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
-    from assistant.api import create_app
-    from assistant.pipeline import build_assistant
+    from assistant.api import starting_app
     from assistant.settings import Settings
     from assistant.types import CorpusError, IndexUnavailableError
 
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env(os.environ).with_overrides(**vars(args))
-    try:
-        assistant = build_assistant(settings, progress=_progress)
-    except (CorpusError, IndexUnavailableError, ValueError) as e:
-        sys.exit(f"无法启动：{e}")
-    app = create_app(assistant, settings)
-    print(f"Serving on http://{settings.host}:{settings.port}", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port)
+    server: uvicorn.Server | None = None
+
+    def load():  # type: ignore[no-untyped-def]
+        from assistant.pipeline import build_assistant
+
+        return build_assistant(settings, progress=_progress)
+
+    def failed(e: BaseException) -> None:
+        if not isinstance(e, CorpusError | IndexUnavailableError | ValueError):
+            logging.getLogger("app").error("start-up failed", exc_info=e)
+        print(f"无法启动：{e}", file=sys.stderr, flush=True)
+        if server is not None:
+            server.should_exit = True
+
+    app = starting_app(settings, load, on_error=failed)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port))
+    print(f"Serving on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+    server.run()
+    if app.service.error is not None:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

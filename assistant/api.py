@@ -1,34 +1,42 @@
-"""The FastAPI app: JSON routes with per-client rate limiting, and the Gradio UI mounted at "/"."""
+"""The server: the JSON API at /api/ (per-client rate limits) and the Gradio UI at "/".
+
+The API answers as soon as the index is open; the UI (gradio's import alone takes seconds) is built
+afterwards and mounted when ready. Until then /api/health says "starting", /api/ask says so with a
+503, and the page is a Chinese notice that reloads itself when the UI is there.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
-import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-import gradio as gr  # noqa: E402
-from fastapi import Depends, FastAPI, Request  # noqa: E402
-from fastapi.concurrency import run_in_threadpool  # noqa: E402
-from fastapi.encoders import jsonable_encoder  # noqa: E402
-from fastapi.exceptions import RequestValidationError  # noqa: E402
-from fastapi.responses import JSONResponse  # noqa: E402
-from pydantic import BaseModel, ConfigDict, Field, StrictStr  # noqa: E402
-
-from assistant.records import answer_record  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.types import QuestionError  # noqa: E402
-from assistant.web import build_ui, launch_options  # noqa: E402
+from assistant.batching import QueueFull
+from assistant.records import answer_record
+from assistant.settings import Settings
+from assistant.types import QuestionError
 
 log = logging.getLogger(__name__)
 
 RATE_LIMITED = "请求过于频繁，请稍后再试。"
 INTERNAL_ERROR = "服务暂时出现问题，请稍后再试。"
+STARTING = "服务正在启动，请稍后再试。"
+BUSY = "服务繁忙，请稍后再试。"
+LOADING_TITLE = "规划报告问答助手"
+LOADING_TEXT = "正在加载问答助手，请稍候……"
+LOADING_POLL_MS = 500
 WINDOW_SECONDS = 60.0
 BAD_REQUEST = "请求格式不正确："
 PAGE_LANG = "zh-CN"
@@ -141,8 +149,25 @@ class RateLimiter:
             return 0.0
 
 
-def create_app(assistant: Any, settings: Settings) -> FastAPI:
-    """Build the app: /api/ask, /api/health, and the chat UI at /."""
+class Service:
+    """What the server answers with as the parts become ready: first the assistant, then the UI."""
+
+    def __init__(self, settings: Settings, assistant: Any = None) -> None:
+        self.settings = settings
+        self.assistant = assistant
+        self.ui: Any = None  # the mounted Gradio ASGI app, once built and started
+        self.error: str | None = None
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        ui = "ready" if self.ui is not None else "loading"
+        if self.assistant is None:
+            return 503, {"status": "starting", "ui": ui, "kiosk": self.settings.kiosk}
+        return 200, {**self.assistant.health(), "ui": ui, "kiosk": self.settings.kiosk}
+
+
+def create_api(service: Service) -> FastAPI:
+    """The JSON routes: POST /api/ask and GET /api/health (and /api/docs unless kiosk)."""
+    settings = service.settings
     docs = not settings.kiosk
     app = FastAPI(
         title="规划报告问答助手 API",
@@ -169,13 +194,19 @@ def create_app(assistant: Any, settings: Settings) -> FastAPI:
         if wait:
             raise ApiError(429, RATE_LIMITED, {"Retry-After": str(int(wait) + 1)})
 
-    # Answering is CPU-bound: a few at a time, first come first served, beats dozens of threads
-    # contending for two cores (fairer tail latency under load).
-    slots = asyncio.Semaphore(max(1, settings.concurrency_limit))
+    # Answers in progress at once. Enough for questions to meet in the embedding batches; the rest of
+    # an answer is short CPU work, so this stays well under the thread pool's size.
+    slots = asyncio.Semaphore(max(1, settings.api_concurrency_limit))
 
-    @app.post("/api/ask", dependencies=[Depends(rate_limit)])
+    def ready() -> None:
+        """Dependency: 503 while the assistant is loading (not counted against the rate limit)."""
+        if service.assistant is None:
+            raise ApiError(503, STARTING, {"Retry-After": "1"})
+
+    @app.post("/api/ask", dependencies=[Depends(ready), Depends(rate_limit)])
     async def ask(body: AskRequest) -> dict[str, Any]:
         """Answer a question (with optional [[question, answer], ...] history) from the report."""
+        assistant = service.assistant
         try:
             async with slots:
                 answer = await run_in_threadpool(
@@ -183,19 +214,180 @@ def create_app(assistant: Any, settings: Settings) -> FastAPI:
                 )
         except QuestionError as exc:
             raise ApiError(400, str(exc)) from None
+        except QueueFull:
+            raise ApiError(503, BUSY, {"Retry-After": "1"}) from None
         except Exception:
             log.exception("answering failed")
             raise ApiError(500, INTERNAL_ERROR) from None
         return answer_record(answer, retrieved=False)
 
     @app.get("/api/health")
-    def health() -> dict[str, Any]:
-        """Index and mode status, plus whether this is a kiosk."""
-        return {**assistant.health(), "kiosk": settings.kiosk}
+    def health() -> JSONResponse:
+        """Index and mode status ("starting" until the assistant answers), the UI's state, kiosk."""
+        status, body = service.health()
+        return JSONResponse(body, status_code=status)
 
-    ui = build_ui(assistant, settings)
-    app = gr.mount_gradio_app(
-        app, ui, path="/", server_name=settings.host, server_port=settings.port, **launch_options(settings)
-    )
-    app.add_middleware(HtmlLangMiddleware)
     return app
+
+
+def loading_page(settings: Settings) -> bytes:
+    """The page shown while the UI loads: a Chinese notice that reloads itself once the UI is ready."""
+    title = html.escape(LOADING_TITLE)
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title><noscript><meta http-equiv="refresh" content="2"></noscript>
+<style>body{{font-family:"Noto Sans SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;display:flex;
+align-items:center;justify-content:center;min-height:90vh;margin:0;background:#f8fafc;color:#1f2937}}
+.qa-loading{{text-align:center;font-size:{"1.6em" if settings.kiosk else "1.2em"}}}
+.qa-loading h1{{color:#1a4fa0;font-size:1.5em}}</style></head>
+<body><div class="qa-loading" role="status" aria-live="polite"><h1>{title}</h1><p>{html.escape(LOADING_TEXT)}</p></div>
+<script>
+(function poll() {{
+  fetch("/api/health", {{cache: "no-store"}}).then(function (r) {{ return r.json(); }})
+    .then(function (h) {{ if (h.ui === "ready") {{ location.reload(); }} else {{ setTimeout(poll, {LOADING_POLL_MS}); }} }})
+    .catch(function () {{ setTimeout(poll, {LOADING_POLL_MS}); }});
+}})();
+</script></body></html>""".encode()
+
+
+class Site:
+    """The ASGI app the server runs: /api/* to the JSON API, everything else to the UI once it is
+    mounted (before that, the loading page). Runs the lifespans of the parts it mounts."""
+
+    def __init__(self, service: Service, api: FastAPI) -> None:
+        self.service = service
+        self.api = api
+        self.on_startup: list[Callable[[Site], Any]] = []  # a coroutine returned is awaited
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._held: list[asyncio.Task] = []
+        self._page = loading_page(service.settings)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        path = scope.get("path", "")
+        if path == "/api" or path.startswith("/api/"):
+            await self.api(scope, receive, send)
+        elif self.service.ui is not None:
+            await self.service.ui(scope, receive, send)
+        elif kind == "http":
+            await self._loading(scope, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1013})  # try again later
+
+    async def _loading(self, scope: dict, send: Any) -> None:
+        page = scope.get("method") in ("GET", "HEAD") and not scope["path"].startswith("/gradio_api")
+        body = self._page if page else f'{{"error": "{STARTING}"}}'.encode()
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8" if page else b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        if not page:
+            headers.append((b"retry-after", b"1"))
+        await send({"type": "http.response.start", "status": 200 if page else 503, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        await receive()  # lifespan.startup
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        try:
+            for hook in self.on_startup:
+                started = hook(self)
+                if asyncio.iscoroutine(started):
+                    await started
+        except Exception as e:  # noqa: BLE001
+            await send({"type": "lifespan.startup.failed", "message": str(e)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        self._stopping.set()
+        for task in self._held:
+            await asyncio.gather(task, return_exceptions=True)
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def start_ui(self, host: FastAPI, asgi: Any) -> None:
+        """Run the UI host's lifespan (Gradio's queue starts there) for as long as the server runs,
+        then route the page to it."""
+        started = asyncio.Event()
+        stopping = self._stopping
+        assert stopping is not None
+
+        async def hold() -> None:
+            try:
+                async with host.router.lifespan_context(host):
+                    started.set()
+                    await stopping.wait()
+            finally:
+                started.set()
+
+        task = asyncio.create_task(hold())
+        self._held.append(task)
+        await started.wait()
+        if task.done() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+        self.service.ui = asgi
+
+    def mount_ui_from_thread(self, host: FastAPI, asgi: Any, timeout: float = 60.0) -> None:
+        """start_ui, called from a worker thread (blocks until the UI is mounted)."""
+        assert self._loop is not None
+        asyncio.run_coroutine_threadsafe(self.start_ui(host, asgi), self._loop).result(timeout)
+
+
+def build_ui_app(assistant: Any, settings: Settings) -> tuple[FastAPI, Any]:
+    """The Gradio UI mounted at "/" of a FastAPI host of its own: (host, ASGI app to serve)."""
+    import gradio as gr  # heavy (seconds): imported only when the UI is built
+
+    from assistant.web import build_ui, launch_options
+
+    host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    ui = build_ui(assistant, settings)
+    host = gr.mount_gradio_app(
+        host, ui, path="/", server_name=settings.host, server_port=settings.port, **launch_options(settings)
+    )
+    return host, HtmlLangMiddleware(host)
+
+
+def create_app(assistant: Any, settings: Settings) -> Site:
+    """The whole app around a ready assistant: the API, and the UI built now (mounted at startup)."""
+    service = Service(settings, assistant)
+    site = Site(service, create_api(service))
+    host, asgi = build_ui_app(assistant, settings)
+    site.on_startup.append(lambda s: s.start_ui(host, asgi))  # before the server takes requests
+    return site
+
+
+def starting_app(
+    settings: Settings,
+    load: Callable[[], Any],
+    on_error: Callable[[BaseException], None] | None = None,
+    ui: bool = True,
+) -> Site:
+    """The app at once, before anything is loaded: when the server starts, a thread runs `load()` (the
+    assistant: opening or building the index), from then on the API answers; then it builds the UI
+    and mounts it. A failure is recorded in service.error and passed to `on_error`."""
+    service = Service(settings)
+    site = Site(service, create_api(service))
+
+    def run() -> None:
+        try:
+            t0 = time.perf_counter()
+            service.assistant = load()
+            log.info("assistant ready after %.2f s", time.perf_counter() - t0)
+            if ui:
+                host, asgi = build_ui_app(service.assistant, settings)
+                site.mount_ui_from_thread(host, asgi)
+                log.info("UI ready after %.2f s", time.perf_counter() - t0)
+        except BaseException as e:  # noqa: BLE001 - reported to the entry point, which stops the server
+            service.error = str(e) or type(e).__name__
+            if on_error:
+                on_error(e)
+            else:
+                log.exception("start-up failed")
+
+    site.on_startup.append(lambda s: threading.Thread(target=run, name="assistant-loader", daemon=True).start())
+    return site

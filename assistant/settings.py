@@ -37,6 +37,11 @@ class Settings:
     table_penalty: float = 0.15  # off a table row's score unless the question mentions a table
     reranker: str = ""  # a CrossEncoder model path/name; empty = off
     query_cache_size: int = 1024  # query vectors kept (LRU); 0 = off
+    # questions asked at once are embedded together (assistant/batching.py): at most this many per
+    # engine call (0 = off), waiting up to the window for a batch to fill, at most embed_queue waiting
+    embed_batch: int = 16
+    embed_window_ms: float = 3.0
+    embed_queue: int = 256
     # answering
     refusal_threshold: float = 0.3
     # a term the report never uses (商品房, 门票) refuses unless the rest of the question is this well covered
@@ -59,6 +64,9 @@ class Settings:
     kiosk: bool = False
     kiosk_idle_seconds: int = 120
     concurrency_limit: int = 4
+    # JSON API answers in progress at once: enough for the embedding batches to fill (the CPU-bound
+    # rest of an answer is short)
+    api_concurrency_limit: int = 32
     max_queue: int = 64
     api_rate_per_minute: int = 60
 
