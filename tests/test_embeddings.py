@@ -168,6 +168,23 @@ def test_e5_concurrent_calls_match_sequential(e5: E5Embeddings) -> None:
 
 
 @pytest.mark.integration
+def test_e5_batched_queries_are_the_vectors_of_single_queries(e5: E5Embeddings) -> None:
+    """A vector does not depend on the batch it was embedded in, so micro-batching changes no answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.batching import BatchingEmbeddings
+
+    texts = [QUESTION, RELEVANT, UNRELATED, "稳步推进乡村振兴", "持续优化营商环境", "GDP growth in 2023"] * 2
+    single = [e5.embed_query(t) for t in texts]
+    assert e5.embed_queries(texts) == single
+    batching = BatchingEmbeddings(e5, max_batch=4, window=0.01)
+    with ThreadPoolExecutor(len(texts)) as pool:
+        assert list(pool.map(batching.embed_query, texts)) == single
+    assert batching.batcher.stats.largest > 1
+    batching.batcher.close()
+
+
+@pytest.mark.integration
 def test_e5_concurrent_lazy_load_creates_one_engine() -> None:
     emb = E5Embeddings()
     barrier = threading.Barrier(4)
