@@ -37,7 +37,18 @@ def main(argv: list[str] | None = None) -> None:
     def load():  # type: ignore[no-untyped-def]
         from assistant.pipeline import build_assistant
 
-        return build_assistant(settings, progress=_progress)
+        # the Chroma store is checked once the server answers (check_store below), not before
+        return build_assistant(settings, progress=_progress, check_store=False)
+
+    def check_store(service) -> None:  # type: ignore[no-untyped-def]
+        """Check the vector store behind the open index; if it is damaged, rebuild and swap in."""
+        from assistant.pipeline import build_assistant
+
+        try:
+            service.assistant.index.check_store()
+        except IndexUnavailableError as e:
+            logging.getLogger("app").warning("the vector store is damaged (%s); rebuilding the index", e)
+            service.assistant = build_assistant(settings, progress=_progress)
 
     def failed(e: BaseException) -> None:
         if not isinstance(e, CorpusError | IndexUnavailableError | ValueError):
@@ -46,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         if server is not None:
             server.should_exit = True
 
-    app = starting_app(settings, load, on_error=failed)
+    app = starting_app(settings, load, on_error=failed, after=check_store)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port))
     print(f"Serving on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
     server.run()

@@ -366,10 +366,12 @@ def starting_app(
     load: Callable[[], Any],
     on_error: Callable[[BaseException], None] | None = None,
     ui: bool = True,
+    after: Callable[[Service], None] | None = None,
 ) -> Site:
     """The app at once, before anything is loaded: when the server starts, a thread runs `load()` (the
     assistant: opening or building the index), from then on the API answers; then it builds the UI
-    and mounts it. A failure is recorded in service.error and passed to `on_error`."""
+    and mounts it, then runs `after(service)` (checks that may replace service.assistant). A failure
+    of `load` or of the UI is recorded in service.error and passed to `on_error`."""
     service = Service(settings)
     site = Site(service, create_api(service))
 
@@ -388,6 +390,12 @@ def starting_app(
                 on_error(e)
             else:
                 log.exception("start-up failed")
+            return
+        if after is not None:
+            try:
+                after(service)
+            except Exception:  # noqa: BLE001 - the assistant keeps serving
+                log.exception("post-start check failed")
 
     site.on_startup.append(lambda s: threading.Thread(target=run, name="assistant-loader", daemon=True).start())
     return site

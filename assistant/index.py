@@ -6,9 +6,11 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -24,6 +26,7 @@ from .store import (
     chroma_location,
     current_build,
     load_chunks,
+    load_vectors,
     read_manifest,
     release_chroma_cache,
 )
@@ -35,7 +38,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class OpenIndex:
-    """Everything retrieval needs, loaded once: chunks, keyword index, the Chroma collection."""
+    """Everything retrieval needs, loaded once: chunks, keyword index, the chunks' vectors (in memory
+    when the build has vectors.npy) and the Chroma collection (opened at once, or by check_store())."""
 
     manifest: Manifest
     chunks: list[Chunk]
@@ -43,6 +47,9 @@ class OpenIndex:
     collection: object
     build_dir: Path
     read_only_copy: Path | None = None
+    vectors: Any = None  # numpy (chunks x dim), unit rows; None: dense search asks Chroma
+    host: str = ""
+    port: int = 8000
 
     @cached_property
     def scopes(self) -> list[str]:
@@ -64,7 +71,11 @@ class OpenIndex:
 
     def dense(self, vector: list[float], k: int) -> dict[int, float]:
         """Cosine similarity by chunk position for the k nearest chunks."""
-        res = self.collection.query(  # type: ignore[attr-defined]
+        if self.vectors is not None:
+            return nearest(self.vectors, vector, min(k, len(self.chunks)))
+        if self.collection is None:
+            self.check_store()
+        res = self.collection.query(  # type: ignore[attr-defined]  # type: ignore[attr-defined]
             query_embeddings=[vector], n_results=min(k, len(self.chunks)), include=["distances"]
         )
         out = {}
@@ -73,6 +84,14 @@ class OpenIndex:
             if pos is not None:
                 out[pos] = 1.0 - float(dist)
         return out
+
+    def check_store(self) -> None:
+        """Open the Chroma collection and check it holds this build's vectors (IndexUnavailableError
+        if not). Done at open unless deferred (open_build(check_store=False))."""
+        if self.collection is None:
+            self.collection, self.read_only_copy = open_store(
+                self.build_dir, self.manifest, self.chunks, self.host, self.port
+            )
 
     def close(self) -> None:
         release_chroma_cache(None)
@@ -90,9 +109,38 @@ def expected_for(corpus: Path, embedder_id: str, params: ChunkerParams, host: st
     )
 
 
-def open_build(build: Path, manifest: Manifest, host: str = "", port: int = 8000) -> OpenIndex:
-    """Open one build; raises IndexUnavailableError if any part is missing or damaged."""
+def nearest(vectors: Any, vector: Sequence[float], k: int) -> dict[int, float]:
+    """Exact cosine similarity of the k nearest rows of a unit-row matrix, by row."""
+    import numpy as np
+
+    q = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(q))
+    sims = vectors @ (q / norm if norm > 0 else q)
+    if k <= 0:
+        return {}
+    top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+    return {int(i): float(sims[i]) for i in top}
+
+
+def open_build(
+    build: Path, manifest: Manifest, host: str = "", port: int = 8000, check_store: bool = True
+) -> OpenIndex:
+    """Open one build; raises IndexUnavailableError if any part is missing or damaged.
+
+    check_store=False leaves the Chroma store to OpenIndex.check_store() when the build's vectors are
+    in vectors.npy (importing chromadb alone takes ~1 s of start-up)."""
     chunks = load_chunks(build, manifest)
+    vectors = load_vectors(build, manifest)
+    coll, copy = None, None
+    if check_store or vectors is None:
+        coll, copy = open_store(build, manifest, chunks, host, port)
+    keyword = KeywordIndex(chunks, Tokenizer(user_terms(chunks)))
+    return OpenIndex(manifest, chunks, keyword, coll, build, copy, vectors, host, port)
+
+
+def open_store(build: Path, manifest: Manifest, chunks: Sequence[Chunk], host: str = "", port: int = 8000):  # type: ignore[no-untyped-def]
+    """The build's Chroma collection, checked (count, one probe query), and the private copy made of a
+    read-only store (or None)."""
     copy = None
     chroma_dir = build / "chroma"
     if not host:
@@ -120,8 +168,7 @@ def open_build(build: Path, manifest: Manifest, host: str = "", port: int = 8000
         if copy:
             shutil.rmtree(copy, ignore_errors=True)
         raise IndexUnavailableError(f"向量库已损坏（vector store damaged）: {type(e).__name__}: {e}") from e
-    keyword = KeywordIndex(chunks, Tokenizer(user_terms(chunks)))
-    return OpenIndex(manifest, chunks, keyword, coll, build, copy)
+    return coll, copy
 
 
 def ensure_index(
@@ -134,8 +181,10 @@ def ensure_index(
     port: int = 8000,
     progress: Progress | None = None,
     rebuild: bool = True,
+    check_store: bool = True,
 ) -> OpenIndex:
-    """Open the current index if it matches the corpus and settings; otherwise rebuild it and say why."""
+    """Open the current index if it matches the corpus and settings; otherwise rebuild it and say why.
+    check_store=False: see open_build."""
     expected = expected_for(corpus, embedder_id, params, host, port)
     build = current_build(index_dir)
     reason = "no index yet"
@@ -144,7 +193,7 @@ def ensure_index(
             manifest = read_manifest(build)
             reason = expected.mismatch(manifest) or ""
             if not reason:
-                return open_build(build, manifest, host, port)
+                return open_build(build, manifest, host, port, check_store)
         except IndexUnavailableError as e:
             reason = str(e)
             log.warning("index at %s is damaged: %s", build, reason)

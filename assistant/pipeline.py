@@ -190,9 +190,15 @@ class Assistant:
 
 
 def build_assistant(
-    settings: Settings, progress: Progress | None = None, rebuild: bool | None = None
+    settings: Settings,
+    progress: Progress | None = None,
+    rebuild: bool | None = None,
+    check_store: bool = True,
 ) -> Assistant:
-    """Load (or build) the index and wire retrieval and answering from the settings."""
+    """Load (or build) the index and wire retrieval and answering from the settings.
+
+    check_store=False opens the Chroma store later (OpenIndex.check_store), when the build keeps its
+    vectors beside the chunks: the server answers a second sooner and checks the store afterwards."""
     embeddings = make_embeddings(settings.embedder)
     params = ChunkerParams(target_tokens=settings.chunk_tokens, overlap_sentences=settings.chunk_overlap)
     index = ensure_index(
@@ -205,6 +211,7 @@ def build_assistant(
         settings.chroma_port,
         progress,
         settings.rebuild_index if rebuild is None else rebuild,
+        check_store,
     )
     reranker = cross_encoder_reranker(settings.reranker) if settings.reranker else None
     queries = embeddings

@@ -7,16 +7,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
 from langchain_core.embeddings import Embeddings
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
 
 from .index import OpenIndex
 from .query import Query, understand
 from .types import Passage
+
+if TYPE_CHECKING:
+    from langchain_core.retrievers import BaseRetriever
 
 DENSE_CANDIDATES = 40
 TABLE_Q = re.compile(r"表|table", re.I)
@@ -105,20 +106,33 @@ def cross_encoder_reranker(model: str) -> Reranker:
     return rerank
 
 
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over an OpenIndex; `search` returns scored Passages."""
+class HybridRetriever:
+    """Hybrid retrieval over an OpenIndex; `search` returns scored Passages.
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    index: OpenIndex
-    embeddings: Embeddings
-    params: FusionParams = FusionParams()
-    k: int = 5
-    reranker: Reranker | None = None
-    rerank_depth: int = 20
-    query_cache_size: int = 1024
+    `as_langchain()` is the same retriever as a LangChain BaseRetriever (`invoke(question)` -> Documents).
+    It is built on demand: importing langchain_core.retrievers takes ~0.8 s (LangSmith tracing), which
+    the answer path, calling `search` directly, does not need at start-up.
+    """
 
-    _cache: OrderedDict[str, list[float]] = PrivateAttr(default_factory=OrderedDict)
-    _cache_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    def __init__(
+        self,
+        index: OpenIndex,
+        embeddings: Embeddings,
+        params: FusionParams = FusionParams(),  # noqa: B008 - frozen value
+        k: int = 5,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 20,
+        query_cache_size: int = 1024,
+    ) -> None:
+        self.index = index
+        self.embeddings = embeddings
+        self.params = params
+        self.k = k
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
+        self.query_cache_size = query_cache_size
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def embed_query(self, text: str) -> list[float]:
         """The query vector, from a small LRU cache: kiosk visitors ask the same starter questions."""
@@ -154,19 +168,41 @@ class HybridRetriever(BaseRetriever):
             passages = self.reranker(query.text, passages)
         return passages[:k]
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[LCDocument]:
-        return [
-            LCDocument(
-                page_content=p.chunk.text,
-                id=p.chunk.id,
-                metadata={
-                    "section": p.chunk.section,
-                    "scope": p.chunk.scope,
-                    "kind": p.chunk.kind,
-                    "score": p.score,
-                },
-            )
-            for p in self.search(self.understand(query))
-        ]
+    def as_langchain(self) -> BaseRetriever:
+        """This retriever behind LangChain's BaseRetriever interface."""
+        return _langchain_class()(hybrid=self)
+
+
+@lru_cache(maxsize=1)
+def _langchain_class() -> Any:
+    """The BaseRetriever adapter class, defined on first use (see HybridRetriever)."""
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document as LCDocument
+    from langchain_core.retrievers import BaseRetriever
+    from pydantic import ConfigDict
+
+    class LangChainHybridRetriever(BaseRetriever):
+        """LangChain view of a HybridRetriever: Documents with section, scope, kind and fused score."""
+
+        model_config = ConfigDict(arbitrary_types_allowed=True)
+        hybrid: Any
+
+        def _get_relevant_documents(
+            self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        ) -> list[LCDocument]:
+            h = self.hybrid
+            return [
+                LCDocument(
+                    page_content=p.chunk.text,
+                    id=p.chunk.id,
+                    metadata={
+                        "section": p.chunk.section,
+                        "scope": p.chunk.scope,
+                        "kind": p.chunk.kind,
+                        "score": p.score,
+                    },
+                )
+                for p in h.search(h.understand(query))
+            ]
+
+    return LangChainHybridRetriever

@@ -4,6 +4,7 @@ Layout under `index_dir`:
     current -> builds/<build-id>        (a symlink, swapped atomically)
     builds/<build-id>/manifest.json     (written last: a build without it is incomplete)
     builds/<build-id>/chunks.jsonl
+    builds/<build-id>/vectors.npy       (the chunks' vectors in chunk order: what queries search)
     builds/<build-id>/chroma/           (embedded persistent Chroma; unused with a Chroma server)
 A build is written aside and swapped in whole, so a build killed halfway leaves the old one.
 """
@@ -11,10 +12,12 @@ A build is written aside and swapped in whole, so a build killed halfway leaves 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -32,6 +35,7 @@ from .types import Chunk, CorpusError, Document, IndexUnavailableError
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 BATCH = 32
+VECTORS = "vectors.npy"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -50,6 +54,7 @@ class Manifest:
     plan_year: int | None
     built_at: str
     build_seconds: float
+    vectors_sha256: str = ""  # of vectors.npy; empty for builds made before it was written
 
     @property
     def corpus_sha256(self) -> str:
@@ -116,6 +121,34 @@ def chunks_from_jsonl(data: bytes) -> list[Chunk]:
     return out
 
 
+def vectors_to_npy(matrix: Sequence[Sequence[float]]) -> bytes:
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(matrix, dtype=np.float32), allow_pickle=False)
+    return buf.getvalue()
+
+
+def load_vectors(build: Path, manifest: Manifest):  # type: ignore[no-untyped-def]
+    """The chunks' vectors (unit length, chunk order), verified against the manifest; None for a build
+    made before they were written (its vectors are only in Chroma)."""
+    if not manifest.vectors_sha256:
+        return None
+    import numpy as np
+
+    try:
+        data = (build / VECTORS).read_bytes()
+    except OSError as e:
+        raise IndexUnavailableError(f"向量文件缺失（vectors file missing）: {build}") from e
+    if hashlib.sha256(data).hexdigest() != manifest.vectors_sha256:
+        raise IndexUnavailableError(f"向量文件已损坏（vectors file damaged）: {build}")
+    matrix = np.load(io.BytesIO(data), allow_pickle=False)
+    if matrix.ndim != 2 or matrix.shape[0] != manifest.chunk_count:
+        raise IndexUnavailableError(f"向量条目数不符（vector count mismatch）: {build}")
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)  # cosine, as the Chroma collection computes it
+
+
 def make_chunks(docs: Sequence[Document], params: ChunkerParams) -> tuple[list[Chunk], ReportYears]:
     chunks: list[Chunk] = []
     years = ReportYears(None, None)
@@ -156,9 +189,11 @@ def build_index(
         client = chroma_client(tmp / "chroma", chroma_host, chroma_port)
         coll = client.create_collection(collection_name, metadata={"hnsw:space": "cosine"})
         total = len(chunks)
+        matrix: list[list[float]] = []
         for i in range(0, total, BATCH):
             batch = chunks[i : i + BATCH]
             vectors = embeddings.embed_documents([c.indexed_text for c in batch])
+            matrix.extend(vectors)
             coll.add(
                 ids=[c.id for c in batch],
                 embeddings=vectors,  # type: ignore[arg-type]
@@ -169,6 +204,8 @@ def build_index(
                 progress("embedding", min(i + BATCH, total), total)
         data = chunks_to_jsonl(chunks)
         (tmp / "chunks.jsonl").write_bytes(data)
+        vectors_data = vectors_to_npy(matrix)
+        (tmp / VECTORS).write_bytes(vectors_data)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             build_id=build_id,
@@ -183,6 +220,7 @@ def build_index(
             plan_year=years.plan,
             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - t0, 2),
+            vectors_sha256=hashlib.sha256(vectors_data).hexdigest(),
         )
         release_chroma_cache(client)
         _write_atomic(
@@ -248,6 +286,8 @@ def _swap_current(index_dir: Path, target: Path) -> None:
 
 def release_chroma_cache(client) -> None:  # type: ignore[no-untyped-def]
     """Drop Chroma's per-path client cache so a swapped-out directory can be removed and reopened."""
+    if "chromadb" not in sys.modules:
+        return  # never opened in this process: nothing cached (and no 1 s import for nothing)
     try:
         from chromadb.api.client import SharedSystemClient
 

@@ -113,6 +113,75 @@ def test_build_then_reopen_round_trip(report_copy: Path, tmp_path: Path) -> None
     assert load_chunks(build_dir, read_manifest(build_dir)) == expected
 
 
+def test_dense_search_from_vectors_npy_matches_the_chroma_collection(report_copy: Path, tmp_path: Path) -> None:
+    """The vectors kept beside the chunks are the collection's, row for row: the exact search over
+    them finds what Chroma finds, with the same similarities."""
+    index_dir = tmp_path / "index"
+    build(report_copy, index_dir)
+    idx = open_index(report_copy, index_dir, rebuild=False)
+    try:
+        assert idx.vectors is not None and idx.vectors.shape[0] == len(idx.chunks)
+        emb = HashingEmbeddings()
+        from_chroma = OpenIndex(idx.manifest, idx.chunks, idx.keyword, idx.collection, idx.build_dir)
+        for q in ("地区生产总值增长多少", "新建充电桩", "粮食产量", "GDP"):
+            v = emb.embed_query(q)
+            ours, theirs = idx.dense(v, 10), from_chroma.dense(v, 10)
+            assert set(ours) == set(theirs)
+            assert [ours[i] for i in theirs] == pytest.approx(list(theirs.values()), abs=1e-5)
+    finally:
+        idx.close()
+
+
+def test_a_build_without_vectors_npy_is_served_from_chroma(report_copy: Path, tmp_path: Path) -> None:
+    """Builds made before vectors.npy existed stay usable as they are (no rebuild)."""
+    index_dir = tmp_path / "index"
+    m = build(report_copy, index_dir)
+    b = index_dir / "builds" / m.build_id
+    (b / "vectors.npy").unlink()
+    raw = (b / "manifest.json").read_text(encoding="utf-8")
+    (b / "manifest.json").write_text(re.sub(r',\s*"vectors_sha256": "[0-9a-f]*"', "", raw), encoding="utf-8")
+    idx = open_index(report_copy, index_dir, rebuild=False)
+    try:
+        assert idx.manifest.build_id == m.build_id and idx.vectors is None
+        first = idx.chunks[0]
+        best = idx.dense(HashingEmbeddings().embed_query(first.indexed_text), 3)
+        assert max(best, key=best.__getitem__) == 0
+    finally:
+        idx.close()
+
+
+def test_the_store_check_can_wait_and_still_finds_damage(report_copy: Path, tmp_path: Path) -> None:
+    """check_store=False opens without Chroma (answers come from vectors.npy); check_store() later
+    finds a damaged store all the same."""
+    index_dir = tmp_path / "index"
+    m = build(report_copy, index_dir)
+    _zero_sqlite(index_dir / "builds" / m.build_id)
+    emb = HashingEmbeddings()
+    idx = ensure_index(report_copy, index_dir, emb, embedder_id(emb), PARAMS, rebuild=False, check_store=False)
+    try:
+        assert idx.collection is None
+        assert idx.dense(emb.embed_query(idx.chunks[5].indexed_text), 3)
+        with pytest.raises(IndexUnavailableError):
+            idx.check_store()
+    finally:
+        idx.close()
+
+
+def test_opening_without_the_store_check_does_not_import_chromadb(report_copy: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    build(report_copy, index_dir)
+    code = (
+        "import sys; from pathlib import Path; from assistant.index import ensure_index;"
+        "from assistant.embeddings import HashingEmbeddings; from assistant.chunking import ChunkerParams;"
+        f"e = HashingEmbeddings(); i = ensure_index(Path({str(report_copy)!r}), Path({str(index_dir)!r}), e,"
+        " e.model_id, ChunkerParams(), rebuild=False, check_store=False);"
+        "print(len(i.dense(e.embed_query('地区生产总值'), 5)), 'chromadb' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["5", "False"]
+
+
 def test_building_twice_is_idempotent(report_copy: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     first = build(report_copy, index_dir)
@@ -278,9 +347,22 @@ def _delete_chroma(b: Path) -> None:
     shutil.rmtree(b / "chroma")
 
 
+def _truncate_vectors(b: Path) -> None:
+    data = (b / "vectors.npy").read_bytes()
+    (b / "vectors.npy").write_bytes(data[: len(data) // 2])
+
+
 @pytest.mark.parametrize(
     "damage",
-    [_truncate_chunks, _zero_sqlite, _empty_sqlite, _delete_manifest, _garble_manifest, _delete_chroma],
+    [
+        _truncate_chunks,
+        _zero_sqlite,
+        _empty_sqlite,
+        _delete_manifest,
+        _garble_manifest,
+        _delete_chroma,
+        _truncate_vectors,
+    ],
     ids=[
         "truncated chunks.jsonl",
         "zeroed chroma.sqlite3",
@@ -288,6 +370,7 @@ def _delete_chroma(b: Path) -> None:
         "deleted manifest.json",
         "garbled manifest.json",
         "deleted chroma dir",
+        "truncated vectors.npy",
     ],
 )
 def test_damaged_index_is_rebuilt(

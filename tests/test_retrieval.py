@@ -7,6 +7,7 @@ import types
 from pathlib import Path
 
 import pytest
+from langchain_core.retrievers import BaseRetriever
 from langchain_core.documents import Document as LCDocument
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
@@ -195,7 +196,9 @@ def test_question_year_sets_preferred_scope(
 def test_invoke_returns_langchain_documents(
     fake_index: FakeIndex, embeddings: DeterministicFakeEmbedding
 ) -> None:
-    docs = retriever(fake_index, embeddings, k=3).invoke(QUESTION)
+    lc = retriever(fake_index, embeddings, k=3).as_langchain()
+    assert isinstance(lc, BaseRetriever)
+    docs = lc.invoke(QUESTION)
     assert all(isinstance(d, LCDocument) for d in docs)
     assert [d.id for d in docs] == FUSED_ORDER[:3]
     by_id = {c.id: c for c in CHUNKS}
