@@ -397,5 +397,7 @@ def starting_app(
             except Exception:  # noqa: BLE001 - the assistant keeps serving
                 log.exception("post-start check failed")
 
-    site.on_startup.append(lambda s: threading.Thread(target=run, name="assistant-loader", daemon=True).start())
+    site.on_startup.append(
+        lambda s: threading.Thread(target=run, name="assistant-loader", daemon=True).start()
+    )
     return site

@@ -91,24 +91,31 @@ class Assistant:
         q = self.validate(question)
         standalone = self.standalone(q, history)
         query = self.retriever.understand(standalone)
-        passages = self.retriever.search(query)
-        if query.kind == "compare":
-            passages = self._compare_passages(query, passages)
+        sides = self._compare_sides(query) if query.kind == "compare" else []
+        # a comparison searches for each side too: all its query vectors in one engine call
+        vectors = self.retriever.query_vectors([query, *sides]) if sides else [None]
+        passages = self.retriever.search(query, vector=vectors[0])
+        if sides:
+            passages = self._compare_passages(passages, sides, vectors[1:])
         t1 = time.perf_counter()
         return q, query, passages, {"retrieval_ms": (t1 - t0) * 1000}, t0
 
-    def _compare_passages(self, query, passages):  # type: ignore[no-untyped-def]
-        """Each side of a comparison retrieved on its own, so both figures are among the passages."""
+    def _compare_sides(self, query):  # type: ignore[no-untyped-def]
+        """The two sides of a comparison ("2023年…比2024年…高多少"), each as a query of its own."""
         from .comparison import PIVOT
 
         m = PIVOT.search(query.text)
         if not m:
-            return passages
+            return []
         left, right = query.text[: m.start()], query.text[m.end() :]
         subject = re.sub(r"(?:19|20)\d{2}年|目标|计划|实际|预期", "", left)
+        return [self.retriever.understand(side) for side in (left, subject + right)]
+
+    def _compare_passages(self, passages, sides, vectors):  # type: ignore[no-untyped-def]
+        """Each side of a comparison retrieved on its own, so both figures are among the passages."""
         merged = {p.chunk.id: p for p in passages[:3]}
-        for side in (left, subject + right):
-            for p in self.retriever.search(self.retriever.understand(side), k=3):
+        for side, vector in zip(sides, vectors, strict=True):
+            for p in self.retriever.search(side, k=3, vector=vector):
                 merged.setdefault(p.chunk.id, p)
         return sorted(merged.values(), key=lambda p: -p.score)[: self.settings.top_k + 3]
 

@@ -149,13 +149,33 @@ class HybridRetriever:
                 self._cache.popitem(last=False)
         return vector
 
+    def query_vectors(self, queries: Sequence[Query]) -> list[list[float]]:
+        """The vectors of several queries, those not cached embedded together in one engine call."""
+        texts = [q.search_text for q in queries]
+        with self._cache_lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            batch = getattr(self.embeddings, "embed_queries", None)
+            fresh = batch(missing) if callable(batch) else [self.embeddings.embed_query(t) for t in missing]
+            known.update(zip(missing, fresh, strict=True))
+            if self.query_cache_size > 0:
+                with self._cache_lock:
+                    for t in missing:
+                        self._cache[t] = known[t]
+                    while len(self._cache) > self.query_cache_size:
+                        self._cache.popitem(last=False)
+        return [known[t] for t in texts]
+
     def understand(self, question: str) -> Query:
         return understand(question, self.index.years)
 
-    def search(self, query: Query, k: int | None = None) -> list[Passage]:
+    def search(self, query: Query, k: int | None = None, vector: list[float] | None = None) -> list[Passage]:
+        """The k best passages; `vector` is the query's vector if the caller has it already."""
         k = k or self.k
         keyword = self.index.keyword.search(query.search_text)
-        vector = self.embed_query(query.search_text)
+        if vector is None:
+            vector = self.embed_query(query.search_text)
         dense = self.index.dense(vector, DENSE_CANDIDATES)
         tables = () if TABLE_Q.search(query.text) else self.index.table_rows
         named = labelled(query.text, (c.section_path for c in self.index.chunks))

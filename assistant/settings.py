@@ -40,7 +40,7 @@ class Settings:
     # questions asked at once are embedded together (assistant/batching.py): at most this many per
     # engine call (0 = off), waiting up to the window for a batch to fill, at most embed_queue waiting
     embed_batch: int = 16
-    embed_window_ms: float = 3.0
+    embed_window_ms: float = 1.0
     embed_queue: int = 256
     # answering
     refusal_threshold: float = 0.3

@@ -45,7 +45,11 @@ def measure(encode, pool: list[str], size: int, seconds: float) -> dict[str, flo
         elapsed = time.perf_counter() - t0
         if elapsed >= seconds and calls >= 2:
             break
-    return {"size": size, "texts_per_s": round(done / elapsed, 1), "ms_per_call": round(1000 * elapsed / calls, 1)}
+    return {
+        "size": size,
+        "texts_per_s": round(done / elapsed, 1),
+        "ms_per_call": round(1000 * elapsed / calls, 1),
+    }
 
 
 def main() -> int:
@@ -60,13 +64,18 @@ def main() -> int:
     model = E5()
     questions, passages = texts()
     sizes = [int(s) for s in args.sizes.split(",")]
-    result: dict[str, object] = {"cpus": os.cpu_count(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "")}
+    result: dict[str, object] = {
+        "cpus": os.cpu_count(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
+    }
     for kind, pool, encode in (("query", questions, model.query), ("passage", passages, model.passage)):
         rows = []
         for size in sizes:
             row = measure(encode, pool, size, args.seconds)
             rows.append(row)
-            print(f"{kind:8s} batch {size:3d}: {row['texts_per_s']:7.1f} texts/s  {row['ms_per_call']:8.1f} ms/call")
+            print(
+                f"{kind:8s} batch {size:3d}: {row['texts_per_s']:7.1f} texts/s  {row['ms_per_call']:8.1f} ms/call"
+            )
         result[kind] = rows
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "batch_curve.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

@@ -2,10 +2,12 @@
 
     .venv/bin/python evals/bench.py             # levels 1, 8, 32, 64 clients, 20 s each (`make bench`)
     .venv/bin/python evals/bench.py --quick     # smoke run: fake embedder, 1 and 8 clients, 3 s each
+    git worktree add ../old <commit>; .venv/bin/python evals/bench.py --vs ../old --no-query-cache
+                                                # this code against another, in turn, in the same run
 
-1. Builds the index into a temporary directory (timed).
+1. Builds the index into a temporary directory (timed; --starts times, median).
 2. Starts `python app.py --port <free>` on 127.0.0.1 with that index and measures the cold start:
-   process start -> first successful POST /api/ask.
+   process start -> /api/health answering -> first successful POST /api/ask -> the Gradio page.
 3. For each level, N clients ask questions from evals/questions.jsonl back to back for a fixed time,
    through the JSON API (POST /api/ask) and through the Gradio queue (the HTTP queue API the Gradio
    clients use: POST /gradio_api/call/ask, then the SSE stream of that event), and reports
@@ -73,9 +75,10 @@ def load_questions(path: Path) -> list[str]:
     return out
 
 
-def server_env(index_dir: Path, embedder: str, query_cache: bool = True) -> dict[str, str]:
+def server_env(index_dir: Path, embedder: str, query_cache: bool = True, root: Path = ROOT) -> dict[str, str]:
     """The environment of the server: ours minus any ASSISTANT_* settings, plus the bench's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["PYTHONPATH"] = str(root)  # the checkout whose code runs
     if not query_cache:
         env["ASSISTANT_QUERY_CACHE_SIZE"] = "0"
     env.update(
@@ -105,12 +108,12 @@ print(json.dumps({"seconds": round(seconds, 2), "chunks": m.chunk_count, "embedd
 """
 
 
-def build_index(env: dict[str, str], timeout: float) -> dict[str, Any]:
+def build_index(env: dict[str, str], timeout: float, root: Path = ROOT) -> dict[str, Any]:
     """Build the index exactly as the server's settings would (timed), in a child process so that
     the embedding model is not left loaded (and its threads running) in the process driving the load."""
     proc = subprocess.run(
         [sys.executable, "-c", BUILD],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         capture_output=True,
         text=True,
@@ -124,15 +127,15 @@ def build_index(env: dict[str, str], timeout: float) -> dict[str, Any]:
 class Server:
     """`python app.py --port N` in its own process group; stop() ends that group only."""
 
-    def __init__(self, port: int, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, port: int, env: dict[str, str], log_path: Path, root: Path = ROOT) -> None:
         self.port = port
         self.url = f"http://{HOST}:{port}"
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--host", HOST],
-            cwd=ROOT,
+            [sys.executable, str(root / "app.py"), "--port", str(port), "--host", HOST],
+            cwd=root,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -212,27 +215,37 @@ class RssSampler:
         self._thread.join(timeout=5)
 
 
+LOADING_MARK = "正在加载"  # the notice the page shows while the UI loads
+
+
 def wait_for_first_answer(server: Server, question: str, timeout: float) -> dict[str, float]:
-    """Seconds from process start to the first /api/health and the first successful /api/ask."""
+    """Seconds from process start to the first /api/health answer (any status), the first successful
+    /api/ask, and the first page that is the Gradio UI (not the loading notice)."""
     deadline = time.perf_counter() + timeout
-    health_at = None
+    health_at = answer_at = None
     with httpx.Client(base_url=server.url, timeout=60, trust_env=False) as client:
         while time.perf_counter() < deadline:
             if server.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {server.proc.returncode}:\n{server.log_tail()}")
             try:
-                if health_at is None and client.get("/api/health").status_code == 200:
+                if health_at is None and client.get("/api/health").status_code in (200, 503):
                     health_at = time.perf_counter()
-                r = client.post("/api/ask", json={"question": question})
-                if r.status_code == 200 and r.json().get("answer"):
-                    done = time.perf_counter()
-                    return {
-                        "first_answer_seconds": round(done - server.started, 2),
-                        "health_seconds": round((health_at or done) - server.started, 2),
-                    }
+                if answer_at is None:
+                    r = client.post("/api/ask", json={"question": question})
+                    if r.status_code == 200 and r.json().get("answer"):
+                        answer_at = time.perf_counter()
+                if answer_at is not None:
+                    page = client.get("/")
+                    if page.status_code == 200 and LOADING_MARK not in page.text and "gradio" in page.text:
+                        done = time.perf_counter()
+                        return {
+                            "first_answer_seconds": round(answer_at - server.started, 2),
+                            "health_seconds": round((health_at or answer_at) - server.started, 2),
+                            "ui_seconds": round(done - server.started, 2),
+                        }
             except httpx.HTTPError:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.05)
     raise RuntimeError(f"no answer within {timeout:g}s:\n{server.log_tail()}")
 
 
@@ -387,36 +400,79 @@ def fmt(v: object) -> str:
     return "–" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
 
 
+def median(xs: list[float]) -> float:
+    ys = sorted(xs)
+    n = len(ys)
+    return ys[n // 2] if n % 2 else (ys[n // 2 - 1] + ys[n // 2]) / 2
+
+
 def write_markdown(results: dict[str, Any], path: Path) -> None:
-    b, c = results["index_build"], results["cold_start"]
+    codes = list(results["codes"])
     lines = [
         "# Load benchmark",
         "",
         f"- Run at {results['started_at']} on {results['machine']['cpus']} CPUs ({results['machine']['platform']}); "
         f"clients and server share the machine.",
-        f"- Embedder `{b['embedder']}`, {b['chunks']} chunks; extractive mode (no language model).",
-        f"- Index build: **{b['seconds']:g} s**.",
-        f"- Cold start (process start → first successful `/api/ask`): **{c['first_answer_seconds']:g} s** "
-        f"(health endpoint up after {c['health_seconds']:g} s); server RSS after start "
-        f"{results['rss_after_start_mib']:g} MiB.",
-        f"- Each level: {results['config']['seconds']:g} s of clients asking back to back (in-flight requests "
-        f"then finish); Gradio queue concurrency limit {b['concurrency_limit']}, max queue {b['max_queue']}.",
-        f"- Peak server RSS over the whole run: **{results['peak_rss_mib']:g} MiB**.",
+        "- Code: "
+        + "; ".join(f"**{c}** = `{results['codes'][c]}`" for c in codes)
+        + (" (measured in turn in this one run)" if len(codes) > 1 else ""),
+        f"- Extractive mode; query-vector cache {'off (every question embedded afresh)' if results['config']['no_query_cache'] else 'on'}.",
         "",
-        "| Path | Clients | Requests | Errors | Throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) "
+        "| Code | Index build (s) | Chunks | Chunks/s | Health up (s) | First `/api/ask` answer (s) | UI up (s) "
+        "| RSS after start (MiB) | Peak RSS (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in codes:
+        b, cs = results["index_build"][c], results["cold_start"][c]
+        lines.append(
+            f"| {c} | {b['seconds']:g} | {b['chunks']} | {b['chunks_per_s']:g} | {cs['health_seconds']:g} "
+            f"| {cs['first_answer_seconds']:g} | {cs['ui_seconds']:g} | {results['rss_after_start_mib'][c]:g} "
+            f"| {results['peak_rss_mib'][c]:g} |"
+        )
+    lines += [
+        "",
+        f"Build and start figures are medians of {results['config']['starts']} runs each (in turn).",
+        f"Each level: {results['config']['seconds']:g} s of clients asking back to back (in-flight requests then finish).",
+        "",
+        "| Code | Path | Clients | Requests | Errors | Throughput (req/s) | p50 (ms) | p95 (ms) | p99 (ms) "
         "| Peak RSS (MiB) | Server CPU (s) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results["levels"]:
         lines.append(
-            f"| {r['path']} | {r['clients']} | {r['requests']} | {r['errors']} | {fmt(r['throughput_rps'])} "
+            f"| {r['code']} | {r['path']} | {r['clients']} | {r['requests']} | {r['errors']} | {fmt(r['throughput_rps'])} "
             f"| {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | {fmt(r['peak_rss_mib'])} "
             f"| {fmt(r['server_cpu_seconds'])} |"
         )
+    if len(codes) == 2:
+        a, b = codes
+        lines += ["", f"Ratios {a} / {b} (same run):", ""]
+        ba, bb = results["index_build"][a], results["index_build"][b]
+        lines.append(f"- build throughput (chunks/s): {ba['chunks_per_s'] / bb['chunks_per_s']:.2f}×")
+        ca, cb = results["cold_start"][a], results["cold_start"][b]
+        lines.append(
+            f"- start → first answer: {ca['first_answer_seconds']:g} s vs {cb['first_answer_seconds']:g} s; "
+            f"UI: {ca['ui_seconds']:g} s vs {cb['ui_seconds']:g} s"
+        )
+        rows = {(r["code"], r["path"], r["clients"]): r for r in results["levels"]}
+        for (code, path_name, n), r in rows.items():
+            other = rows.get((b, path_name, n))
+            if (
+                code != a
+                or not other
+                or not other["throughput_rps"]
+                or not r["p95_ms"]
+                or not other["p95_ms"]
+            ):
+                continue
+            lines.append(
+                f"- {path_name} × {n}: throughput {r['throughput_rps'] / other['throughput_rps']:.2f}×, "
+                f"p95 {r['p95_ms'] / other['p95_ms']:.2f}×"
+            )
     errors = [r for r in results["levels"] if r["error_kinds"]]
     if errors:
         lines += ["", "Errors by kind:", ""]
-        lines += [f"- {r['path']} × {r['clients']}: {r['error_kinds']}" for r in errors]
+        lines += [f"- {r['code']} {r['path']} × {r['clients']}: {r['error_kinds']}" for r in errors]
     lines += [
         "",
         "API = `POST /api/ask`; gradio = the Gradio queue (`POST /gradio_api/call/ask` + its event "
@@ -434,14 +490,16 @@ def write_plot(results: dict[str, Any], path: Path) -> None:
     import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    styles = {"p50_ms": "-", "p95_ms": "--", "p99_ms": ":"}
-    for path_name, color in (("api", "tab:blue"), ("gradio", "tab:orange")):
-        rows = [r for r in results["levels"] if r["path"] == path_name]
+    styles = {"p50_ms": "-", "p95_ms": "--"}
+    palette = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
+    series = sorted({(r["code"], r["path"]) for r in results["levels"]})
+    for (code, path_name), color in zip(series, palette * 4, strict=False):
+        rows = [r for r in results["levels"] if r["path"] == path_name and r["code"] == code]
         for key, style in styles.items():
             pts = [(r["clients"], r[key]) for r in rows if r[key] is not None]
             if pts:
                 xs, ys = zip(*pts, strict=True)
-                ax.plot(xs, ys, style, marker="o", color=color, label=f"{path_name} {key[:3]}")
+                ax.plot(xs, ys, style, marker="o", color=color, label=f"{code} {path_name} {key[:3]}")
     ax.set_xscale("log", base=2)
     ax.set_xticks(sorted({r["clients"] for r in results["levels"]}))
     ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
@@ -449,9 +507,8 @@ def write_plot(results: dict[str, Any], path: Path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("concurrent clients")
     ax.set_ylabel("latency (ms)")
-    ax.set_title(
-        f"Latency vs clients ({results['index_build']['embedder']}, {results['machine']['cpus']} CPUs)"
-    )
+    cache = "cache off" if results["config"]["no_query_cache"] else "cache on"
+    ax.set_title(f"Latency vs clients ({cache}, {results['machine']['cpus']} CPUs)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
@@ -467,7 +524,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="smoke run: fake embedder, 1 and 8 clients, 3 s each")
     p.add_argument("--seconds", type=float, help="seconds per level (default 20; 3 with --quick)")
     p.add_argument("--levels", help="client counts, e.g. 1,8,32,64")
-    p.add_argument("--gradio-levels", help="client counts for the Gradio path (default: --levels)")
+    p.add_argument(
+        "--gradio-levels", help='client counts for the Gradio path (default: --levels; "none": skip)'
+    )
     p.add_argument("--embedder", help='embedder for index and server (default "e5"; "fake" with --quick)')
     p.add_argument("--out", type=Path, help="output directory (default evals/bench, evals/bench/quick)")
     p.add_argument(
@@ -475,6 +534,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="turn the server's query-vector cache off (every question embedded afresh)",
     )
+    p.add_argument(
+        "--vs",
+        type=Path,
+        help="another checkout (e.g. a `git worktree` of the starting commit) measured in turn in this run",
+    )
+    p.add_argument("--vs-label", default="before", help="its name in the tables (default: before)")
+    p.add_argument("--starts", type=int, default=3, help="index builds and cold starts per checkout (median)")
     p.add_argument("--request-timeout", type=float, default=120.0, help="per-request timeout, seconds")
     p.add_argument("--start-timeout", type=float, default=300.0, help="cold-start timeout, seconds")
     return p.parse_args(argv)
@@ -483,6 +549,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def levels_of(text: str | None, default: tuple[int, ...]) -> list[int]:
     if not text:
         return list(default)
+    if text.strip().lower() == "none":
+        return []
     out = [int(x) for x in text.split(",") if x.strip()]
     if not out or any(n < 1 or n > 1024 for n in out):
         raise SystemExit(f"bad levels {text!r}: give client counts between 1 and 1024")
@@ -500,9 +568,18 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (OUT / "quick" if args.quick else OUT)
     out.mkdir(parents=True, exist_ok=True)
     questions = load_questions(QUESTIONS)
+    codes: dict[str, Path] = {"now": ROOT}
+    if args.vs:
+        if not (args.vs / "app.py").is_file():
+            raise SystemExit(f"--vs {args.vs}: no app.py there")
+        codes[args.vs_label] = args.vs.resolve()
+    starts = max(1, args.starts)
 
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
-    env = server_env(work / "index", embedder, query_cache=not args.no_query_cache)
+    envs = {
+        c: server_env(work / f"index-{c}", embedder, query_cache=not args.no_query_cache, root=root)
+        for c, root in codes.items()
+    }
     results: dict[str, Any] = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {
@@ -511,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         },
+        "codes": {c: str(r) for c, r in codes.items()},
         "config": {
             "seconds": seconds,
             "levels": levels,
@@ -519,35 +597,69 @@ def main(argv: list[str] | None = None) -> int:
             "questions": len(questions),
             "request_timeout": args.request_timeout,
             "quick": args.quick,
+            "no_query_cache": args.no_query_cache,
+            "starts": starts,
         },
+        "index_build": {},
+        "cold_start": {},
+        "rss_after_start_mib": {},
+        "peak_rss_mib": {},
     }
-    server: Server | None = None
+    servers: dict[str, Server] = {}
+    samplers: dict[str, RssSampler] = {}
     try:
-        print(f"building the index ({embedder}) ...", file=sys.stderr, flush=True)
-        results["index_build"] = build_index(env, args.start_timeout * 4)
-        print(
-            f"  {results['index_build']['seconds']} s, {results['index_build']['chunks']} chunks",
-            file=sys.stderr,
-            flush=True,
-        )
-
-        server = Server(free_port(), env, work / "server.log")
-        with RssSampler(server.proc.pid) as sampler:
-            results["cold_start"] = wait_for_first_answer(server, questions[0], args.start_timeout)
-            results["server_rebuilt_index"] = "building the index" in server.log_tail(200_000)
-            results["rss_after_start_mib"] = round(sampler.sample() / 2**20, 1)
-            print(
-                f"cold start {results['cold_start']['first_answer_seconds']} s", file=sys.stderr, flush=True
-            )
-            rows = []
-            for path_name, path_levels in (("api", levels), ("gradio", gradio_levels)):
-                for n in path_levels:
+        builds: dict[str, list[dict[str, Any]]] = {c: [] for c in codes}
+        for i in range(starts):  # in turn, so that a slower moment of the machine hits both
+            for c, root in codes.items():
+                print(
+                    f"[{c}] building the index ({embedder}), run {i + 1}/{starts} ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                b = build_index(envs[c], args.start_timeout * 4, root)
+                builds[c].append(b)
+                print(f"  {b['seconds']} s, {b['chunks']} chunks", file=sys.stderr, flush=True)
+        for c, runs in builds.items():
+            secs = median([r["seconds"] for r in runs])
+            results["index_build"][c] = {
+                **runs[-1],
+                "seconds": round(secs, 2),
+                "chunks_per_s": round(runs[-1]["chunks"] / secs, 2),
+                "runs_seconds": [r["seconds"] for r in runs],
+            }
+        starts_seen: dict[str, list[dict[str, float]]] = {c: [] for c in codes}
+        for i in range(starts):
+            for c, root in codes.items():
+                server = Server(free_port(), envs[c], work / f"server-{c}-{i}.log", root)
+                try:
+                    sampler = RssSampler(server.proc.pid).__enter__()
+                    starts_seen[c].append(wait_for_first_answer(server, questions[0], args.start_timeout))
+                    print(f"[{c}] cold start {starts_seen[c][-1]}", file=sys.stderr, flush=True)
+                    if i == starts - 1:  # the last one stays up for the load
+                        results["rss_after_start_mib"][c] = round(sampler.sample() / 2**20, 1)
+                        servers[c], samplers[c] = server, sampler
+                    else:
+                        sampler.__exit__()
+                        server.stop()
+                except BaseException:
+                    server.stop()
+                    raise
+        for c, seen in starts_seen.items():
+            results["cold_start"][c] = {
+                k: round(median([s[k] for s in seen]), 2)
+                for k in ("health_seconds", "first_answer_seconds", "ui_seconds")
+            } | {"runs": seen}
+        rows = []
+        for path_name, path_levels in (("api", levels), ("gradio", gradio_levels)):
+            for n in path_levels:
+                for c in codes:  # in turn, level by level
+                    server, sampler = servers[c], samplers[c]
                     row = run_level(
                         server.url, path_name, n, seconds, questions, sampler, args.request_timeout
                     )
-                    rows.append(asdict(row))
+                    rows.append({"code": c, **asdict(row)})
                     print(
-                        f"  {path_name:6} {n:3} clients: {row.requests} requests, {row.errors} errors, "
+                        f"  [{c}] {path_name:6} {n:3} clients: {row.requests} requests, {row.errors} errors, "
                         f"{row.throughput_rps} req/s, p50 {row.p50_ms} ms, p95 {row.p95_ms} ms, "
                         f"p99 {row.p99_ms} ms, peak RSS {row.peak_rss_mib} MiB",
                         file=sys.stderr,
@@ -556,10 +668,13 @@ def main(argv: list[str] | None = None) -> int:
                     if server.proc.poll() is not None:
                         raise RuntimeError(f"server died during the run:\n{server.log_tail()}")
                     time.sleep(1.0)
-            results["levels"] = rows
-            results["peak_rss_mib"] = round(sampler.peak / 2**20, 1)
+        results["levels"] = rows
+        for c, sampler in samplers.items():
+            results["peak_rss_mib"][c] = round(sampler.peak / 2**20, 1)
     finally:
-        if server is not None:
+        for sampler in samplers.values():
+            sampler.__exit__()
+        for server in servers.values():
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
 

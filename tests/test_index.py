@@ -113,7 +113,9 @@ def test_build_then_reopen_round_trip(report_copy: Path, tmp_path: Path) -> None
     assert load_chunks(build_dir, read_manifest(build_dir)) == expected
 
 
-def test_dense_search_from_vectors_npy_matches_the_chroma_collection(report_copy: Path, tmp_path: Path) -> None:
+def test_dense_search_from_vectors_npy_matches_the_chroma_collection(
+    report_copy: Path, tmp_path: Path
+) -> None:
     """The vectors kept beside the chunks are the collection's, row for row: the exact search over
     them finds what Chroma finds, with the same similarities."""
     index_dir = tmp_path / "index"
@@ -157,7 +159,9 @@ def test_the_store_check_can_wait_and_still_finds_damage(report_copy: Path, tmp_
     m = build(report_copy, index_dir)
     _zero_sqlite(index_dir / "builds" / m.build_id)
     emb = HashingEmbeddings()
-    idx = ensure_index(report_copy, index_dir, emb, embedder_id(emb), PARAMS, rebuild=False, check_store=False)
+    idx = ensure_index(
+        report_copy, index_dir, emb, embedder_id(emb), PARAMS, rebuild=False, check_store=False
+    )
     try:
         assert idx.collection is None
         assert idx.dense(emb.embed_query(idx.chunks[5].indexed_text), 3)

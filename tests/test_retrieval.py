@@ -7,9 +7,9 @@ import types
 from pathlib import Path
 
 import pytest
-from langchain_core.retrievers import BaseRetriever
 from langchain_core.documents import Document as LCDocument
 from langchain_core.embeddings import DeterministicFakeEmbedding
+from langchain_core.retrievers import BaseRetriever
 
 from assistant.index import OpenIndex
 from assistant.keyword import KeywordIndex, Tokenizer
