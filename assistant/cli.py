@@ -85,7 +85,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     for r in m.report_list():
         years = f"review {r.review_year}, plan {r.plan_year}"
         print(f"  - {r.short_name}: {r.file} sha256 {r.sha256[:16]}")
-        print(f"      title {r.title}; place {r.place}{' (' + r.parent + ')' if r.parent else ''}; issuer {r.issuer}")
+        print(
+            f"      title {r.title}; place {r.place}{' (' + r.parent + ')' if r.parent else ''}; issuer {r.issuer}"
+        )
         print(f"      genre {r.genre}; {years}; date {r.date or '-'}; {per_report[r.file]} chunks")
         for problem in problems(r):
             print(f"      warning: {problem}")

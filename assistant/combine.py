@@ -20,7 +20,9 @@ EACH = ("named", "selected")  # rules whose reports the user named: every one is
 
 def label_citations(answer: Answer, report: Report) -> Answer:
     """Every citation names its report."""
-    cites = tuple(dataclasses.replace(c, report=report.file, report_name=report.short_name) for c in answer.citations)
+    cites = tuple(
+        dataclasses.replace(c, report=report.file, report_name=report.short_name) for c in answer.citations
+    )
     return dataclasses.replace(answer, citations=cites, reports=(report.file,))
 
 
@@ -61,9 +63,7 @@ def combine(
         return dataclasses.replace(refused, passages=passages, reports=tuple(r.file for r, _, _ in parts))
     if rule not in EACH:
         best = max(s for _, _, s in answered)
-        answered = sorted(
-            (x for x in answered if x[2] >= best * ratio), key=lambda x: -x[2]
-        )
+        answered = sorted((x for x in answered if x[2] >= best * ratio), key=lambda x: -x[2])
         seen: set[str] = set()
         distinct = []
         for r, a, s in answered:  # the same sentence in two reports is said once
@@ -77,7 +77,9 @@ def combine(
     return dataclasses.replace(out, passages=out.passages + rest)
 
 
-def uncovered_refusal(question: str, standalone: str, places: Sequence[str], reports: Sequence[Report]) -> Answer:
+def uncovered_refusal(
+    question: str, standalone: str, places: Sequence[str], reports: Sequence[Report]
+) -> Answer:
     """A place no report is about: say so, and what the corpus holds."""
     held = "、".join(r.short_name for r in reports)
     return Answer(

@@ -141,12 +141,16 @@ def scan_corpus(path: str | Path) -> tuple[list[Document], list[tuple[str, str]]
             continue
         if doc.sha256 in by_hash or any(d.text == doc.text for d in docs):
             first = by_hash.get(doc.sha256) or next(d.path for d in docs if d.text == doc.text)
-            skipped.append((str(f), f"与 {Path(first).name} 内容相同，已跳过（duplicate of {Path(first).name}）"))
+            skipped.append(
+                (str(f), f"与 {Path(first).name} 内容相同，已跳过（duplicate of {Path(first).name}）")
+            )
             continue
         by_hash[doc.sha256] = doc.path
         docs.append(doc)
     if not docs:
-        raise _error(p, "目录中没有可用的报告文件：" + "；".join(r for _, r in skipped), "no usable report files")
+        raise _error(
+            p, "目录中没有可用的报告文件：" + "；".join(r for _, r in skipped), "no usable report files"
+        )
     return docs, skipped
 
 

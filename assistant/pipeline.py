@@ -147,8 +147,11 @@ class Assistant:
         for word, flag in self.extractive.policy.pos.cut(YEAR.sub(" ", text)):
             if len(word) < 2 or word in FUNCTION_WORDS:
                 continue
-            if flag.startswith("n") or flag == "x" and not word.isascii() and any(
-                s.view.keyword.idf(word) is not None for s in self.shelves.values()
+            if (
+                flag.startswith("n")
+                or flag == "x"
+                and not word.isascii()
+                and any(s.view.keyword.idf(word) is not None for s in self.shelves.values())
             ):
                 return True
         return False
@@ -203,6 +206,12 @@ class Assistant:
         answer = combine(parts, plan.rule, len(self.reports) > 1, self.settings.compare_support_ratio)
         return dataclasses.replace(answer, question=q, standalone_question=standalone, route=plan.rule)
 
+    def _named(self, answer: Answer, report: Report) -> Answer:
+        """A model answer over several reports says which one it is from, as extractive answers do."""
+        if len(self.reports) < 2 or answer.refused or answer.text.startswith("【"):
+            return answer
+        return dataclasses.replace(answer, text=f"【{report.short_name}】{answer.text}")
+
     def _llm_ok(self, asked: list[Asked], extractive: Answer) -> bool:
         return bool(self.llm) and not extractive.refused and len(asked) == 1
 
@@ -215,7 +224,7 @@ class Assistant:
             a = asked[0]
             answer = self.llm.answer(a.query.text, a.passages, lambda: extractive, a.shelf.report)
             answer = dataclasses.replace(
-                label_citations(answer, a.shelf.report),
+                self._named(label_citations(answer, a.shelf.report), a.shelf.report),
                 question=q,
                 standalone_question=standalone,
                 suggestions=answer.suggestions or extractive.suggestions,
@@ -225,7 +234,9 @@ class Assistant:
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return dataclasses.replace(answer, timings={**answer.timings, **timings})
 
-    def stream(self, question: str, history: History = (), report: str | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: History = (), report: str | None = None
+    ) -> Iterator[str | Answer]:
         """Text deltas as they are produced, then the final Answer."""
         q, standalone, plan, asked, timings, t0 = self._prepare(question, history, report)
         extractive = self._extractive(q, standalone, plan, asked)
@@ -238,7 +249,7 @@ class Assistant:
             if isinstance(item, Answer):
                 timings["total_ms"] = (time.perf_counter() - t0) * 1000
                 yield dataclasses.replace(
-                    label_citations(item, a.shelf.report),
+                    self._named(label_citations(item, a.shelf.report), a.shelf.report),
                     question=q,
                     standalone_question=standalone,
                     timings={**item.timings, **timings},
@@ -270,9 +281,7 @@ class Assistant:
 
     def report_records(self) -> list[dict[str, object]]:
         """`GET /api/reports`: each report's metadata and chunk count."""
-        return [
-            {**s.report.as_dict(), "chunks": len(s.view.chunks)} for s in self.shelves.values()
-        ]
+        return [{**s.report.as_dict(), "chunks": len(s.view.chunks)} for s in self.shelves.values()]
 
     def context(self, chunk_id: str, chars: int = 240) -> tuple[str, str, str]:
         """The passage with the report text around it, for "show in context"."""

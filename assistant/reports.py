@@ -39,6 +39,7 @@ DATE = re.compile(r"((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日")
 TITLE_YEAR = re.compile(r"((?:19|20)\d{2})年")
 ISSUER = re.compile(r"([\u4e00-\u9fff]{2,30}?(?:人民政府|委员会|政府|局|厅|办公室))")
 NON_PLACE_WORDS = ("人民代表大会", "代表大会", "委员会")
+LEADING = re.compile(r"^.*?(?:关于|年|日|在|的)")  # "关于甲市", "年某某省", "日在某省": not part of the name
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Report:
 
     @property
     def short_name(self) -> str:
-        """"永川区2024年计划", "河南省2026年政府工作报告"."""
+        """ "永川区2024年计划", "河南省2026年政府工作报告"."""
         year = f"{self.plan_year}年" if self.plan_year else ""
         return f"{self.place}{year}{SHORT_GENRE.get(self.genre, '报告')}"
 
@@ -142,13 +143,19 @@ def _places(text: str) -> list[str]:
             found.append((at, full))
     for m in ADMIN.finditer(text):
         unit = m.group(1)
+        while LEADING.match(unit) and len(LEADING.sub("", unit, count=1)) >= 2:
+            unit = LEADING.sub("", unit, count=1)
         fulls = set(gazetteer().values())
         if any(unit.endswith(full) for full in fulls):
             continue  # a provincial-level name, found above ("年北京市" is 北京市)
         for full in fulls:  # "重庆市永川区" -> 重庆市 + 永川区
             if full in unit:
                 unit = unit[unit.index(full) + len(full) :]
-        if len(unit) >= 2 and not any(w in unit for w in NON_PLACE_WORDS) and not unit.startswith(("全", "本")):
+        if (
+            len(unit) >= 2
+            and not any(w in unit for w in NON_PLACE_WORDS)
+            and not unit.startswith(("全", "本"))
+        ):
             found.append((m.start() + len(m.group(1)) - len(unit), unit))
     seen, out = set(), []
     for _, p in sorted(found):
@@ -220,7 +227,9 @@ def apply_sidecar(report: Report, path: Path) -> Report:
     allowed = {f.name for f in fields(Report)} - {"file", "sha256"}
     if not isinstance(data, dict) or set(data) - allowed:
         bad = sorted(set(data) - allowed) if isinstance(data, dict) else "not an object"
-        raise CorpusError(f"报告元数据文件 {path} 含有未知字段（unknown fields: {bad}）；可用字段：{sorted(allowed)}")
+        raise CorpusError(
+            f"报告元数据文件 {path} 含有未知字段（unknown fields: {bad}）；可用字段：{sorted(allowed)}"
+        )
     for key in ("review_year", "plan_year"):
         if key in data and data[key] is not None and not isinstance(data[key], int):
             raise CorpusError(f"报告元数据文件 {path}：{key} 应为整数年份（must be an integer year）")
@@ -236,5 +245,7 @@ def problems(report: Report) -> list[str]:
             f"可在 {report.file}{SIDECAR_SUFFIX} 中写明 review_year / plan_year"
         )
     if not report.place:
-        out.append(f"{report.file}: 无法判断报告所属地区（place not derivable）；可在 {report.file}{SIDECAR_SUFFIX} 中写明 place")
+        out.append(
+            f"{report.file}: 无法判断报告所属地区（place not derivable）；可在 {report.file}{SIDECAR_SUFFIX} 中写明 place"
+        )
     return out

@@ -86,7 +86,9 @@ def without_places(text: str, names: Sequence[str]) -> str:
     report is asked only about itself: "江苏和广东今年…" -> "今年…" for either."""
     out = text
     for n in sorted(set(names), key=len, reverse=True):
-        out = re.sub(rf"[{CONJUNCTION}]?{re.escape(n)}(?:(?:19|20)\d{{2}}年)?(?:的)?[{CONJUNCTION}]?", "", out)
+        out = re.sub(
+            rf"[{CONJUNCTION}]?{re.escape(n)}(?:(?:19|20)\d{{2}}年)?(?:的)?[{CONJUNCTION}]?", "", out
+        )
     return out.strip() or text
 
 
@@ -109,12 +111,19 @@ def with_place(previous: str, followup: str, report: Report, names: Sequence[str
     """The previous question asked of another report ("湖北今年…" + "那云南呢" -> "云南今年…"),
     with the follow-up's year if it names one ("永川2023年呢")."""
     place = short_place(report.place)
-    out = next((previous.replace(n, place, 1) for n in sorted(set(names), key=len, reverse=True) if n in previous), "")
+    out = next(
+        (previous.replace(n, place, 1) for n in sorted(set(names), key=len, reverse=True) if n in previous),
+        "",
+    )
     out = out or f"{place}{previous}"
     year = YEAR_WORD.search(followup)
     if year:
         old = YEAR_WORD.search(out)
-        out = out[: old.start()] + year.group(0) + out[old.end() :] if old else out.replace(place, place + year.group(0), 1)
+        out = (
+            out[: old.start()] + year.group(0) + out[old.end() :]
+            if old
+            else out.replace(place, place + year.group(0), 1)
+        )
     return out
 
 

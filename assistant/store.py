@@ -203,7 +203,8 @@ def build_index(
                 embeddings=vectors[i : i + ADD_BATCH],  # type: ignore[arg-type]
                 documents=[c.text for c in batch],
                 metadatas=[
-                    {"section": c.section, "scope": c.scope, "kind": c.kind, "report": c.source} for c in batch
+                    {"section": c.section, "scope": c.scope, "kind": c.kind, "report": c.source}
+                    for c in batch
                 ],
             )
         data = chunks_to_jsonl(chunks)
