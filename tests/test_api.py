@@ -60,7 +60,7 @@ def test_answer_has_cited_figure(client: httpx.Client) -> None:
     assert GDP_FIGURE in data["answer"]
     assert data["citations"], data
     for c in data["citations"]:
-        assert set(c) == {"n", "chunk_id", "section", "text", "quote"}
+        assert set(c) == {"n", "chunk_id", "section", "text", "quote", "report", "report_name"}
         assert c["quote"] and c["quote"] in c["text"]
     assert any(GDP_FIGURE.rstrip("%") in c["text"] for c in data["citations"])
     assert "[1]" in data["answer"]

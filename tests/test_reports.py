@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.reports import BUDGET_REPORT, NATIONAL, OTHER, PLAN_REPORT, WORK_REPORT, derive, place_names, problems
+from assistant.reports import (
+    BUDGET_REPORT,
+    NATIONAL,
+    OTHER,
+    PLAN_REPORT,
+    WORK_REPORT,
+    derive,
+    place_names,
+    problems,
+)
 from assistant.types import CorpusError, Document
 
 pytestmark = pytest.mark.unit
