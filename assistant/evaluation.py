@@ -118,7 +118,10 @@ def _record(item: EvalItem, answer: Any, measured_ms: float) -> dict[str, Any]:
         "question": item.question,
         "answer": record["answer"],
         "refused": record["refused"],
-        "citations": [{k: c[k] for k in ("n", "chunk_id", "section", "text")} for c in record["citations"]],
+        "citations": [
+            {k: c[k] for k in ("n", "chunk_id", "section", "text", "report", "report_name")}
+            for c in record["citations"]
+        ],
         "retrieved": record["retrieved"],
         "latency_ms": float(measured_ms if total_ms is None else total_ms),
         "standalone_question": answer.standalone_question,
@@ -126,6 +129,8 @@ def _record(item: EvalItem, answer: Any, measured_ms: float) -> dict[str, Any]:
         "category": item.category,
         "split": item.split,
         "retrieval_ms": None if retrieval_ms is None else float(retrieval_ms),
+        "reports": record["reports"],
+        "route": record["route"],
     }
 
 

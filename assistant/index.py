@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .chunking import ChunkerParams
 from .keyword import KeywordIndex, Tokenizer, user_terms
-from .loading import load_corpus
+from .loading import scan_corpus
+from .reports import Report
 from .store import (
     Expected,
     Manifest,
@@ -24,6 +25,7 @@ from .store import (
     build_index,
     chroma_client,
     chroma_location,
+    corpus_entries,
     current_build,
     load_chunks,
     load_vectors,
@@ -37,19 +39,13 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class OpenIndex:
-    """Everything retrieval needs, loaded once: chunks, keyword index, the chunks' vectors (in memory
-    when the build has vectors.npy) and the Chroma collection (opened at once, or by check_store())."""
+class ReportIndex:
+    """One report's share of the index: its chunks, its keyword index, its metadata and its vectors."""
 
-    manifest: Manifest
+    report: Report
     chunks: list[Chunk]
     keyword: KeywordIndex
-    collection: object
-    build_dir: Path
-    read_only_copy: Path | None = None
-    vectors: Any = None  # numpy (chunks x dim), unit rows; None: dense search asks Chroma
-    host: str = ""
-    port: int = 8000
+    vectors: np.ndarray  # unit-length rows, in chunk order
 
     @cached_property
     def scopes(self) -> list[str]:
@@ -61,35 +57,56 @@ class OpenIndex:
 
     @property
     def years(self) -> ReportYears:
-        return ReportYears(self.manifest.review_year, self.manifest.plan_year)
+        return self.report.years
 
-    def position(self, chunk_id: str) -> int | None:
-        return self._positions.get(chunk_id)
+    def dense(self, vector: list[float], k: int) -> dict[int, float]:
+        """Cosine similarity by chunk position for the k nearest chunks (exact, over this report)."""
+        q = np.asarray(vector, dtype=np.float32)
+        norm = float(np.linalg.norm(q))
+        sims = self.vectors @ (q / norm if norm else q)
+        k = min(k, len(self.chunks))
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        return {int(i): float(sims[i]) for i in top}
+
+
+@dataclass
+class OpenIndex:
+    """Everything retrieval needs, loaded once: every report's chunks, keyword index and vectors.
+
+    The vectors come from the build's vectors.npy when it has one, else from the Chroma collection;
+    the collection is opened at once or, with open_build(check_store=False), by check_store()."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    reports: dict[str, ReportIndex]  # by report file name, in corpus order
+    collection: object
+    build_dir: Path
+    read_only_copy: Path | None = None
+    host: str = ""
+    port: int = 8000
 
     def __post_init__(self) -> None:
         self._positions = {c.id: i for i, c in enumerate(self.chunks)}
 
-    def dense(self, vector: list[float], k: int) -> dict[int, float]:
-        """Cosine similarity by chunk position for the k nearest chunks."""
-        if self.vectors is not None:
-            return nearest(self.vectors, vector, min(k, len(self.chunks)))
-        if self.collection is None:
-            self.check_store()
-        res = self.collection.query(  # type: ignore[attr-defined]  # type: ignore[attr-defined]
-            query_embeddings=[vector], n_results=min(k, len(self.chunks)), include=["distances"]
-        )
-        out = {}
-        for cid, dist in zip(res["ids"][0], res["distances"][0], strict=False):
-            pos = self._positions.get(cid)
-            if pos is not None:
-                out[pos] = 1.0 - float(dist)
-        return out
+    def position(self, chunk_id: str) -> int | None:
+        return self._positions.get(chunk_id)
+
+    def report_of(self, chunk: Chunk) -> Report:
+        return self.reports[chunk.source].report
+
+    @property
+    def report_list(self) -> list[Report]:
+        return [r.report for r in self.reports.values()]
+
+    @property
+    def first(self) -> ReportIndex:
+        return next(iter(self.reports.values()))
 
     def check_store(self) -> None:
-        """Open the Chroma collection and check it holds this build's vectors (IndexUnavailableError
-        if not). Done at open unless deferred (open_build(check_store=False))."""
+        """Open the Chroma collection and check it holds this build's chunks (IndexUnavailableError if
+        not); a no-op once open."""
         if self.collection is None:
-            self.collection, self.read_only_copy = open_store(
+            self.collection, self.read_only_copy, _ = open_store(
                 self.build_dir, self.manifest, self.chunks, self.host, self.port
             )
 
@@ -100,26 +117,31 @@ class OpenIndex:
 
 
 def expected_for(corpus: Path, embedder_id: str, params: ChunkerParams, host: str, port: int) -> Expected:
-    docs = load_corpus(corpus)
+    docs, _ = scan_corpus(corpus)
     return Expected(
-        corpus=[{"path": d.path, "sha256": d.sha256} for d in docs],
+        corpus=corpus_entries(docs),
         chunker=params.as_dict(),
         embedder=embedder_id,
         chroma=chroma_location(host, port),
     )
 
 
-def nearest(vectors: Any, vector: Sequence[float], k: int) -> dict[int, float]:
-    """Exact cosine similarity of the k nearest rows of a unit-row matrix, by row."""
-    import numpy as np
+def _unit_rows(vectors: list[list[float]]) -> np.ndarray:
+    m = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(norms == 0, 1.0, norms)
 
-    q = np.asarray(vector, dtype=np.float32)
-    norm = float(np.linalg.norm(q))
-    sims = vectors @ (q / norm if norm > 0 else q)
-    if k <= 0:
-        return {}
-    top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-    return {int(i): float(sims[i]) for i in top}
+
+def split_by_report(
+    chunks: list[Chunk], reports: list[Report], vectors: np.ndarray, tokenizer: Tokenizer
+) -> dict[str, ReportIndex]:
+    """Each report's chunks with their own keyword statistics (IDF, rare words are per report)."""
+    out = {}
+    for report in reports:
+        rows = [i for i, c in enumerate(chunks) if c.source == report.file]
+        own = [chunks[i] for i in rows]
+        out[report.file] = ReportIndex(report, own, KeywordIndex(own, tokenizer), vectors[rows])
+    return out
 
 
 def open_build(
@@ -127,20 +149,25 @@ def open_build(
 ) -> OpenIndex:
     """Open one build; raises IndexUnavailableError if any part is missing or damaged.
 
-    check_store=False leaves the Chroma store to OpenIndex.check_store() when the build's vectors are
-    in vectors.npy (importing chromadb alone takes ~1 s of start-up)."""
+    check_store=False leaves the Chroma store to OpenIndex.check_store() when the build keeps its
+    vectors in vectors.npy: importing chromadb alone takes ~1 s of a server's start."""
     chunks = load_chunks(build, manifest)
     vectors = load_vectors(build, manifest)
     coll, copy = None, None
     if check_store or vectors is None:
-        coll, copy = open_store(build, manifest, chunks, host, port)
-    keyword = KeywordIndex(chunks, Tokenizer(user_terms(chunks)))
-    return OpenIndex(manifest, chunks, keyword, coll, build, copy, vectors, host, port)
+        coll, copy, stored = open_store(build, manifest, chunks, host, port)
+        if vectors is None:  # a build made before vectors.npy: its vectors are only in Chroma
+            vectors = _unit_rows(stored)
+    reports = manifest.report_list()
+    if {c.source for c in chunks} - {r.file for r in reports}:
+        raise IndexUnavailableError(f"索引清单与分块不符（manifest does not list every report）: {build}")
+    views = split_by_report(chunks, reports, vectors, Tokenizer(user_terms(chunks)))
+    return OpenIndex(manifest, chunks, views, coll, build, copy, host, port)
 
 
 def open_store(build: Path, manifest: Manifest, chunks: Sequence[Chunk], host: str = "", port: int = 8000):  # type: ignore[no-untyped-def]
-    """The build's Chroma collection, checked (count, one probe query), and the private copy made of a
-    read-only store (or None)."""
+    """The build's Chroma collection, checked (count, ids), the private copy made of a read-only store
+    (or None), and the stored vectors in chunk order."""
     copy = None
     chroma_dir = build / "chroma"
     if not host:
@@ -160,15 +187,18 @@ def open_store(build: Path, manifest: Manifest, chunks: Sequence[Chunk], host: s
         count = coll.count()
         if count != manifest.chunk_count:
             raise IndexUnavailableError(f"向量库条目数不符（vector count {count} != {manifest.chunk_count}）")
-        probe = coll.get(ids=[chunks[0].id], include=["embeddings"])
-        coll.query(query_embeddings=[list(probe["embeddings"][0])], n_results=1, include=["distances"])
+        stored = coll.get(include=["embeddings"])
+        by_id = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+        if set(by_id) != {c.id for c in chunks}:
+            raise IndexUnavailableError("向量库与分块不符（vector ids do not match the chunks）")
+        vectors = [list(by_id[c.id]) for c in chunks]
     except IndexUnavailableError:
         raise
     except Exception as e:  # Chroma raises many kinds on damaged files
         if copy:
             shutil.rmtree(copy, ignore_errors=True)
         raise IndexUnavailableError(f"向量库已损坏（vector store damaged）: {type(e).__name__}: {e}") from e
-    return coll, copy
+    return coll, copy, vectors
 
 
 def ensure_index(

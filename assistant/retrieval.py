@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
-from .index import OpenIndex
+from .index import ReportIndex
 from .query import Query, understand
 from .types import Passage
 
@@ -107,7 +107,7 @@ def cross_encoder_reranker(model: str) -> Reranker:
 
 
 class HybridRetriever:
-    """Hybrid retrieval over an OpenIndex; `search` returns scored Passages.
+    """Hybrid retrieval over one report's share of the index; `search` returns scored Passages.
 
     `as_langchain()` is the same retriever as a LangChain BaseRetriever (`invoke(question)` -> Documents).
     It is built on demand: importing langchain_core.retrievers takes ~0.8 s (LangSmith tracing), which
@@ -116,7 +116,7 @@ class HybridRetriever:
 
     def __init__(
         self,
-        index: OpenIndex,
+        index: ReportIndex,
         embeddings: Embeddings,
         params: FusionParams = FusionParams(),  # noqa: B008 - frozen value
         k: int = 5,
@@ -166,6 +166,10 @@ class HybridRetriever:
                     while len(self._cache) > self.query_cache_size:
                         self._cache.popitem(last=False)
         return [known[t] for t in texts]
+
+    def share_cache_with(self, other: HybridRetriever) -> None:
+        """Use another retriever's query-vector cache (the reports of one corpus share one model)."""
+        self._cache, self._cache_lock = other._cache, other._cache_lock
 
     def understand(self, question: str) -> Query:
         return understand(question, self.index.years)
