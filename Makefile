@@ -37,6 +37,11 @@ lint: install
 eval: install
 	$(PY) -m assistant eval $(ARGS)
 
+# BENCH_VS: another checkout to measure in the same run, e.g. `git worktree add ../old <commit>` then
+# `make bench BENCH_VS=../old ARGS=--no-query-cache` (ratios hold while the machine's speed drifts)
+BENCH_VS ?=
 bench: install
-	$(PY) evals/latency.py
-	$(PY) evals/bench.py $(ARGS)
+	$(PY) evals/batch_curve.py
+	$(PY) evals/latency.py $(if $(BENCH_VS),--vs $(BENCH_VS) --rounds 1)
+	$(PY) evals/profile.py
+	$(PY) evals/bench.py $(if $(BENCH_VS),--vs $(BENCH_VS)) $(ARGS)

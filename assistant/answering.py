@@ -113,7 +113,7 @@ class ExtractiveAnswerer:
         """
         terms: dict[tuple[str, ...], float] = {}
         n = len(self.keyword.chunks) or 1
-        nouns = {w for w, flag in self.policy.pos.cut(query.text) if flag.startswith("n") or flag == "eng"}
+        nouns = {w for w, flag in self.policy.tags(query.text) if flag.startswith("n") or flag == "eng"}
         words, glued = self._glued(self.tokenizer.terms(query.text))
         pairs = query.aliases + (everyday_pairs(query.text) if everyday else ())
         for w in words:

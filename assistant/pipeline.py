@@ -145,7 +145,7 @@ class Assistant:
         """True if the text names something of its own (a noun, or one of the report's terms)."""
         from .answering import FUNCTION_WORDS
 
-        for word, flag in self.extractive.policy.pos.cut(YEAR.sub(" ", text)):
+        for word, flag in self.extractive.policy.tags(YEAR.sub(" ", text)):
             if len(word) < 2 or word in FUNCTION_WORDS:
                 continue
             if (

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from .keyword import KeywordIndex
 from .query import Query, everyday_terms, is_formal, load_aliases
@@ -31,6 +32,7 @@ TIME_Q = re.compile(
 TIME_A = re.compile(r"\d{1,2}月|\d{1,2}日|季度|上半年|下半年|(?:19|20)\d{2}年")
 WHO_Q = re.compile(r"谁|\bwho\b", re.I)
 YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}年?")
+POS_CACHE = 4096  # tagged texts kept per index
 RARE_PLACE = 0.03  # share of chunks
 NOT_PLACES = frozenset("外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 那边 这边".split())
 # a clause that asks something; the clauses before it ("娃娃上幼儿园难，…") only set the scene
@@ -84,7 +86,14 @@ class RefusalPolicy:
         self.pos = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
         self.pos.tokenizer = keyword.tokenizer._jieba  # type: ignore[attr-defined]
         self.pos.word_tag_tab = pseg.dt.word_tag_tab
+        # tagging is pure-Python HMM work (~1 ms a question); a question is tagged by several checks,
+        # and the report's own sentences recur across questions: each text is tagged once
+        self.tags = lru_cache(maxsize=POS_CACHE)(self._tags)
         self.n = max(len(keyword.chunks), 1)
+
+    def _tags(self, text: str) -> tuple[tuple[str, str], ...]:
+        """(word, part-of-speech flag) pairs of a text."""
+        return tuple((p.word, p.flag) for p in self.pos.cut(text))
 
     def _df(self, word: str) -> int:
         return len(self.keyword.words.postings.get(word.lower(), ()))
@@ -142,7 +151,7 @@ class RefusalPolicy:
             report_years = {f"{y}年" for y in years if y}
             if not [t for t in TIME_A.findall(best_sentence) if t not in report_years]:
                 return "time not stated", None
-        if WHO_Q.search(query.text) and not any(f == "nr" for _, f in self.pos.cut(best_sentence)):
+        if WHO_Q.search(query.text) and not any(f == "nr" for _, f in self.tags(best_sentence)):
             return "no person named", None
         if (
             query.years  # the scope comes from a year the question names, not from words like 目标
@@ -156,7 +165,7 @@ class RefusalPolicy:
             text = query.search_text[len(query.text) :]
         unknown = None
         asked = text if query.english else question_clauses(text)
-        words = [(w, f) for w, f in self.pos.cut(text) if len(w) >= 2 and w not in function_words]
+        words = [(w, f) for w, f in self.tags(text) if len(w) >= 2 and w not in function_words]
         places = [w for w, f in words if (f == "ns" or PLACE.match(w)) and w not in NOT_PLACES]
         for word, flag in words:
             if not flag.startswith("n"):
