@@ -39,7 +39,7 @@ class Settings:
     query_cache_size: int = 1024  # query vectors kept (LRU); 0 = off
     # questions asked at once are embedded together (assistant/batching.py): at most this many per
     # engine call (0 = off), waiting up to the window for a batch to fill, at most embed_queue waiting
-    embed_batch: int = 16
+    embed_batch: int = 8
     embed_window_ms: float = 1.0
     embed_queue: int = 256
     # answering
@@ -71,7 +71,7 @@ class Settings:
     concurrency_limit: int = 4
     # JSON API answers in progress at once: enough for the embedding batches to fill (the CPU-bound
     # rest of an answer is short)
-    api_concurrency_limit: int = 32
+    api_concurrency_limit: int = 8
     max_queue: int = 64
     api_rate_per_minute: int = 60
 
