@@ -576,10 +576,14 @@ def main(argv: list[str] | None = None) -> int:
     starts = max(1, args.starts)
 
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
-    envs = {
-        c: server_env(work / f"index-{c}", embedder, query_cache=not args.no_query_cache, root=root)
-        for c, root in codes.items()
-    }
+
+    def env_for(c: str, i: int) -> dict[str, str]:
+        """Run i of checkout c: a fresh index directory (no index, no embedding cache to reuse)."""
+        return server_env(
+            work / f"index-{c}-{i}", embedder, query_cache=not args.no_query_cache, root=codes[c]
+        )
+
+    envs = {c: env_for(c, starts - 1) for c in codes}  # the servers use the last build
     results: dict[str, Any] = {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {
@@ -616,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-                b = build_index(envs[c], args.start_timeout * 4, root)
+                b = build_index(env_for(c, i), args.start_timeout * 4, root)
                 builds[c].append(b)
                 print(f"  {b['seconds']} s, {b['chunks']} chunks", file=sys.stderr, flush=True)
         for c, runs in builds.items():
