@@ -12,10 +12,11 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-# Texts per engine call, from the batch curve (evals/batch_curve.py, evals/bench/batch_curve.md): a
-# passage batch larger than a few texts gets slower per text (one activation matrix for all their
-# tokens outgrows the cache), while short queries gain from larger batches.
-E5_BATCH = 4
+# Texts per engine call, from the batch curve (evals/batch_curve.py, evals/bench/batch_curve.md):
+# passages (~300 tokens) are fastest one per call (9.9 texts/s; 6.3 at the 32 used before: one
+# activation matrix for all their tokens outgrows the cache), short queries gain from batches (47.7
+# texts/s alone, 64.5 at 8, 69.5 at 32).
+E5_BATCH = 1
 E5_QUERY_BATCH = 16
 ST_BATCH = 32
 SPEC_FORMS = '"e5", "st:<local model path or cached model name>", "fake" or "hashing"'
