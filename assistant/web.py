@@ -13,14 +13,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from assistant.page import BUSY_TEXT, CSS, FONTS, HEAD_JS, KIOSK_CSS, KIOSK_TEXT  # noqa: E402
 from assistant.render import (  # noqa: E402
-    BUSY_TEXT,
-    CSS,
     ERROR_TEXT,
-    FONTS,
-    HEAD_JS,
-    KIOSK_CSS,
-    KIOSK_TEXT,
     MAX_TURNS,
     TITLE,
     _contexts,
