@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field, StrictStr  # noqa: E402
 
+from assistant.kiosk import KioskRoutes  # noqa: E402
 from assistant.records import answer_record  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.types import QuestionError  # noqa: E402
@@ -231,4 +232,6 @@ def create_app(assistant: Any, settings: Settings) -> FastAPI:
         app, ui, path="/", server_name=settings.host, server_port=settings.port, **launch_options(settings)
     )
     app.add_middleware(HtmlLangMiddleware)
+    if settings.kiosk:  # outermost: no upload route, API schema or app config on a public terminal
+        app.add_middleware(KioskRoutes)
     return app
