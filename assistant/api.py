@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field, StrictStr  # noqa: E402
 
 from assistant.kiosk import KioskRoutes  # noqa: E402
+from assistant.page import LOCALE_JS, PAGE_LANG  # noqa: E402
 from assistant.records import answer_record  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.types import QuestionError  # noqa: E402
@@ -32,7 +33,6 @@ RATE_LIMITED = "请求过于频繁，请稍后再试。"
 INTERNAL_ERROR = "服务暂时出现问题，请稍后再试。"
 WINDOW_SECONDS = 60.0
 BAD_REQUEST = "请求格式不正确："
-PAGE_LANG = "zh-CN"
 
 
 class ApiError(Exception):
@@ -106,12 +106,14 @@ def describe_errors(errors: list[dict[str, Any]]) -> str:
 
 
 class HtmlLangMiddleware:
-    """Serve the UI page as <html lang="zh-CN"> (Gradio's page template hard-codes lang="en")."""
+    """Serve the UI page as a Chinese page: <html lang="zh-CN"> (Gradio's template hard-codes "en"),
+    and Gradio's own labels in Chinese whatever the browser's language (LOCALE_JS, first in <head>)."""
 
-    def __init__(self, app: Any, lang: str = PAGE_LANG) -> None:
+    def __init__(self, app: Any, lang: str = PAGE_LANG, head: str = LOCALE_JS) -> None:
         self.app = app
         self.needle = b'lang="en"'
         self.replacement = f'lang="{lang}"'.encode()
+        self.head = b"<head>" + head.encode()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") != "/":
@@ -134,7 +136,7 @@ class HtmlLangMiddleware:
             headers = list(start.get("headers", []))
             names = {k.lower(): v for k, v in headers}
             if names.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in names:
-                content = content.replace(self.needle, self.replacement, 1)
+                content = content.replace(self.needle, self.replacement, 1).replace(b"<head>", self.head, 1)
                 headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
                 headers.append((b"content-length", str(len(content)).encode()))
             await send({**start, "headers": headers})

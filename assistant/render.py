@@ -23,11 +23,25 @@ CELL_SEP = " ｜ "
 ERROR_TEXT = "抱歉，系统暂时出现问题，请稍后再试。"
 
 
+# How an answer was made, in a resident's words (not "extractive mode" or a model's name).
+EXTRACTIVE_LABEL = "原文摘录"
+MODEL_LABEL = "智能整理"
+EXTRACTIVE_ABOUT = "回答均摘自报告原文，并注明出处。"
+MODEL_ABOUT = "回答依据报告原文整理，并注明出处；其中的数字均已与原文核对。"
+
+
+def _extractive(mode: str) -> bool:
+    return not mode or mode.startswith("extractive")
+
+
 def mode_label(mode: str) -> str:
-    """Badge text for an answer mode: 摘录模式 or the model name."""
-    if not mode or mode.startswith("extractive"):
-        return "摘录模式"
-    return mode.removeprefix("llm:")
+    """Badge text of an answer: 原文摘录 (quoted from the report) or 智能整理 (written by a model)."""
+    return EXTRACTIVE_LABEL if _extractive(mode) else MODEL_LABEL
+
+
+def about_line(mode: str) -> str:
+    """The header's line saying where the answers come from."""
+    return EXTRACTIVE_ABOUT if _extractive(mode) else MODEL_ABOUT
 
 
 def _text(raw: str) -> str:

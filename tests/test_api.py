@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from assistant.api import RateLimiter, create_app
+from assistant.page import LOCALE_JS
 from assistant.settings import Settings
 from tests.fake_assistant import FakeAssistant
 from tests.webfixtures import (
@@ -140,6 +141,7 @@ def test_ui_is_mounted_at_root(client: httpx.Client) -> None:
     assert "text/html" in r.headers["content-type"]
     assert re.search(r"<html\s+lang=\"zh-CN\"", r.text), r.text[:200]
     assert int(r.headers["content-length"]) == len(r.content)
+    assert "<head>" + LOCALE_JS in r.text  # Gradio's own labels in Chinese, whatever the browser's language
     assert client.get("/api/docs").status_code == 200
     assert client.get("/config").json().get("footer_links") == []  # no "Use via API · Built with Gradio"
 
