@@ -165,7 +165,7 @@ def test_starter_question_gives_cited_answer(browser, desktop_url, dialogs) -> N
     expect(card.locator(".qa-passage strong").first).to_be_visible()
     expect_start_in_view(bot)
     expect(card.locator(".qa-ctxbody")).to_be_hidden()  # the context starts collapsed
-    page.screenshot(path=str(SHOTS / "desktop-answer.png"))  # docs/desktop-answer.png (README)
+    page.screenshot(path=str(SHOTS / "desktop-answer.png"))
     card.locator("summary", has_text="在原文中查看").click()
     expect(card.locator(".qa-ctxbody .qa-hit")).to_be_visible()
     page.screenshot(path=str(SHOTS / "desktop-context.png"), full_page=True)

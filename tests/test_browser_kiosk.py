@@ -5,7 +5,8 @@ the kiosk, the whole first answer and its first citation card are on screen (on 
 pane pages with a large Chinese ▲/▼ control), every starter group is reachable, nothing moves when
 the first answer comes, every control is touch-sized, and no English is shown or announced — also
 in a browser set to English. The assistant is the bundled report with the fast hashing embedder
-(layout, not retrieval, is under test). Screenshots go to test-output/screenshots/ (README pictures).
+(layout, not retrieval, is under test). Screenshots go to test-output/screenshots/; the README's
+pictures are copied from there (docs/kiosk-*.png from the 1024×768 and 1080×1920 runs).
 """
 
 from __future__ import annotations
@@ -316,6 +317,7 @@ def test_desktop_screen(desktop_url, open_page) -> None:  # type: ignore[no-unty
     for part in (bot.locator(".qa-text"), bot.locator(".qa-card").first):
         expect_shown(page, part, CHAT_PANE)  # …and is on screen with its first card
     expect(bot.locator(".qa-meta .qa-badge")).to_have_text(EXTRACTIVE_LABEL)
+    page.screenshot(path=str(SHOTS / "desktop-1280x900-answer.png"))  # docs/desktop-answer.png
     ask(page, LONG_QUESTION)
     page.locator(CHAT_PANE).evaluate("(el) => el.scrollTo(0, 0)")  # Gradio's "Scroll down" button shows
     expect(page.locator("#qa-chat .scroll-down-button-container button")).to_have_attribute(
@@ -323,7 +325,7 @@ def test_desktop_screen(desktop_url, open_page) -> None:  # type: ignore[no-unty
     )
     expect_chinese_only(page)
     expect_rows_labelled_in_plain_chinese(page)
-    page.screenshot(path=str(SHOTS / "desktop-1280x900-answer.png"))
+    page.screenshot(path=str(SHOTS / "desktop-1280x900-long-answer.png"))
 
 
 def test_the_chinese_page_in_a_chinese_browser_too(desktop_url, open_page) -> None:  # type: ignore[no-untyped-def]
