@@ -242,13 +242,29 @@ def test_comparison_states_the_relation_in_the_question_s_order(assistant: Assis
     assert "即7.5%比8.1%低0.6个百分点" in ans.text, ans.text
 
 
-def test_the_quote_points_at_the_clause_asked_about_in_a_sentence_of_many_figures(
+MANY = "主要目标是：甲产值增长6%，乙产量增长4%左右，丙投资增长9%，丁收入增长5%，戊总额增长3%。"
+
+
+def _plan_passage(text: str) -> Passage:
+    return Passage(Chunk("m", text, ("发展目标",), "plan", PROSE, 0, len(text), 40), 1.0)
+
+
+def test_one_figure_asked_of_a_sentence_of_many_is_answered_by_its_clause_with_the_year(
     assistant: Assistant,
 ) -> None:
-    ans = assistant.ask("2024年固定资产投资增长目标是多少？")
+    ex = assistant.extractive
+    query = assistant.retriever.understand("丙投资的增长目标是多少？")
+    ans = ex.answer(query, [_plan_passage(MANY)], (2030, 2031))
+    assert ans.text == "2031年，丙投资增长9%[1]。"  # the year from the plan part; the card keeps the sentence
     c = ans.citations[0]
-    assert c.text[c.span[0] : c.span[1]] == "固定资产投资增长7%"
-    assert "地区生产总值增长7.5%左右" in ans.text  # the answer keeps the report's whole sentence
+    assert c.text == MANY and c.text[c.span[0] : c.span[1]] == "丙投资增长9%"
+
+
+def test_a_question_asking_two_things_keeps_the_whole_sentence(assistant: Assistant) -> None:
+    ex = assistant.extractive
+    query = assistant.retriever.understand("丙投资增长多少？丁收入增长多少？")
+    ans = ex.answer(query, [_plan_passage(MANY)], (2030, 2031))
+    assert "丙投资增长9%" in ans.text and "丁收入增长5%" in ans.text and "甲产值" in ans.text
 
 
 def test_what_a_section_says_is_answered_from_its_opening(assistant: Assistant) -> None:
