@@ -22,7 +22,7 @@ MIN_FIGURES_TO_POINT = 4
 MAX_WINDOW = 4  # clauses a pointed quote may span
 POINT_MIN_COVERAGE = 0.75  # below this the question's own words do not pick the clause: quote the sentence
 ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪些|什么|其中.{0,12}呢")
-COVER_SLACK = 1e-6  # a quoted run of clauses must cover the question as fully as its whole sentence
+WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
 CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提高|降低|分别|年均)")
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 UNKNOWN_NON_NOUN = 0.2  # dev: 1.0 -> 0.2 answers 3 more, none of the unanswerable; 0 answers 2 of those
@@ -388,7 +388,7 @@ class ExtractiveAnswerer:
             return s  # a question the sentence covers loosely, or one asking two things: quote it whole
         window = _covering_window(
             clauses,
-            lambda text: self.coverage(terms, text) >= whole - COVER_SLACK,
+            lambda text: self.coverage(terms, text) >= whole * WINDOW_COVERAGE,
             lambda text: _exactness(terms, text),
         )
         if window is None:
@@ -403,21 +403,23 @@ class ExtractiveAnswerer:
         return Sentence(s.passage, quoted, s.start + first[1], s.score, s.coverage, s.display or s.text, True)
 
 
-def _exactness(terms: dict[tuple[str, ...], float], text: str) -> float:
-    """How exactly `text` names the question's words: each word's weight times the share of its longest
-    alternative that the best alternative found in the text has."""
-    score = 0.0
+def _exactness(terms: dict[tuple[str, ...], float], text: str) -> tuple[float, float]:
+    """How exactly `text` names the question's words: first the weight of the words it has as asked
+    (进出口, not the 总值 of 地区生产总值), then each word's weight times the share of its longest
+    alternative found."""
+    own = loose = 0.0
     for alts, weight in terms.items():
         found = [len(a) for a in alts if a in text]
         if found:
-            score += weight * max(found) / max(len(a) for a in alts)
-    return score
+            loose += weight * max(found) / max(len(a) for a in alts)
+            own += weight if alts[0] in text else 0.0
+    return own, loose
 
 
 def _covering_window(clauses: list[tuple[str, int]], covers, exactness) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
-    """The run of clauses (at most MAX_WINDOW) that covers the question as the sentence does, naming its
-    words most exactly (进出口总值, not the 总值 of 地区生产总值), then the shortest, then the earliest."""
-    best: tuple[float, int, int, int] | None = None
+    """The run of clauses (at most MAX_WINDOW) that covers the question well enough, naming its words
+    most exactly, then the shortest, then the earliest."""
+    best: tuple[tuple[float, float], int, int, int] | None = None
     for i in range(len(clauses)):
         for j in range(i, min(len(clauses), i + MAX_WINDOW)):
             text = "".join(c for c, _ in clauses[i : j + 1])
@@ -425,7 +427,6 @@ def _covering_window(clauses: list[tuple[str, int]], covers, exactness) -> tuple
                 key = (exactness(text), -(j - i), -i, j)
                 if best is None or key > best:
                     best = key
-                break
     return None if best is None else (-best[2], best[3])
 
 
