@@ -329,3 +329,19 @@ def test_a_formal_word_the_report_never_uses_weighs_most_an_everyday_one_little(
 
     assert weight("全区常住人口有多少？", "常住人口") == pytest.approx(ex.max_idf)
     assert weight("街上要新装多少个公共充电桩？", "新装") == pytest.approx(UNKNOWN_NON_NOUN * ex.max_idf)
+
+
+@pytest.mark.parametrize(
+    ("question", "stands_alone"),
+    [
+        ("停车难怎么解决？", True),  # a problem of its own, asked how to solve
+        ("What is the GDP growth target for 2024?", True),  # an English question of its own
+        ("增长了多少？", False),  # only asks about the previous figure
+        ("那2024年呢？", False),
+    ],
+)
+def test_only_a_question_that_cannot_stand_alone_is_condensed(
+    assistant: Assistant, question: str, stands_alone: bool
+) -> None:
+    history = [("老百姓收入涨了多少？", "全体居民人均可支配收入增长4.9%[1]。")]
+    assert (assistant.standalone(question, history) == question) is stands_alone
