@@ -348,6 +348,7 @@ def build_assistant(
         extractive = ExtractiveAnswerer(
             view.keyword, settings.refusal_threshold, unknown_term_coverage=settings.unknown_term_coverage
         )
+        extractive.policy.own_places = own_names(view.report)
         rare = rare_own_names(view.report, [c.text for c in view.chunks], settings.own_place_rare_share)
         shelves[file] = Shelf(view, retriever, extractive, rare)
     _share_query_cache(list(shelves.values()))
