@@ -1,8 +1,9 @@
-"""Eval runner: load a JSONL question set, ask the assistant, write per-question results, score them."""
+"""Eval runner: ask the assistant each question of an eval set, write per-question results, score them."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -13,99 +14,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.evalfile import (  # noqa: F401 - re-exported: the eval-file API predates evalfile.py
+    SPLITS,
+    EvalFileError,
+    EvalItem,
+    load_eval_file,
+)
 from assistant.metrics import Checker, Extractor, GroupMetrics, score_group
 from assistant.records import answer_record
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EVAL_FILE = ROOT / "evals" / "questions.jsonl"
 DEFAULT_OUT = ROOT / "evals" / "results.jsonl"
-SPLITS = ("dev", "heldout")
-
-
-class EvalFileError(ValueError):
-    """An eval file cannot be used; the message names the file and line."""
-
-
-@dataclass(frozen=True)
-class EvalItem:
-    """One eval question with its key facts, evidence quotes and conversation history."""
-
-    id: str
-    question: str
-    answers: tuple[str, ...]
-    evidence: tuple[str, ...]
-    category: str
-    history: tuple[tuple[str, str], ...] = ()
-    split: str = "dev"
-
-    @property
-    def answerable(self) -> bool:
-        return bool(self.answers)
+# what a citation keeps in the out file (report / report_name / quote when the answer record has them)
+CITATION_KEYS = ("n", "chunk_id", "section", "text", "quote", "report", "report_name")
 
 
 @dataclass(frozen=True)
 class EvalReport:
-    """Overall, per-split and per-category scores, plus where the per-question results went."""
+    """Overall, per-split, per-category and per-report scores, plus where the per-question results went."""
 
     out_path: str
     overall: GroupMetrics
     by_split: dict[str, GroupMetrics] = field(default_factory=dict)
     by_category: dict[str, GroupMetrics] = field(default_factory=dict)
+    by_report: dict[str, GroupMetrics] = field(default_factory=dict)
 
 
-def _str_list(obj: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    """A required list-of-strings field, or EvalFileError."""
-    value = obj.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise EvalFileError(f"{where}: '{key}' must be a list of non-empty strings")
-    return tuple(value)
-
-
-def _parse_item(obj: Any, where: str) -> EvalItem:
-    """Validate one decoded JSON line into an EvalItem."""
-    if not isinstance(obj, dict):
-        raise EvalFileError(f"{where}: expected a JSON object")
-    for key in ("id", "question", "category"):
-        if not isinstance(obj.get(key), str) or not obj[key].strip():
-            raise EvalFileError(f"{where}: '{key}' must be a non-empty string")
-    answers, evidence = _str_list(obj, "answers", where), _str_list(obj, "evidence", where)
-    if answers and not evidence:
-        raise EvalFileError(f"{where}: an answerable question needs at least one evidence quote")
-    history_raw = obj.get("history", [])
-    if not isinstance(history_raw, list) or not all(
-        isinstance(t, list) and len(t) == 2 and all(isinstance(s, str) for s in t) for t in history_raw
-    ):
-        raise EvalFileError(f"{where}: 'history' must be a list of [question, answer] string pairs")
-    split = obj.get("split", "dev")
-    if split not in SPLITS:
-        raise EvalFileError(f"{where}: 'split' must be one of {SPLITS}, got {split!r}")
-    history = tuple((q, a) for q, a in history_raw)
-    return EvalItem(obj["id"], obj["question"], answers, evidence, obj["category"], history, split)
-
-
-def load_eval_file(path: str | Path) -> list[EvalItem]:
-    """Read a JSONL eval file; blank lines are skipped; errors name the file and 1-based line."""
-    path = Path(path)
+def accepts_report(assistant: Any) -> bool:
+    """Whether the assistant's ask() takes a report= argument (multi-report builds)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalFileError(f"{path}: cannot read eval file: {exc}") from exc
-    items: list[EvalItem] = []
-    seen: dict[str, int] = {}
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:line {lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalFileError(f"{where}: invalid JSON: {exc.msg}") from exc
-        item = _parse_item(obj, where)
-        if item.id in seen:
-            raise EvalFileError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
-        seen[item.id] = lineno
-        items.append(item)
-    return items
+        return "report" in inspect.signature(assistant.ask).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _record(item: EvalItem, answer: Any, measured_ms: float) -> dict[str, Any]:
@@ -113,12 +54,12 @@ def _record(item: EvalItem, answer: Any, measured_ms: float) -> dict[str, Any]:
     timings = answer.timings or {}
     retrieval_ms, total_ms = timings.get("retrieval_ms"), timings.get("total_ms")
     record = answer_record(answer)
-    return {
+    out = {
         "id": item.id,
         "question": item.question,
         "answer": record["answer"],
         "refused": record["refused"],
-        "citations": [{k: c[k] for k in ("n", "chunk_id", "section", "text")} for c in record["citations"]],
+        "citations": [{k: c[k] for k in CITATION_KEYS if k in c} for c in record["citations"]],
         "retrieved": record["retrieved"],
         "latency_ms": float(measured_ms if total_ms is None else total_ms),
         "standalone_question": answer.standalone_question,
@@ -126,7 +67,49 @@ def _record(item: EvalItem, answer: Any, measured_ms: float) -> dict[str, Any]:
         "category": item.category,
         "split": item.split,
         "retrieval_ms": None if retrieval_ms is None else float(retrieval_ms),
+        "reports": list(item.reports),
     }
+    rule = record.get("rule") or record.get("decided_by") or getattr(answer, "rule", None)
+    if rule:
+        out["rule"] = str(rule)
+    if record.get("notice"):
+        out["notice"] = record["notice"]
+    return out
+
+
+def ask_item(assistant: Any, item: EvalItem, report: str | None = None) -> dict[str, Any]:
+    """Ask one item (narrowed to `report` if given) and return its out-file record."""
+    history = [tuple(t) for t in item.history]
+    start = time.perf_counter()
+    try:
+        if report is None:
+            answer = assistant.ask(item.question, history)
+        else:
+            answer = assistant.ask(item.question, history, report=report)
+    except Exception as exc:
+        raise RuntimeError(f"eval question {item.id!r} failed: {exc}") from exc
+    return _record(item, answer, (time.perf_counter() - start) * 1000)
+
+
+def score_pairs(
+    pairs: Sequence[tuple[EvalItem, dict[str, Any]]],
+    out_path: str = "",
+    extract_numbers: Extractor | None = None,
+    number_supported: Checker | None = None,
+) -> EvalReport:
+    """Score (item, record) pairs overall, per split, per category and per report."""
+
+    def score(selected: Sequence[tuple[EvalItem, dict[str, Any]]]) -> GroupMetrics:
+        rows = [(it.answers, it.evidence, rec) for it, rec in selected]
+        return score_group(rows, extract_numbers, number_supported)
+
+    def by(key: str) -> dict[str, GroupMetrics]:
+        names = sorted({getattr(it, key) for it, _ in pairs})
+        return {name: score([p for p in pairs if getattr(p[0], key) == name]) for name in names}
+
+    reports = sorted({r for it, _ in pairs for r in it.reports})
+    by_report = {r: score([p for p in pairs if r in p[0].reports]) for r in reports}
+    return EvalReport(out_path, score(pairs), by("split"), by("category"), by_report)
 
 
 def _write_atomic(path: Path, records: Sequence[dict[str, Any]]) -> None:
@@ -152,27 +135,16 @@ def run_eval(
     *,
     extract_numbers: Extractor | None = None,
     number_supported: Checker | None = None,
+    on_record: Callable[[int, EvalItem, dict[str, Any]], None] | None = None,
 ) -> EvalReport:
     """Ask every item, write one JSONL line per question atomically to out_path, and score the run."""
     pairs: list[tuple[EvalItem, dict[str, Any]]] = []
-    for item in items:
-        start = time.perf_counter()
-        try:
-            answer = assistant.ask(item.question, [tuple(t) for t in item.history])
-        except Exception as exc:
-            raise RuntimeError(f"eval question {item.id!r} failed: {exc}") from exc
-        pairs.append((item, _record(item, answer, (time.perf_counter() - start) * 1000)))
+    for pos, item in enumerate(items):
+        pairs.append((item, ask_item(assistant, item)))
+        if on_record is not None:
+            on_record(pos, item, pairs[-1][1])
     _write_atomic(Path(out_path), [r for _, r in pairs])
-
-    def score(selected: Sequence[tuple[EvalItem, dict[str, Any]]]) -> GroupMetrics:
-        rows = [(it.answers, it.evidence, rec) for it, rec in selected]
-        return score_group(rows, extract_numbers, number_supported)
-
-    def by(key: str) -> dict[str, GroupMetrics]:
-        names = sorted({getattr(it, key) for it, _ in pairs})
-        return {name: score([p for p in pairs if getattr(p[0], key) == name]) for name in names}
-
-    return EvalReport(str(out_path), score(pairs), by("split"), by("category"))
+    return score_pairs(pairs, str(out_path), extract_numbers, number_supported)
 
 
 _QUALITY = (

@@ -24,7 +24,7 @@ Q_NONE = "2023年末永川区常住人口是多少万人？"
 OUT_KEYS = {
     "id": str, "question": str, "answer": str, "refused": bool, "citations": list, "retrieved": list,
     "latency_ms": float, "standalone_question": str, "mode": str, "category": str, "split": str,
-    "retrieval_ms": float,
+    "retrieval_ms": float, "reports": list,
 }  # fmt: skip
 
 
@@ -89,7 +89,7 @@ def test_run_eval_out_file_has_one_line_per_question_with_documented_keys(tmp_pa
         for key, typ in OUT_KEYS.items():
             assert type(rec[key]) is typ, key
         for cit in rec["citations"]:
-            assert set(cit) == {"n", "chunk_id", "section", "text"} and isinstance(cit["n"], int)
+            assert set(cit) == {"n", "chunk_id", "section", "text", "quote"} and isinstance(cit["n"], int)
         for pas in rec["retrieved"]:
             assert set(pas) == {"chunk_id", "section", "text", "score"} and isinstance(pas["score"], float)
     first = records[0]
@@ -184,20 +184,23 @@ def _good(**over: object) -> str:
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        ("{not json", "invalid JSON"),
-        ("[1, 2]", "expected a JSON object"),
+        ("{not json", "不是有效的 JSON"),
+        ("[1, 2]", "应为一个 JSON 对象"),
         (_good(id="b", question=""), "'question'"),
         (_good(id="b", answers="8.1%"), "'answers'"),
-        (_good(id="b", evidence=[]), "evidence quote"),
+        (_good(id="b", evidence=[]), "证据原文"),
         (_good(id="b", history=[["only question"]]), "'history'"),
+        (_good(id="b", history=[{"role": "assistant", "content": "答"}]), "交替"),
+        (_good(id="b", history=[{"role": "user"}]), "role"),
         (_good(id="b", split="test"), "'split'"),
-        (_good(), "duplicate id 'x' (first on line 1)"),
+        (_good(id="b", reports="a.txt"), "'reports'"),
+        (_good(), "id 'x' 重复（首次出现在第 1 行）"),
     ],
 )
 def test_bad_eval_line_names_the_line(tmp_path: Path, bad: str, message: str) -> None:
     path = tmp_path / "q.jsonl"
     path.write_text(_good() + "\n\n" + bad + "\n", encoding="utf-8")  # blank line 2, bad line 3
-    with pytest.raises(EvalFileError, match="line 3") as err:
+    with pytest.raises(EvalFileError, match="第 3 行") as err:
         load_eval_file(path)
     assert message in str(err.value) and str(path) in str(err.value)
 
@@ -221,7 +224,7 @@ def test_main_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{oops\n", encoding="utf-8")
     assert main(["--eval-file", str(bad), "--out", str(tmp_path / "r.jsonl")], build=FakeAssistant) == 2
-    assert "line 1" in capsys.readouterr().err
+    assert "第 1 行" in capsys.readouterr().err
     assert main(["--eval-file", str(SAMPLE)]) == 2
     assert not (tmp_path / "r.jsonl").exists()
 
