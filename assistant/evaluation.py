@@ -157,6 +157,7 @@ _QUALITY = (
     ("answer acc", "answer_accuracy", "pct"),
     ("citation acc", "citation_accuracy", "pct"),
     ("numbers cited", "numbers_cited", "pct"),
+    ("right report", "right_report", "pct"),
 )
 _REFUSAL_LATENCY = (
     ("n", "n", "int"),
@@ -199,6 +200,8 @@ def format_report(report: EvalReport) -> str:
         ),
         ("Per category", [(f"category={k}", g) for k, g in report.by_category.items()]),
     ]
+    if report.by_report:
+        sections.append(("Per report", [(f"report={k}", g) for k, g in report.by_report.items()]))
     out = [
         f"Eval results: {report.overall.n} questions ({report.overall.n_answerable} answerable); "
         f"per-question results in {report.out_path}"
@@ -209,16 +212,74 @@ def format_report(report: EvalReport) -> str:
     return "\n".join(out) + "\n"
 
 
-def main(argv: Sequence[str] | None = None, build: Callable[[], Any] | None = None) -> int:
-    """CLI: run the eval set through the assistant made by `build()` and print the report."""
+def _run_meta(args: argparse.Namespace, assistant: Any, settings: Any) -> Any:
+    """What this command-line run is, for the store and the HTML report."""
+    import hashlib
+
+    from assistant.evalstore import RunMeta, code_version, report_hashes, settings_snapshot
+
+    try:
+        mode = str(assistant.health().get("mode", "extractive"))
+    except Exception:  # noqa: BLE001 - metadata only
+        mode = str(getattr(assistant, "mode", "extractive"))
+    return RunMeta(
+        args.eval_file.name, hashlib.sha256(args.eval_file.read_bytes()).hexdigest(), mode,
+        {"split": args.split, "limit": args.limit}, settings_snapshot(settings) if settings else {},
+        code_version(), report_hashes(assistant), args.label,
+    )  # fmt: skip
+
+
+def _compare(args: argparse.Namespace, store: Any) -> int:
+    """--compare A B: metric deltas and changed items of two stored runs (and --html)."""
+    from assistant.evalcompare import compare, format_compare
+    from assistant.evalhtml import render_compare
+
+    a, b = args.compare
+    infos = [store.run(a), store.run(b)]
+    if None in infos:
+        print(f"error: no run {a if infos[0] is None else b} in {store.path}", file=sys.stderr)
+        return 2
+    result = compare(store.results(a), store.results(b))
+    print(format_compare(result, f"#{a}", f"#{b}"), end="")
+    if args.html:
+        args.html.write_text(render_compare(infos[0], infos[1], result), encoding="utf-8")
+    return 0
+
+
+def _write_html(path: Path, info: Any, results: Any) -> None:
+    from assistant.evalhtml import render_report
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(info, results), encoding="utf-8")
+
+
+def main(
+    argv: Sequence[str] | None = None, build: Callable[[], Any] | None = None, settings: Any = None
+) -> int:
+    """CLI: run the eval set through the assistant made by `build()`, print the report, store the run."""
     parser = argparse.ArgumentParser(prog="assistant eval", description="Run the eval question set.")
     parser.add_argument("--eval-file", type=Path, default=DEFAULT_EVAL_FILE)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--split", choices=("all", *SPLITS), default="all")
     parser.add_argument("--limit", type=int, default=None, metavar="N")
+    parser.add_argument("--html", type=Path, metavar="REPORT.html", help="also write the HTML report")
+    parser.add_argument("--compare", type=int, nargs=2, metavar=("A", "B"), help="compare two stored runs")
+    parser.add_argument("--store", type=Path, help="run store (default: <index dir>/evalruns.sqlite)")
+    parser.add_argument("--no-store", action="store_true", help="do not store the run")
+    parser.add_argument("--label", default="", help="a name for the stored run")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be >= 1")
+    from assistant.evalstore import DONE, FAILED, RUNNING, EvalStore, Result, RunInfo, now
+    from assistant.metrics import classify
+
+    path = None if args.no_store else args.store or (settings.eval_store_path if settings else None)
+    store = EvalStore(path) if path else None
+    if args.compare:
+        if store is None:
+            print("error: --compare needs a run store (--store)", file=sys.stderr)
+            return 2
+        return _compare(args, store)
     if build is None:
         print("error: no assistant builder was given to evaluation.main", file=sys.stderr)
         return 2
@@ -231,6 +292,30 @@ def main(argv: Sequence[str] | None = None, build: Callable[[], Any] | None = No
         items = [it for it in items if it.split == args.split]
     if args.limit is not None:
         items = items[: args.limit]
-    report = run_eval(build(), items, args.out)
+    assistant = build()
+    meta = _run_meta(args, assistant, settings)
+    results: list[Result] = []
+    run_id = store.create_run(meta, items) if store else 0
+
+    def keep(pos: int, item: EvalItem, record: dict[str, Any]) -> None:
+        results.append(Result(pos, item, record, classify(item.answers, item.evidence, record)))
+        if store:
+            store.add_result(run_id, pos, record, results[-1].outcome or "")
+
+    if store:
+        store.set_status(run_id, RUNNING)
+    try:
+        report = run_eval(assistant, items, args.out, on_record=keep)
+    except Exception as exc:
+        if store:
+            store.set_status(run_id, FAILED, str(exc)[:500])
+        raise
+    if store:
+        store.set_status(run_id, DONE)
+        print(f"run #{run_id} stored in {store.path}", file=sys.stderr)
     print(format_report(report), end="")
+    if args.html:
+        info = store.run(run_id) if store else None
+        info = info or RunInfo(run_id, now(), now(), DONE, "", meta, len(items), len(results))
+        _write_html(args.html, info, results)
     return 0

@@ -149,6 +149,10 @@ class Assistant:
             else:
                 yield item
 
+    def extractive_only(self) -> Assistant:
+        """The same assistant without the language model (shares the index and retriever)."""
+        return Assistant(self.settings, self.index, self.retriever, self.extractive, None)
+
     def starter_questions(self) -> dict[str, list[str]]:
         if self._starters is None:
             self._starters = starter_questions(self.index.chunks, self.index.years)
