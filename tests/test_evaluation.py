@@ -233,3 +233,53 @@ def test_defaults_point_into_repo_evals() -> None:
     root = Path(__file__).resolve().parents[1]
     assert evaluation.DEFAULT_EVAL_FILE == root / "evals" / "questions.jsonl"
     assert evaluation.DEFAULT_OUT == root / "evals" / "results.jsonl"
+
+
+def test_main_stores_the_run_and_writes_the_html_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.evalstore import EvalStore
+
+    store, html = tmp_path / "runs.sqlite", tmp_path / "report.html"
+    argv = ["--eval-file", str(SAMPLE), "--out", str(tmp_path / "r.jsonl"), "--store", str(store)]
+    assert main([*argv, "--html", str(html), "--label", "基线"], build=FakeAssistant) == 0
+    [info] = EvalStore(store).runs()
+    assert (info.status, info.done, info.total, info.meta.label, info.meta.source) == (
+        "done", 3, 3, "基线", "sample3.jsonl",
+    )  # fmt: skip
+    outcomes = [r.outcome for r in EvalStore(store).results(info.id)]
+    assert outcomes == ["passed", "wrong_fact", "passed"]  # FakeAssistant's follow-up answer is 7.5%
+    page = html.read_text(encoding="utf-8")
+    assert "<svg" in page and "<script" not in page and "评测报告：基线" in page
+    assert page.count('<section class="fail">') == 1 and "s3-followup-gdp-growth" in page
+    assert "run #1 stored in" in capsys.readouterr().err
+
+
+def test_main_compares_two_stored_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    class Refuses(FakeAssistant):
+        def ask(self, question: str, history: list[tuple[str, str]]) -> Answer:
+            return _answer("报告中没有找到相关信息。", [OTHER], [], True, 10.0)
+
+    store = tmp_path / "runs.sqlite"
+    argv = ["--eval-file", str(SAMPLE), "--out", str(tmp_path / "r.jsonl"), "--store", str(store)]
+    assert main(argv, build=FakeAssistant) == 0
+    assert main(argv, build=Refuses) == 0
+    capsys.readouterr()
+    html = tmp_path / "compare.html"
+    assert main(["--compare", "1", "2", "--store", str(store), "--html", str(html)]) == 0
+    out = capsys.readouterr().out
+    assert "| 答案准确率 | 66.7% | 33.3% | -33.3 个百分点 |" in out
+    assert "[变为失败] s3-table-gdp-total" in out and "[失败原因变化] s3-followup-gdp-growth" in out
+    assert "s3-unanswerable-population" not in out  # refused both times
+    assert html.read_text(encoding="utf-8").count("<tr><td>s3-") == 2
+    assert main(["--compare", "1", "9", "--store", str(store)]) == 2
+    assert "no run 9" in capsys.readouterr().err
+    assert main(["--compare", "1", "2", "--no-store"]) == 2
+
+
+def test_main_without_a_store_still_writes_html(tmp_path: Path) -> None:
+    html = tmp_path / "sub" / "report.html"
+    argv = ["--eval-file", str(SAMPLE), "--out", str(tmp_path / "r.jsonl"), "--no-store", "--html", str(html)]
+    assert main(argv, build=FakeAssistant) == 0
+    assert "评测报告：sample3.jsonl" in html.read_text(encoding="utf-8")
+    assert not (tmp_path / "runs.sqlite").exists()
