@@ -52,7 +52,7 @@ def _meta(info: RunInfo) -> str:
     reports = "，".join(f"{r.get('report') or '报告'}（{r.get('sha256', '')[:12]}）" for r in m.reports)
     parts = [
         f"运行 #{info.id}" if info.id else "",
-        f"时间 {info.created_at}",
+        f"时间 {info.created_at.replace('T', ' ')[:19]}",
         f"评测集 {m.source}（sha256 {m.source_sha256[:12]}）",
         f"模式 {MODE_LABELS.get(m.mode, m.mode)}",
         f"代码版本 {m.code_version or '未知'}",
@@ -62,12 +62,13 @@ def _meta(info: RunInfo) -> str:
     return " · ".join(_e(p) for p in parts if p)
 
 
-def _table(columns: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int = 1) -> str:
+def _table(columns: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int = 1) -> str:
+    """An escaped table; the columns after the first `text_columns` are right-aligned figures."""
     head = "".join(f"<th>{_e(c)}</th>" for c in columns)
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td class="num">{_e(v)}</td>' if i >= numeric_from else f"<td>{_e(v)}</td>"
+            f'<td class="num">{_e(v)}</td>' if 0 < i and text_columns <= i else f"<td>{_e(v)}</td>"
             for i, v in enumerate(r)
         )
         + "</tr>"
@@ -118,7 +119,7 @@ def render_report(info: RunInfo, results: Sequence[Result]) -> str:
         for m in summary(report.overall)
     )
     outcomes = _table(
-        ["结果", "题数", "含义"], [[o["label"], str(o["count"]), o["hint"]] for o in outcome_counts(asked)], 1
+        ["结果", "含义", "题数"], [[o["label"], o["hint"], str(o["count"])] for o in outcome_counts(asked)], 2
     )
     cats = category_table(report)
     by_report = ""
@@ -134,7 +135,7 @@ def render_report(info: RunInfo, results: Sequence[Result]) -> str:
         )
     failures = [item_detail(r) for r in asked if r.outcome != PASSED]
     title = info.meta.label or info.meta.source
-    settings = _table(["设置", "值"], [[k, str(v)] for k, v in sorted(info.meta.settings.items())], 9)
+    settings = _table(["设置", "值"], [[k, str(v)] for k, v in sorted(info.meta.settings.items())], 2)
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
