@@ -13,8 +13,9 @@ import hashlib
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
@@ -237,6 +238,13 @@ class Workbench:
         return out
 
 
+def same_origin(request: Request) -> None:
+    """Refuse a state-changing request sent by another site's page (a browser names it in Origin)."""
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise PageError(403, "只能从评测工作台页面发起此操作。")
+
+
 async def _read_limited(request: Request, limit: int, name: str) -> bytes:
     """The request body, refused (413, the limit named) as soon as it is over the limit."""
     declared = request.headers.get("content-length")
@@ -275,7 +283,9 @@ def make_router(bench: Workbench) -> APIRouter:
     def runs() -> list[dict[str, Any]]:
         return [_run_row(i, bench.accuracy(i)) for i in bench.store.runs()]
 
-    @router.post("/api/eval/runs", status_code=201)
+    guarded = [Depends(same_origin)]
+
+    @router.post("/api/eval/runs", status_code=201, dependencies=guarded)
     async def start(
         request: Request,
         source: str = "",
@@ -324,12 +334,12 @@ def make_router(bench: Workbench) -> APIRouter:
             "done": info.done, "total": info.total, "error": info.error,
         }  # fmt: skip
 
-    @router.post("/api/eval/runs/{run_id}/stop")
+    @router.post("/api/eval/runs/{run_id}/stop", dependencies=guarded)
     def stop(run_id: int) -> dict[str, Any]:
         bench.info(run_id)
         return {"stopping": bench.worker.stop(run_id)}
 
-    @router.delete("/api/eval/runs/{run_id}")
+    @router.delete("/api/eval/runs/{run_id}", dependencies=guarded)
     def delete(run_id: int) -> dict[str, Any]:
         info = bench.info(run_id)
         if info.status in ("queued", "running"):

@@ -67,7 +67,7 @@ def _record(item: EvalItem, answer: Any, measured_ms: float) -> dict[str, Any]:
         "category": item.category,
         "split": item.split,
         "retrieval_ms": None if retrieval_ms is None else float(retrieval_ms),
-        "reports": list(item.reports),
+        "expected_reports": list(item.reports),  # where the evidence lives (the eval item's reports)
     }
     rule = record.get("rule") or record.get("decided_by") or getattr(answer, "rule", None)
     if rule:

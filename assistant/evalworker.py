@@ -2,9 +2,10 @@
 visitors.
 
 Visitors come first: `Traffic` counts the chat and API questions being answered; after each eval
-question, while any are, the worker pauses for `pause_ratio` times as long as that question took (it
-resumes early once they are done). With the default 2.0 an eval takes at most a third of the time
-while visitors are asking, and runs at full speed when nobody is. At most `max_pending` runs are
+question, while any are (or one ended less than QUIET_SECONDS ago), the worker pauses for
+`pause_ratio` times as long as that question took (it resumes early once visitors are quiet). With the
+default 2.0 an eval runs at most a third of the time while visitors are asking, and at full speed when
+nobody is. At most `max_pending` runs are
 queued or running; more are refused. The thread is not reniced: a low-priority thread holding the GIL
 would make the visitors' threads wait for it (priority inversion).
 """
@@ -28,6 +29,9 @@ from .metrics import classify
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 3
+# visitors count as gone once none has asked for this long (a back-to-back stream of questions has
+# gaps of a few milliseconds between one answer and the next question; a person takes seconds)
+QUIET_SECONDS = 0.25
 
 
 class WorkerBusy(RuntimeError):
@@ -35,14 +39,17 @@ class WorkerBusy(RuntimeError):
 
 
 class Traffic:
-    """Visitor questions in flight (chat and API)."""
+    """Visitor questions in flight (chat and API), and when the last one ended."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: float = QUIET_SECONDS) -> None:
+        self.quiet = quiet
         self._n = 0
+        self._last = float("-inf")
         self._cond = threading.Condition()
 
     def busy(self) -> bool:
-        return self._n > 0
+        """A visitor question is in flight or ended less than `quiet` seconds ago."""
+        return self._n > 0 or time.monotonic() - self._last < self.quiet
 
     @contextmanager
     def serving(self) -> Iterator[None]:
@@ -53,12 +60,21 @@ class Traffic:
         finally:
             with self._cond:
                 self._n -= 1
+                self._last = time.monotonic()
                 self._cond.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until no visitor question is in flight, at most timeout seconds; True if idle."""
+        """Wait until no visitor question has been in flight for `quiet` seconds, at most timeout; True if so."""
+        deadline = time.monotonic() + timeout
         with self._cond:
-            return self._cond.wait_for(lambda: self._n == 0, timeout)
+            while True:
+                now = time.monotonic()
+                if self._n == 0 and now - self._last >= self.quiet:
+                    return True
+                if now >= deadline:
+                    return False
+                left = deadline - now
+                self._cond.wait(left if self._n else min(left, self.quiet - (now - self._last)))
 
     def track(self, assistant: Any) -> TrackedAssistant:
         return TrackedAssistant(assistant, self)

@@ -312,9 +312,9 @@ def score_group(
     ]
     precision, recall = refusal_precision_recall([(not facts, r["refused"]) for facts, _, r in rows])
     right = [
-        from_right_report(r["citations"], r["reports"])
+        from_right_report(r["citations"], r["expected_reports"])
         for facts, _, r in rows
-        if facts and not r["refused"] and r.get("reports")
+        if facts and not r["refused"] and r.get("expected_reports")
     ]
     retrieval = [r["retrieval_ms"] for _, _, r in rows if r["retrieval_ms"] is not None]
     total = [r["latency_ms"] for _, _, r in rows]

@@ -321,3 +321,16 @@ def test_right_report_metric_in_a_run(store: Path, monkeypatch: pytest.MonkeyPat
     assert right["value"] == 0.5 and right["text"] == "50.0%"
     assert [i["wrong_report"] for i in view["items"]] == [False, True]
     assert detail["citations"][0]["report_name"] == "甲报告"
+
+
+def test_another_site_cannot_start_stop_or_delete_runs(client: httpx.Client) -> None:
+    evil = {"origin": "http://evil.example"}
+    r = client.post("/api/eval/runs", params={"source": "sample3.jsonl"}, headers=evil)
+    assert r.status_code == 403 and "评测工作台" in r.json()["error"]
+    assert client.post("/api/eval/runs/1/stop", headers=evil).status_code == 403
+    assert client.delete("/api/eval/runs/1", headers=evil).status_code == 403
+    own = {"origin": str(client.base_url).rstrip("/")}
+    assert (
+        client.post("/api/eval/runs", params={"source": "sample3.jsonl", "limit": 1}, headers=own).status_code
+        == 201
+    )

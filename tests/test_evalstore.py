@@ -178,7 +178,7 @@ def test_worker_makes_way_for_visitors(tmp_path: Path) -> None:
     """While a visitor's question is in flight, each eval question is followed by a pause of
     pause_ratio x its own time; once visitors are done, it runs back to back."""
     store = EvalStore(tmp_path / "runs.sqlite")
-    traffic = Traffic()
+    traffic = Traffic(quiet=0.02)
     worker = EvalWorker(store, traffic, pause_ratio=3.0)
     slow = Slow(0.05)
     visitor_done = threading.Event()
@@ -207,7 +207,7 @@ def test_worker_makes_way_for_visitors(tmp_path: Path) -> None:
 
 
 def test_tracked_assistant_counts_ask_and_stream() -> None:
-    traffic = Traffic()
+    traffic = Traffic(quiet=0)
     tracked = traffic.track(FakeAssistant())
     stream = tracked.stream("2023年地区生产总值增长多少？")
     assert not traffic.busy()
@@ -217,3 +217,14 @@ def test_tracked_assistant_counts_ask_and_stream() -> None:
     assert not traffic.busy()
     assert tracked.ask("2023年地区生产总值增长多少？").citations and not traffic.busy()
     assert tracked.health()["embedder"] == "fake"  # everything else passes through
+
+
+def test_visitors_count_as_gone_only_after_a_quiet_spell() -> None:
+    traffic = Traffic(quiet=0.2)
+    assert not traffic.busy() and traffic.wait_idle(0)
+    with traffic.serving():
+        assert traffic.busy() and not traffic.wait_idle(0.05)
+    assert traffic.busy()  # just ended: a back-to-back client is about to ask again
+    start = time.monotonic()
+    assert traffic.wait_idle(2.0)
+    assert 0.1 < time.monotonic() - start < 1.0 and not traffic.busy()

@@ -24,7 +24,7 @@ Q_NONE = "2023年末永川区常住人口是多少万人？"
 OUT_KEYS = {
     "id": str, "question": str, "answer": str, "refused": bool, "citations": list, "retrieved": list,
     "latency_ms": float, "standalone_question": str, "mode": str, "category": str, "split": str,
-    "retrieval_ms": float, "reports": list,
+    "retrieval_ms": float, "expected_reports": list,
 }  # fmt: skip
 
 
