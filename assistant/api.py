@@ -45,12 +45,39 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class Message(BaseModel):
+    """An OpenAI-style chat message: {"role": "user"|"assistant", "content": "..."}."""
+
+    role: StrictStr
+    content: StrictStr
+
+
 class AskRequest(BaseModel):
-    """Body of POST /api/ask."""
+    """Body of POST /api/ask: history as [question, answer] pairs or as role/content messages."""
 
     model_config = ConfigDict(extra="ignore")
     question: StrictStr
-    history: list[tuple[StrictStr, StrictStr]] = Field(default_factory=list, max_length=50)
+    history: list[tuple[StrictStr, StrictStr]] | list[Message] = Field(default_factory=list, max_length=100)
+    report: StrictStr | None = None  # a report's file or short name: answer from that report only
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return history_pairs(self.history)
+
+
+def history_pairs(history: list[Any]) -> list[tuple[str, str]]:
+    """[question, answer] pairs from pairs or from user/assistant messages (other roles are skipped)."""
+    out: list[tuple[str, str]] = []
+    asked: str | None = None
+    for item in history:
+        if isinstance(item, Message):
+            if item.role == "user":
+                asked = item.content
+            elif item.role == "assistant" and asked is not None:
+                out.append((asked, item.content))
+                asked = None
+        else:
+            out.append((item[0], item[1]))
+    return out
 
 
 def describe_errors(errors: list[dict[str, Any]]) -> str:
@@ -183,15 +210,21 @@ def create_app(assistant: Any, settings: Settings) -> FastAPI:
         """Answer a question (with optional [[question, answer], ...] history) from the report."""
         try:
             async with slots:
-                answer = await run_in_threadpool(
-                    assistant.ask, body.question, [tuple(h) for h in body.history]
-                )
+                if body.report:
+                    answer = await run_in_threadpool(assistant.ask, body.question, body.pairs(), body.report)
+                else:
+                    answer = await run_in_threadpool(assistant.ask, body.question, body.pairs())
         except QuestionError as exc:
             raise ApiError(400, str(exc)) from None
         except Exception:
             log.exception("answering failed")
             raise ApiError(500, INTERNAL_ERROR) from None
         return answer_record(answer, retrieved=False)
+
+    @app.get("/api/reports")
+    def reports() -> dict[str, Any]:
+        """The reports the assistant answers from: file, short name, title, place, genre, years."""
+        return {"reports": assistant.report_records()}
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:

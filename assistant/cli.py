@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from .reports import problems
 from .settings import Settings
 from .types import CorpusError, IndexUnavailableError, QuestionError
 
@@ -57,7 +58,16 @@ def cmd_index(args: argparse.Namespace) -> int:
             s.chroma_port,
             _progress(),
         )
-        print(f"built {m.chunk_count} chunks in {m.build_seconds:.1f}s -> {s.index_dir} (build {m.build_id})")
+        print(
+            f"built {m.chunk_count} chunks of {len(m.reports)} report(s) in {m.build_seconds:.1f}s "
+            f"({m.embedded} embedded, {m.chunk_count - m.embedded} from the embedding cache) "
+            f"-> {s.index_dir} (build {m.build_id})"
+        )
+        for sk in m.skipped:
+            print(f"skipped:   {sk['path']}: {sk['reason']}", file=sys.stderr)
+        for report in m.report_list():
+            for problem in problems(report):
+                print(f"warning:   {problem}", file=sys.stderr)
         return 0
     build = current_build(s.index_dir)
     if build is None:
@@ -69,9 +79,20 @@ def cmd_index(args: argparse.Namespace) -> int:
     print(f"index:     {build}")
     print(f"built at:  {m.built_at} ({m.build_seconds:.1f}s)")
     print(f"embedder:  {m.embedder}")
-    print(f"corpus:    {', '.join(c['path'] + ' ' + c['sha256'][:16] for c in m.corpus)}")
-    print(f"years:     review {m.review_year}, plan {m.plan_year}")
     print(f"chunks:    {m.chunk_count}; size on disk {size / 1e6:.1f} MB")
+    per_report = Counter(c.source for c in chunks)
+    print(f"reports:   {len(m.reports)}")
+    for r in m.report_list():
+        years = f"review {r.review_year}, plan {r.plan_year}"
+        print(f"  - {r.short_name}: {r.file} sha256 {r.sha256[:16]}")
+        print(
+            f"      title {r.title}; place {r.place}{' (' + r.parent + ')' if r.parent else ''}; issuer {r.issuer}"
+        )
+        print(f"      genre {r.genre}; {years}; date {r.date or '-'}; {per_report[r.file]} chunks")
+        for problem in problems(r):
+            print(f"      warning: {problem}")
+    for sk in m.skipped:
+        print(f"skipped:   {sk['path']}: {sk['reason']}")
     print("by kind:   " + ", ".join(f"{k} {n}" for k, n in Counter(c.kind for c in chunks).most_common()))
     print("by scope:  " + ", ".join(f"{k} {n}" for k, n in Counter(c.scope for c in chunks).most_common()))
     return 0
@@ -79,17 +100,17 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_chunks(args: argparse.Namespace) -> int:
     from .chunking import ChunkerParams
-    from .loading import load_corpus
+    from .loading import scan_corpus
     from .store import make_chunks
 
     s = _settings(args)
-    chunks, _ = make_chunks(load_corpus(s.corpus), ChunkerParams(target_tokens=s.chunk_tokens))
+    chunks, _ = make_chunks(scan_corpus(s.corpus)[0], ChunkerParams(target_tokens=s.chunk_tokens))
     shown = 0
     for c in chunks:
         if args.grep and args.grep not in c.text and args.grep not in c.section:
             continue
         shown += 1
-        print(f"── {c.id} [{c.kind}/{c.scope}] {c.token_count} tokens, chars {c.start}-{c.end}")
+        print(f"── {c.id} [{c.kind}/{c.scope}] {c.source} {c.token_count} tokens, chars {c.start}-{c.end}")
         print(f"   {c.section}")
         print("   " + c.text.replace("\n", "\n   "))
     print(f"{shown} of {len(chunks)} chunks", file=sys.stderr)
@@ -102,7 +123,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     assistant = build_assistant(_settings(args), progress=_progress())
     try:
-        answer = assistant.ask(args.question)
+        answer = assistant.ask(args.question, report=args.report)
     except QuestionError as e:
         print(str(e), file=sys.stderr)
         return 2
@@ -115,7 +136,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.notice:
         print(f"注意：{answer.notice}")
     for c in answer.citations:
-        print(f"\n[{c.n}] {c.section}\n    {c.text[c.span[0] : c.span[1]]}")
+        where = f"{c.report_name} · {c.section}" if len(assistant.reports) > 1 else c.section
+        print(f"\n[{c.n}] {where}\n    {c.text[c.span[0] : c.span[1]]}")
     if answer.suggestions:
         print("\n相关章节：" + "；".join(answer.suggestions))
     return 0
@@ -144,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("ask", parents=[common], help="ask one question")
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--report", help="answer from this report only (file name or short name)")
     sub.add_parser(
         "eval", parents=[common], help="run an eval set (see --eval-file, --out, --split, --html, --compare A B)"
     )

@@ -70,18 +70,27 @@ def eval_modes(assistant: Any) -> dict[str, tuple[str, Any]]:
     return modes
 
 
-def available_reports(assistant: Any) -> list[str]:
-    """The report file names the assistant answers from (health()["reports"] if given, else the index's)."""
-    try:
-        listed = assistant.health().get("reports")
-    except Exception:  # noqa: BLE001
-        listed = None
+def available_reports(assistant: Any) -> dict[str, str]:
+    """The reports the assistant answers from: file name -> display name (report_records() if it has
+    them, else health()["reports"], else the index manifest's files)."""
+    records = getattr(assistant, "report_records", None)
+    listed: Any = None
+    if callable(records):
+        listed = records()
+    else:
+        try:
+            listed = assistant.health().get("reports")
+        except Exception:  # noqa: BLE001
+            listed = None
     if isinstance(listed, list) and listed:
-        names = [
-            r if isinstance(r, str) else (r.get("report") or r.get("file") or r.get("name")) for r in listed
-        ]
-        return [str(n) for n in names if n]
-    return [r["report"] for r in report_hashes(assistant) if r.get("report")]
+        out: dict[str, str] = {}
+        for r in listed:
+            file = r if isinstance(r, str) else r.get("file") or r.get("report") or r.get("name")
+            name = r if isinstance(r, str) else r.get("short_name") or r.get("name") or file
+            if file:
+                out[str(file)] = str(name)
+        return out
+    return {r["report"]: r["report"] for r in report_hashes(assistant) if r.get("report")}
 
 
 def bundled_files(folder: Path) -> dict[str, Path]:
@@ -154,7 +163,7 @@ class Workbench:
             "files": list(bundled_files(self.eval_dir)),
             "default_file": DEFAULT_EVAL_FILE.name,
             "modes": [{"id": k, "label": label} for k, (label, _) in self.modes.items()],
-            "reports": self.reports,
+            "reports": [{"file": f, "name": n} for f, n in self.reports.items()],
             "narrow": self.narrow,
             "splits": ["all", *SPLITS],
             "max_bytes": MAX_EVAL_BYTES,

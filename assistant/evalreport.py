@@ -225,6 +225,8 @@ def item_detail(result: Result) -> dict[str, Any]:
         "answer": answer,
         "outcome_hint": OUTCOME_HINTS.get(result.outcome or "", ""),
         "rule": record.get("rule", ""),
+        "route": record.get("route", ""),  # which routing rule chose the reports (multi-report)
+        "answered_from": list(record.get("reports", [])),
         "notice": record.get("notice", ""),
         "mode": record.get("mode", ""),
         "citations": [{"n": c.get("n"), **_passage(c, item.evidence)} for c in record.get("citations", [])],

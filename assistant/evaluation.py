@@ -68,6 +68,8 @@ def _record(item: EvalItem, answer: Any, measured_ms: float) -> dict[str, Any]:
         "split": item.split,
         "retrieval_ms": None if retrieval_ms is None else float(retrieval_ms),
         "expected_reports": list(item.reports),  # where the evidence lives (the eval item's reports)
+        "reports": list(record.get("reports", [])),  # the reports the answer drew on
+        "route": str(record.get("route", "")),
     }
     rule = record.get("rule") or record.get("decided_by") or getattr(answer, "rule", None)
     if rule:

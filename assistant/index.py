@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .chunking import ChunkerParams
 from .keyword import KeywordIndex, Tokenizer, user_terms
-from .loading import load_corpus
+from .loading import scan_corpus
+from .reports import Report
 from .store import (
     Expected,
     Manifest,
@@ -22,6 +24,7 @@ from .store import (
     build_index,
     chroma_client,
     chroma_location,
+    corpus_entries,
     current_build,
     load_chunks,
     read_manifest,
@@ -34,15 +37,13 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class OpenIndex:
-    """Everything retrieval needs, loaded once: chunks, keyword index, the Chroma collection."""
+class ReportIndex:
+    """One report's share of the index: its chunks, its keyword index, its metadata and its vectors."""
 
-    manifest: Manifest
+    report: Report
     chunks: list[Chunk]
     keyword: KeywordIndex
-    collection: object
-    build_dir: Path
-    read_only_copy: Path | None = None
+    vectors: np.ndarray  # unit-length rows, in chunk order
 
     @cached_property
     def scopes(self) -> list[str]:
@@ -54,25 +55,45 @@ class OpenIndex:
 
     @property
     def years(self) -> ReportYears:
-        return ReportYears(self.manifest.review_year, self.manifest.plan_year)
+        return self.report.years
 
-    def position(self, chunk_id: str) -> int | None:
-        return self._positions.get(chunk_id)
+    def dense(self, vector: list[float], k: int) -> dict[int, float]:
+        """Cosine similarity by chunk position for the k nearest chunks (exact, over this report)."""
+        q = np.asarray(vector, dtype=np.float32)
+        norm = float(np.linalg.norm(q))
+        sims = self.vectors @ (q / norm if norm else q)
+        k = min(k, len(self.chunks))
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        return {int(i): float(sims[i]) for i in top}
+
+
+@dataclass
+class OpenIndex:
+    """Everything retrieval needs, loaded once: every report's chunks, keyword index and vectors."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    reports: dict[str, ReportIndex]  # by report file name, in corpus order
+    collection: object
+    build_dir: Path
+    read_only_copy: Path | None = None
 
     def __post_init__(self) -> None:
         self._positions = {c.id: i for i, c in enumerate(self.chunks)}
 
-    def dense(self, vector: list[float], k: int) -> dict[int, float]:
-        """Cosine similarity by chunk position for the k nearest chunks."""
-        res = self.collection.query(  # type: ignore[attr-defined]
-            query_embeddings=[vector], n_results=min(k, len(self.chunks)), include=["distances"]
-        )
-        out = {}
-        for cid, dist in zip(res["ids"][0], res["distances"][0], strict=False):
-            pos = self._positions.get(cid)
-            if pos is not None:
-                out[pos] = 1.0 - float(dist)
-        return out
+    def position(self, chunk_id: str) -> int | None:
+        return self._positions.get(chunk_id)
+
+    def report_of(self, chunk: Chunk) -> Report:
+        return self.reports[chunk.source].report
+
+    @property
+    def report_list(self) -> list[Report]:
+        return [r.report for r in self.reports.values()]
+
+    @property
+    def first(self) -> ReportIndex:
+        return next(iter(self.reports.values()))
 
     def close(self) -> None:
         release_chroma_cache(None)
@@ -81,13 +102,31 @@ class OpenIndex:
 
 
 def expected_for(corpus: Path, embedder_id: str, params: ChunkerParams, host: str, port: int) -> Expected:
-    docs = load_corpus(corpus)
+    docs, _ = scan_corpus(corpus)
     return Expected(
-        corpus=[{"path": d.path, "sha256": d.sha256} for d in docs],
+        corpus=corpus_entries(docs),
         chunker=params.as_dict(),
         embedder=embedder_id,
         chroma=chroma_location(host, port),
     )
+
+
+def _unit_rows(vectors: list[list[float]]) -> np.ndarray:
+    m = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(norms == 0, 1.0, norms)
+
+
+def split_by_report(
+    chunks: list[Chunk], reports: list[Report], vectors: np.ndarray, tokenizer: Tokenizer
+) -> dict[str, ReportIndex]:
+    """Each report's chunks with their own keyword statistics (IDF, rare words are per report)."""
+    out = {}
+    for report in reports:
+        rows = [i for i, c in enumerate(chunks) if c.source == report.file]
+        own = [chunks[i] for i in rows]
+        out[report.file] = ReportIndex(report, own, KeywordIndex(own, tokenizer), vectors[rows])
+    return out
 
 
 def open_build(build: Path, manifest: Manifest, host: str = "", port: int = 8000) -> OpenIndex:
@@ -112,16 +151,22 @@ def open_build(build: Path, manifest: Manifest, host: str = "", port: int = 8000
         count = coll.count()
         if count != manifest.chunk_count:
             raise IndexUnavailableError(f"向量库条目数不符（vector count {count} != {manifest.chunk_count}）")
-        probe = coll.get(ids=[chunks[0].id], include=["embeddings"])
-        coll.query(query_embeddings=[list(probe["embeddings"][0])], n_results=1, include=["distances"])
+        stored = coll.get(include=["embeddings"])
+        by_id = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+        if set(by_id) != {c.id for c in chunks}:
+            raise IndexUnavailableError("向量库与分块不符（vector ids do not match the chunks）")
+        vectors = [list(by_id[c.id]) for c in chunks]
     except IndexUnavailableError:
         raise
     except Exception as e:  # Chroma raises many kinds on damaged files
         if copy:
             shutil.rmtree(copy, ignore_errors=True)
         raise IndexUnavailableError(f"向量库已损坏（vector store damaged）: {type(e).__name__}: {e}") from e
-    keyword = KeywordIndex(chunks, Tokenizer(user_terms(chunks)))
-    return OpenIndex(manifest, chunks, keyword, coll, build, copy)
+    reports = manifest.report_list()
+    if {c.source for c in chunks} - {r.file for r in reports}:
+        raise IndexUnavailableError(f"索引清单与分块不符（manifest does not list every report）: {build}")
+    views = split_by_report(chunks, reports, _unit_rows(vectors), Tokenizer(user_terms(chunks)))
+    return OpenIndex(manifest, chunks, views, coll, build, copy)
 
 
 def ensure_index(

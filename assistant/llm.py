@@ -19,6 +19,7 @@ from langchain_core.runnables import Runnable
 from pydantic import SecretStr
 
 from assistant.prompts import load_prompt
+from assistant.reports import Report
 from assistant.settings import PROMPTS_DIR, Settings
 from assistant.types import Answer, Citation, Passage
 from assistant.verification import MARKER_RE, find_computed, markers, normalize, parse_numbers, sentences
@@ -45,6 +46,20 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         max_retries=0,
         temperature=0,
     )
+
+
+def report_inputs(report: Report | None) -> dict[str, str]:
+    """The prompt's description of the report, from its metadata (never a fixed place or year)."""
+    if report is None:
+        return {"report": "一份政府报告", "years": "年份见资料"}
+    title = f"《{report.title}》" if report.title else report.short_name
+    issuer = f"{report.issuer}发布的" if report.issuer else ""
+    parts = []
+    if report.review_year:
+        parts.append(f"回顾{report.review_year}年")
+    if report.plan_year:
+        parts.append(f"安排{report.plan_year}年")
+    return {"report": f"{issuer}{title}，{report.genre}", "years": "，".join(parts) or "年份见资料"}
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
@@ -202,12 +217,18 @@ class LLMAnswerer:
             text=text, citations=tuple(citations), mode=mode, question=question, passages=tuple(passages)
         )
 
-    def answer(self, question: str, passages: Sequence[Passage], fallback: Callable[[], Answer]) -> Answer:
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        fallback: Callable[[], Answer],
+        report: Report | None = None,
+    ) -> Answer:
         """One model answer (non-streaming), verified; the fallback answer on any failure."""
         if not passages:
             return fallback()
         started = time.monotonic()
-        inputs = {"passages": format_passages(passages), "question": question}
+        inputs = {"passages": format_passages(passages), "question": question, **report_inputs(report)}
         try:
             raw = "".join(self._chunks(self._answer_chain, inputs, stream=False))
         except Exception as exc:
@@ -216,14 +237,18 @@ class LLMAnswerer:
         return dataclasses.replace(answer, timings={**answer.timings, "llm": time.monotonic() - started})
 
     def stream(
-        self, question: str, passages: Sequence[Passage], fallback: Callable[[], Answer]
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        fallback: Callable[[], Answer],
+        report: Report | None = None,
     ) -> Iterator[str | Answer]:
         """Yield text deltas as they arrive, then one final Answer (verified, or the fallback)."""
         if not passages:
             yield fallback()
             return
         started = time.monotonic()
-        inputs = {"passages": format_passages(passages), "question": question}
+        inputs = {"passages": format_passages(passages), "question": question, **report_inputs(report)}
         parts: list[str] = []
         with contextlib.closing(self._chunks(self._answer_chain, inputs, stream=True)) as chunks:
             try:

@@ -115,6 +115,45 @@ def load_corpus(path: str | Path) -> list[Document]:
     return [load_document(f) for f in files]
 
 
+def scan_corpus(path: str | Path) -> tuple[list[Document], list[tuple[str, str]]]:
+    """Like `load_corpus`, but a folder's unusable or duplicate files are skipped, each with its reason.
+
+    One bad file must not take the other reports of a folder offline (a kiosk keeps serving them);
+    `index info` lists what was skipped. A single file, or a folder with nothing usable, still raises.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        return [load_document(p)], []
+    try:
+        files = sorted((f for f in p.iterdir() if _is_report_file(f)), key=lambda f: f.name)
+    except OSError:
+        files = []
+    if not files:
+        return load_corpus(p), []  # raises with the reason
+    docs: list[Document] = []
+    skipped: list[tuple[str, str]] = []
+    by_hash: dict[str, str] = {}
+    for f in files:
+        try:
+            doc = load_document(f)
+        except CorpusError as e:
+            skipped.append((str(f), str(e)))
+            continue
+        if doc.sha256 in by_hash or any(d.text == doc.text for d in docs):
+            first = by_hash.get(doc.sha256) or next(d.path for d in docs if d.text == doc.text)
+            skipped.append(
+                (str(f), f"与 {Path(first).name} 内容相同，已跳过（duplicate of {Path(first).name}）")
+            )
+            continue
+        by_hash[doc.sha256] = doc.path
+        docs.append(doc)
+    if not docs:
+        raise _error(
+            p, "目录中没有可用的报告文件：" + "；".join(r for _, r in skipped), "no usable report files"
+        )
+    return docs, skipped
+
+
 def _is_report_file(f: Path) -> bool:
     """True for a visible, supported regular file (skips dot-files and Office '~$' lock files)."""
     return not f.name.startswith((".", "~$")) and f.suffix.lower() in SUPPORTED_SUFFIXES and f.is_file()

@@ -305,7 +305,10 @@ def score_group(
     ]
     numbers = [
         numbers_all_cited(
-            r["answer"], [f"{c.get('section', '')}\n{c['text']}" for c in r["citations"]], extract, supported
+            r["answer"],
+            [f"{c.get('report_name', '')}\n{c.get('section', '')}\n{c['text']}" for c in r["citations"]],
+            extract,
+            supported,
         )
         for _, _, r in rows
         if not r["refused"]

@@ -9,17 +9,53 @@ from collections.abc import Iterator, Sequence
 
 from .answering import ExtractiveAnswerer
 from .chunking import ChunkerParams
+from .combine import combine, label_citations, uncovered_refusal
 from .embeddings import embedder_id, make_embeddings
 from .followup import condense
-from .index import OpenIndex, ensure_index
+from .index import OpenIndex, ReportIndex, ensure_index
+from .reports import Report
 from .retrieval import FusionParams, HybridRetriever, cross_encoder_reranker
+from .routing import (
+    Route,
+    own_names,
+    own_place_out,
+    rare_own_names,
+    route,
+    switched_place,
+    with_place,
+    without_places,
+)
 from .settings import Settings
 from .starters import starter_questions
 from .store import Progress
+from .structure import ReportYears
 from .types import Answer, QuestionError
 
 History = Sequence[tuple[str, str]]
 YEAR = re.compile(r"(?:19|20)\d{2}年?")
+
+
+@dataclasses.dataclass
+class Shelf:
+    """One report's retriever and answerer over its share of the index."""
+
+    view: ReportIndex
+    retriever: HybridRetriever
+    extractive: ExtractiveAnswerer
+    rare_names: tuple[str, ...] = ()  # its own place names it rarely writes (routing.own_place_out)
+
+    @property
+    def report(self) -> Report:
+        return self.view.report
+
+
+@dataclasses.dataclass
+class Asked:
+    """One report's part of answering a question: its query and passages."""
+
+    shelf: Shelf
+    query: object
+    passages: list
 
 
 class Assistant:
@@ -29,16 +65,41 @@ class Assistant:
         self,
         settings: Settings,
         index: OpenIndex,
-        retriever: HybridRetriever,
-        extractive: ExtractiveAnswerer,
+        shelves: dict[str, Shelf],
         llm=None,
     ) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
         self.index = index
-        self.retriever = retriever
-        self.extractive = extractive
+        self.shelves = shelves
         self.llm = llm
-        self._starters: dict[str, list[str]] | None = None
+        self._starters: dict[str, dict[str, list[str]]] = {}
+
+    @property
+    def reports(self) -> list[Report]:
+        return [s.report for s in self.shelves.values()]
+
+    @property
+    def first(self) -> Shelf:
+        return next(iter(self.shelves.values()))
+
+    # single-report compatibility: the first (or only) report's parts
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self.first.retriever
+
+    @property
+    def extractive(self) -> ExtractiveAnswerer:
+        return self.first.extractive
+
+    def report_named(self, report: str | None) -> str | None:
+        """A report file from a file name or short name (UI/API/CLI); None for all; ValueError if unknown."""
+        if not report or report in ("全部", "all"):
+            return None
+        for r in self.reports:
+            if report in (r.file, r.short_name, r.place):
+                return r.file
+        names = "、".join(r.short_name for r in self.reports)
+        raise QuestionError(f"没有名为“{report}”的报告。现有报告：{names}")
 
     @property
     def mode(self) -> str:
@@ -64,11 +125,17 @@ class Assistant:
         history = [(ok(q)[:cap], ok(a)) for q, a in history if str(q).strip()][-4:]
         if not history:
             return question
+        if len(self.reports) > 1:
+            switched = switched_place(question, self.reports)
+            if switched is not None:  # "那上海呢？": the previous question, asked of the other report
+                previous = history[-1][0]
+                names = [n for r in self.reports for n in own_names(r)]
+                return with_place(previous, question, switched, names)
         if self.llm:
             return self.llm.condense(question, history)
         from .query import resolve_years
 
-        years = self.index.years
+        years = self.first.view.years if len(self.reports) == 1 else ReportYears(None, None)
         resolved = resolve_years(question, years)
         prior = [(resolve_years(q, years), a) for q, a in history]
         return condense(resolved, prior, own_topic=self._names_topic)
@@ -77,26 +144,42 @@ class Assistant:
         """True if the text names something of its own (a noun, or one of the report's terms)."""
         from .answering import FUNCTION_WORDS
 
-        kw = self.index.keyword
         for word, flag in self.extractive.policy.pos.cut(YEAR.sub(" ", text)):
             if len(word) < 2 or word in FUNCTION_WORDS:
                 continue
-            if flag.startswith("n") or flag == "x" and kw.idf(word) is not None and not word.isascii():
+            if (
+                flag.startswith("n")
+                or flag == "x"
+                and not word.isascii()
+                and any(s.view.keyword.idf(word) is not None for s in self.shelves.values())
+            ):
                 return True
         return False
 
-    def _prepare(self, question: object, history: History):  # type: ignore[no-untyped-def]
+    def route(self, text: str, report: str | None = None) -> Route:
+        return route(text, self.reports, self.report_named(report))
+
+    def _prepare(self, question: object, history: History, report: str | None = None):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
         q = self.validate(question)
         standalone = self.standalone(q, history)
-        query = self.retriever.understand(standalone)
-        passages = self.retriever.search(query)
-        if query.kind == "compare":
-            passages = self._compare_passages(query, passages)
+        plan = self.route(standalone, report)
+        asked = []
+        for file in plan.reports:
+            shelf = self.shelves[file]
+            # each report is asked only about itself: the other places named are taken out
+            others = [m for m in plan.mentions if m not in own_names(shelf.report)]
+            text = without_places(standalone, others) if others else standalone
+            text = own_place_out(text, shelf.rare_names) if shelf.rare_names else text
+            query = shelf.retriever.understand(text)
+            passages = shelf.retriever.search(query)
+            if query.kind == "compare":
+                passages = self._compare_passages(shelf.retriever, query, passages)
+            asked.append(Asked(shelf, query, passages))
         t1 = time.perf_counter()
-        return q, query, passages, {"retrieval_ms": (t1 - t0) * 1000}, t0
+        return q, standalone, plan, asked, {"retrieval_ms": (t1 - t0) * 1000}, t0
 
-    def _compare_passages(self, query, passages):  # type: ignore[no-untyped-def]
+    def _compare_passages(self, retriever, query, passages):  # type: ignore[no-untyped-def]
         """Each side of a comparison retrieved on its own, so both figures are among the passages."""
         from .comparison import PIVOT
 
@@ -107,56 +190,86 @@ class Assistant:
         subject = re.sub(r"(?:19|20)\d{2}年|目标|计划|实际|预期", "", left)
         merged = {p.chunk.id: p for p in passages[:3]}
         for side in (left, subject + right):
-            for p in self.retriever.search(self.retriever.understand(side), k=3):
+            for p in retriever.search(retriever.understand(side), k=3):
                 merged.setdefault(p.chunk.id, p)
         return sorted(merged.values(), key=lambda p: -p.score)[: self.settings.top_k + 3]
 
-    def _extractive(self, q: str, query, passages) -> Answer:  # type: ignore[no-untyped-def]
-        y = self.index.years
-        ans = self.extractive.answer(query, passages, (y.review, y.plan))
-        return dataclasses.replace(ans, question=q, standalone_question=query.text)
+    def _extractive(self, q: str, standalone: str, plan: Route, asked: list[Asked]) -> Answer:
+        if not asked:  # a place no report is about
+            return uncovered_refusal(q, standalone, plan.uncovered, self.reports)
+        parts = []
+        for a in asked:
+            y = a.shelf.view.years
+            ans = a.shelf.extractive.answer(a.query, a.passages, (y.review, y.plan))
+            support = a.shelf.extractive.support(a.query, a.passages) if len(asked) > 1 else 1.0
+            parts.append((a.shelf.report, label_citations(ans, a.shelf.report), support))
+        answer = combine(parts, plan.rule, len(self.reports) > 1, self.settings.compare_support_ratio)
+        return dataclasses.replace(answer, question=q, standalone_question=standalone, route=plan.rule)
 
-    def ask(self, question: str, history: History = ()) -> Answer:
+    def _named(self, answer: Answer, report: Report) -> Answer:
+        """A model answer over several reports says which one it is from, as extractive answers do."""
+        if len(self.reports) < 2 or answer.refused or answer.text.startswith("【"):
+            return answer
+        return dataclasses.replace(answer, text=f"【{report.short_name}】{answer.text}")
+
+    def _llm_ok(self, asked: list[Asked], extractive: Answer) -> bool:
+        return bool(self.llm) and not extractive.refused and len(asked) == 1
+
+    def ask(self, question: str, history: History = (), report: str | None = None) -> Answer:
         """A verified, cited answer (or a refusal). Raises QuestionError for unusable questions."""
-        q, query, passages, timings, t0 = self._prepare(question, history)
-        extractive = self._extractive(q, query, passages)
+        q, standalone, plan, asked, timings, t0 = self._prepare(question, history, report)
+        extractive = self._extractive(q, standalone, plan, asked)
         answer = extractive
-        if self.llm and not extractive.refused:
-            answer = self.llm.answer(query.text, passages, lambda: extractive)
+        if self._llm_ok(asked, extractive):
+            a = asked[0]
+            answer = self.llm.answer(a.query.text, a.passages, lambda: extractive, a.shelf.report)
             answer = dataclasses.replace(
-                answer,
+                self._named(label_citations(answer, a.shelf.report), a.shelf.report),
                 question=q,
-                standalone_question=query.text,
+                standalone_question=standalone,
                 suggestions=answer.suggestions or extractive.suggestions,
+                reports=extractive.reports,
+                route=plan.rule,
             )
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return dataclasses.replace(answer, timings={**answer.timings, **timings})
 
-    def stream(self, question: str, history: History = ()) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: History = (), report: str | None = None
+    ) -> Iterator[str | Answer]:
         """Text deltas as they are produced, then the final Answer."""
-        q, query, passages, timings, t0 = self._prepare(question, history)
-        extractive = self._extractive(q, query, passages)
-        if not self.llm or extractive.refused:
+        q, standalone, plan, asked, timings, t0 = self._prepare(question, history, report)
+        extractive = self._extractive(q, standalone, plan, asked)
+        if not self._llm_ok(asked, extractive):
             timings["total_ms"] = (time.perf_counter() - t0) * 1000
             yield dataclasses.replace(extractive, timings=timings)
             return
-        for item in self.llm.stream(query.text, passages, lambda: extractive):
+        a = asked[0]
+        for item in self.llm.stream(a.query.text, a.passages, lambda: extractive, a.shelf.report):
             if isinstance(item, Answer):
                 timings["total_ms"] = (time.perf_counter() - t0) * 1000
                 yield dataclasses.replace(
-                    item, question=q, standalone_question=query.text, timings={**item.timings, **timings}
+                    self._named(label_citations(item, a.shelf.report), a.shelf.report),
+                    question=q,
+                    standalone_question=standalone,
+                    timings={**item.timings, **timings},
+                    reports=extractive.reports,
+                    route=plan.rule,
                 )
             else:
                 yield item
 
     def extractive_only(self) -> Assistant:
-        """The same assistant without the language model (shares the index and retriever)."""
-        return Assistant(self.settings, self.index, self.retriever, self.extractive, None)
+        """The same assistant without the language model (shares the index and the reports' parts)."""
+        return Assistant(self.settings, self.index, self.shelves, None)
 
-    def starter_questions(self) -> dict[str, list[str]]:
-        if self._starters is None:
-            self._starters = starter_questions(self.index.chunks, self.index.years)
-        return self._starters
+    def starter_questions(self, report: str | None = None) -> dict[str, list[str]]:
+        """Starter questions by group, for one report (the first if none is named)."""
+        file = self.report_named(report) or self.first.report.file
+        if file not in self._starters:
+            view = self.shelves[file].view
+            self._starters[file] = starter_questions(view.chunks, view.years)
+        return self._starters[file]
 
     def health(self) -> dict[str, object]:
         m = self.index.manifest
@@ -165,9 +278,14 @@ class Assistant:
             "chunks": m.chunk_count,
             "embedder": m.embedder,
             "corpus_sha256": m.corpus_sha256,
+            "reports": [r.short_name for r in self.reports],
             "mode": self.mode,
             "built_at": m.built_at,
         }
+
+    def report_records(self) -> list[dict[str, object]]:
+        """`GET /api/reports`: each report's metadata and chunk count."""
+        return [{**s.report.as_dict(), "chunks": len(s.view.chunks)} for s in self.shelves.values()]
 
     def context(self, chunk_id: str, chars: int = 240) -> tuple[str, str, str]:
         """The passage with the report text around it, for "show in context"."""
@@ -185,10 +303,10 @@ class Assistant:
         )
 
     def _source_text(self, source: str) -> str:
-        from .loading import load_corpus
+        from .loading import scan_corpus
 
         if not hasattr(self, "_texts"):
-            self._texts = {d.path.rsplit("/", 1)[-1]: d.text for d in load_corpus(self.settings.corpus)}
+            self._texts = {d.path.rsplit("/", 1)[-1]: d.text for d in scan_corpus(self.settings.corpus)[0]}
         return self._texts.get(source, "")
 
 
@@ -210,22 +328,35 @@ def build_assistant(
         settings.rebuild_index if rebuild is None else rebuild,
     )
     reranker = cross_encoder_reranker(settings.reranker) if settings.reranker else None
-    retriever = HybridRetriever(
-        index=index,
-        embeddings=embeddings,
-        k=settings.top_k,
-        reranker=reranker,
-        query_cache_size=settings.query_cache_size,
-        params=FusionParams(
-            settings.keyword_weight, settings.dense_weight, settings.scope_boost, settings.table_penalty
-        ),
+    params = FusionParams(
+        settings.keyword_weight, settings.dense_weight, settings.scope_boost, settings.table_penalty
     )
-    extractive = ExtractiveAnswerer(
-        index.keyword, settings.refusal_threshold, unknown_term_coverage=settings.unknown_term_coverage
-    )
+    shelves = {}
+    for file, view in index.reports.items():
+        retriever = HybridRetriever(
+            index=view,
+            embeddings=embeddings,
+            k=settings.top_k,
+            reranker=reranker,
+            query_cache_size=settings.query_cache_size,
+            params=params,
+        )
+        extractive = ExtractiveAnswerer(
+            view.keyword, settings.refusal_threshold, unknown_term_coverage=settings.unknown_term_coverage
+        )
+        rare = rare_own_names(view.report, [c.text for c in view.chunks], settings.own_place_rare_share)
+        shelves[file] = Shelf(view, retriever, extractive, rare)
+    _share_query_cache(list(shelves.values()))
     llm = None
     if settings.llm_enabled:
         from .llm import LLMAnswerer
 
         llm = LLMAnswerer.from_settings(settings)
-    return Assistant(settings, index, retriever, extractive, llm)
+    return Assistant(settings, index, shelves, llm)
+
+
+def _share_query_cache(shelves: list[Shelf]) -> None:
+    """One query-vector cache for all reports: a question asked of several is embedded once."""
+    first = shelves[0].retriever
+    for s in shelves[1:]:
+        s.retriever.share_cache_with(first)

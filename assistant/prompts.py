@@ -12,7 +12,7 @@ from assistant.settings import PROMPTS_DIR
 
 # The variables each known prompt must use, no more and no fewer.
 EXPECTED_VARIABLES: dict[str, frozenset[str]] = {
-    "answer": frozenset({"passages", "question"}),
+    "answer": frozenset({"passages", "question", "report", "years"}),
     "condense": frozenset({"history", "question"}),
 }
 _HEADING_RE = re.compile(r"^##[ \t]+(\w+)[ \t]*$", re.MULTILINE)

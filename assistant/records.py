@@ -23,10 +23,14 @@ def answer_record(answer: Answer, retrieved: bool = True) -> dict[str, Any]:
                 "section": c.section,
                 "text": c.text,
                 "quote": c.text[c.span[0] : c.span[1]],
+                "report": c.report,
+                "report_name": c.report_name,
             }
             for c in answer.citations
         ],
         "suggestions": list(answer.suggestions),
+        "reports": list(answer.reports),
+        "route": answer.route,
         "latency_ms": round(float(answer.timings.get("total_ms", 0.0)), 1),
     }
     if retrieved:
@@ -36,6 +40,7 @@ def answer_record(answer: Answer, retrieved: bool = True) -> dict[str, Any]:
                 "section": p.chunk.section,
                 "text": p.chunk.text,
                 "score": round(float(p.score), 4),
+                "report": p.chunk.source,
             }
             for p in answer.passages
         ]

@@ -31,7 +31,7 @@ CSS = """
 .qa-notice {background: #fff7e0; border-left: 3px solid #e0a800; padding: .3em .6em; margin: .4em 0; font-size: .9em;}
 .qa-refusal {color: #7a4b00;} .qa-error {color: #a11;}
 .qa-card {border: 1px solid #d8dee9; border-radius: 8px; padding: .5em .7em; margin-top: .6em; background: #fafbfc;}
-.qa-sec {font-size: .85em; color: #445; margin-bottom: .3em;} .qa-num {font-weight: 700; color: #1a4fa0;}
+.qa-sec {font-size: .85em; color: #445; margin-bottom: .3em;} .qa-report {font-weight: 600; color: #1a4fa0;} .qa-num {font-weight: 700; color: #1a4fa0;}
 .qa-passage mark {background: #ffe58a; padding: 0 .1em;} .qa-passage strong, .qa-ctxbody strong {color: #b00020;}
 .qa-ctx {margin-top: .4em;}
 .qa-ctx summary {display: inline-flex; align-items: center; gap: .35em; min-height: 34px; padding: 0 .9em;
@@ -251,6 +251,15 @@ def section_question(section: str) -> str:
     return f"“{last}”部分讲了什么？"
 
 
+def report_heading(names: list[str]) -> str:
+    """The header line naming the loaded report(s)."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f"当前报告：{names[0]}"
+    return f"已收录 {len(names)} 份报告：" + "、".join(names)
+
+
 def render_user(question: str, limit: int) -> str:
     """A user message, shown as literal text (never as HTML or markdown)."""
     shown = question if len(question) <= limit else question[:limit] + f"…（共 {len(question)} 字）"
@@ -301,7 +310,9 @@ def render_card(cit: Citation, ctx: tuple[str, str, str] | None) -> str:
     )
     parts = [
         f'<div class="qa-card" data-chunk="{html.escape(cit.chunk_id)}">',
-        f'<div class="qa-sec"><span class="qa-num">[{int(cit.n)}]</span> {_text(cit.section or "报告正文")}</div>',
+        f'<div class="qa-sec"><span class="qa-num">[{int(cit.n)}]</span> '
+        + (f'<span class="qa-report">{_text(cit.report_name)}</span> · ' if cit.report_name else "")
+        + f"{_text(cit.section or '报告正文')}</div>",
         f'<div class="qa-passage">{passage}</div>',
     ]
     if ctx is not None:

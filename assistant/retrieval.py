@@ -14,7 +14,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from .index import OpenIndex
+from .index import ReportIndex
 from .query import Query, understand
 from .types import Passage
 
@@ -109,7 +109,7 @@ class HybridRetriever(BaseRetriever):
     """LangChain retriever over an OpenIndex; `search` returns scored Passages."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-    index: OpenIndex
+    index: ReportIndex
     embeddings: Embeddings
     params: FusionParams = FusionParams()
     k: int = 5
@@ -134,6 +134,10 @@ class HybridRetriever(BaseRetriever):
             while len(self._cache) > self.query_cache_size:
                 self._cache.popitem(last=False)
         return vector
+
+    def share_cache_with(self, other: HybridRetriever) -> None:
+        """Use another retriever's query-vector cache (the reports of one corpus share one model)."""
+        self._cache, self._cache_lock = other._cache, other._cache_lock
 
     def understand(self, question: str) -> Query:
         return understand(question, self.index.years)

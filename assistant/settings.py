@@ -42,6 +42,11 @@ class Settings:
     # a term the report never uses (商品房, 门票) refuses unless the rest of the question is this well covered
     unknown_term_coverage: float = 0.8
     max_question_chars: int = 500
+    # a question's own report place is taken out before answering when the report rarely writes it
+    # (广东省 in 1% of 广东's chunks: it says 全省), so it is not taken for another place; 0 = never
+    own_place_rare_share: float = 0.03
+    # a question naming no report, over several: the reports answering nearly as well as the best all answer
+    compare_support_ratio: float = 0.9
     # language model (OpenAI-compatible); empty base_url = extractive mode
     llm_base_url: str = ""
     llm_model: str = ""

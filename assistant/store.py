@@ -25,13 +25,16 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from .chunking import ChunkerParams, chunk_blocks
-from .loading import load_corpus
-from .structure import ReportYears, parse_blocks, report_years
+from .embedcache import CACHE_FILE, EmbeddingCache, embed_cached
+from .loading import scan_corpus
+from .reports import Report, derive, sidecar_path
+from .structure import parse_blocks
 from .types import Chunk, CorpusError, Document, IndexUnavailableError
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
-BATCH = 32
+FORMAT_VERSION = 2
+BATCH = 32  # texts per embedding call
+ADD_BATCH = 256  # vectors per Chroma add
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -39,17 +42,21 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 class Manifest:
     format_version: int
     build_id: str
-    corpus: list[dict[str, str]]  # [{"path", "sha256"}]
+    corpus: list[dict[str, str]]  # [{"path", "sha256", "meta"}]: every report's hash and its sidecar's
     chunker: dict[str, object]
     embedder: str
     chunk_count: int
     chunks_sha256: str
     collection: str
     chroma: str  # "embedded" or "http://host:port"
-    review_year: int | None
-    plan_year: int | None
+    reports: list[dict[str, object]]  # Report.as_dict() of each report, in corpus order
+    skipped: list[dict[str, str]]  # [{"path", "reason"}]: files of the folder left out
     built_at: str
     build_seconds: float
+    embedded: int = 0  # chunks embedded by this build (the rest came from the embedding cache)
+
+    def report_list(self) -> list[Report]:
+        return [Report.from_dict(r) for r in self.reports]
 
     @property
     def corpus_sha256(self) -> str:
@@ -73,7 +80,7 @@ class Expected:
     def mismatch(self, m: Manifest) -> str | None:
         if m.format_version != FORMAT_VERSION:
             return "index format changed"
-        if sorted(c["sha256"] for c in m.corpus) != sorted(c["sha256"] for c in self.corpus):
+        if _corpus_key(m.corpus) != _corpus_key(self.corpus):
             return "corpus changed"
         if m.chunker != self.chunker:
             return "chunker settings changed"
@@ -82,6 +89,20 @@ class Expected:
         if m.chroma != self.chroma:
             return "Chroma location changed"
         return None
+
+
+def _corpus_key(corpus: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return sorted((c["sha256"], c.get("meta", "")) for c in corpus)
+
+
+def corpus_entries(docs: Sequence[Document]) -> list[dict[str, str]]:
+    """Each report's hash and its sidecar's (a corrected sidecar is a changed corpus)."""
+    out = []
+    for d in docs:
+        side = sidecar_path(d.path)
+        meta = hashlib.sha256(side.read_bytes()).hexdigest() if side.is_file() else ""
+        out.append({"path": d.path, "sha256": d.sha256, "meta": meta})
+    return out
 
 
 def chroma_settings():  # type: ignore[no-untyped-def]
@@ -116,14 +137,15 @@ def chunks_from_jsonl(data: bytes) -> list[Chunk]:
     return out
 
 
-def make_chunks(docs: Sequence[Document], params: ChunkerParams) -> tuple[list[Chunk], ReportYears]:
+def make_chunks(docs: Sequence[Document], params: ChunkerParams) -> tuple[list[Chunk], list[Report]]:
+    """Every report's chunks (ids unique across reports) and its metadata."""
     chunks: list[Chunk] = []
-    years = ReportYears(None, None)
+    reports = []
     for doc in docs:
-        chunks.extend(chunk_blocks(parse_blocks(doc.text), params, source=Path(doc.path).name))
-        y = report_years(doc.text)
-        years = ReportYears(years.review or y.review, years.plan or y.plan)
-    return chunks, years
+        report = derive(doc)
+        reports.append(report)
+        chunks.extend(chunk_blocks(parse_blocks(doc.text, report.years), params, source=report.file))
+    return chunks, reports
 
 
 def build_index(
@@ -138,8 +160,14 @@ def build_index(
 ) -> Manifest:
     """Build a new index aside and swap it in; the previous index stays until the swap."""
     t0 = time.perf_counter()
-    docs = load_corpus(corpus)  # raises CorpusError before anything is written
-    chunks, years = make_chunks(docs, params)
+    docs, skipped = scan_corpus(corpus)  # raises CorpusError before anything is written
+    for path, reason in skipped:
+        log.warning("skipped %s: %s", path, reason)
+    chunks, reports = make_chunks(docs, params)
+    if len({r.file for r in reports}) != len(reports):
+        raise CorpusError("语料中有同名报告文件（two report files share a name）")
+    if len({c.id for c in chunks}) != len(chunks):  # cannot happen with per-report ids; guard the invariant
+        raise CorpusError("分块编号重复（duplicate chunk ids）")
     if not chunks:
         raise CorpusError(f"报告文件 {corpus} 中没有可索引的文本（no indexable text in {corpus}）")
     builds = index_dir / "builds"
@@ -155,34 +183,47 @@ def build_index(
     try:
         client = chroma_client(tmp / "chroma", chroma_host, chroma_port)
         coll = client.create_collection(collection_name, metadata={"hnsw:space": "cosine"})
-        total = len(chunks)
-        for i in range(0, total, BATCH):
-            batch = chunks[i : i + BATCH]
-            vectors = embeddings.embed_documents([c.indexed_text for c in batch])
+        cache = _open_cache(index_dir)
+        try:
+            vectors, embedded = embed_cached(
+                embeddings,
+                embedder_id,
+                [c.indexed_text for c in chunks],
+                cache,
+                BATCH,
+                (lambda done, total: progress("embedding", done, total)) if progress else None,
+            )
+        finally:
+            if cache:
+                cache.close()
+        for i in range(0, len(chunks), ADD_BATCH):
+            batch = chunks[i : i + ADD_BATCH]
             coll.add(
                 ids=[c.id for c in batch],
-                embeddings=vectors,  # type: ignore[arg-type]
+                embeddings=vectors[i : i + ADD_BATCH],  # type: ignore[arg-type]
                 documents=[c.text for c in batch],
-                metadatas=[{"section": c.section, "scope": c.scope, "kind": c.kind} for c in batch],
+                metadatas=[
+                    {"section": c.section, "scope": c.scope, "kind": c.kind, "report": c.source}
+                    for c in batch
+                ],
             )
-            if progress:
-                progress("embedding", min(i + BATCH, total), total)
         data = chunks_to_jsonl(chunks)
         (tmp / "chunks.jsonl").write_bytes(data)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             build_id=build_id,
-            corpus=[{"path": d.path, "sha256": d.sha256} for d in docs],
+            corpus=corpus_entries(docs),
             chunker=params.as_dict(),
             embedder=embedder_id,
             chunk_count=len(chunks),
             chunks_sha256=hashlib.sha256(data).hexdigest(),
             collection=collection_name,
             chroma=chroma_location(chroma_host, chroma_port),
-            review_year=years.review,
-            plan_year=years.plan,
+            reports=[r.as_dict() for r in reports],
+            skipped=[{"path": p, "reason": r} for p, r in skipped],
             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - t0, 2),
+            embedded=embedded,
         )
         release_chroma_cache(client)
         _write_atomic(
@@ -196,6 +237,14 @@ def build_index(
         raise
     _remove_old_builds(index_dir, keep=final, chroma_host=chroma_host, chroma_port=chroma_port)
     return manifest
+
+
+def _open_cache(index_dir: Path) -> EmbeddingCache | None:
+    try:
+        return EmbeddingCache(index_dir / CACHE_FILE)
+    except Exception as e:  # the cache only speeds builds up; never fail a build over it
+        log.warning("embedding cache unavailable (%s); embedding everything", e)
+        return None
 
 
 def chroma_location(host: str, port: int) -> str:
@@ -212,7 +261,10 @@ def current_build(index_dir: Path) -> Path | None:
 
 def read_manifest(build: Path) -> Manifest:
     try:
-        return Manifest(**json.loads((build / "manifest.json").read_text()))
+        data = json.loads((build / "manifest.json").read_text())
+        if isinstance(data, dict) and data.get("format_version") != FORMAT_VERSION:
+            raise IndexUnavailableError(f"索引格式已更新，需要重建（index format changed）: {build}")
+        return Manifest(**data)
     except (OSError, ValueError, TypeError) as e:
         raise IndexUnavailableError(f"索引清单损坏或缺失（manifest missing or damaged）: {build}") from e
 

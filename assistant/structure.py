@@ -82,10 +82,11 @@ def scope_of(h1: str | None, years: ReportYears) -> str:
     return GENERAL
 
 
-def parse_blocks(text: str) -> list[Block]:
-    """Split normalised report text into blocks with section paths, scopes and offsets."""
+def parse_blocks(text: str, years: ReportYears | None = None) -> list[Block]:
+    """Split normalised report text into blocks with section paths, scopes and offsets; `years`
+    (the report's own, possibly corrected by its sidecar) default to those of its headings."""
     lines = split_lines(text)
-    years = report_years(text)
+    years = years or report_years(text)
     blocks: list[Block] = []
     h1: str | None = None
     h2: str | None = None

@@ -90,6 +90,8 @@ class Citation:
     span: tuple[int, int]  # the quoted part inside `text`
     start: int = 0  # passage offsets in the source document
     end: int = 0
+    report: str = ""  # the report's file name
+    report_name: str = ""  # its short name: "永川区2024年计划"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ class Answer:
     suggestions: tuple[str, ...] = ()  # closest sections, on refusal
     passages: tuple[Passage, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    reports: tuple[str, ...] = ()  # report files the answer is from (or, refused, that were searched)
+    route: str = ""  # the routing rule that chose them (routing.py)
 
 
 class QuestionError(ValueError):

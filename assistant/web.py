@@ -29,6 +29,7 @@ from assistant.render import (  # noqa: E402
     render_error,
     render_pending,
     render_user,
+    report_heading,
 )
 from assistant.settings import Settings  # noqa: E402
 from assistant.types import Answer, QuestionError  # noqa: E402
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 EMPTY_TEXT = "请输入一个问题。"
 KIOSK_CHAT_HEIGHT = "max(320px, calc(100vh - 300px))"  # header and the input bar stay on screen
 INPUT_LABEL = "输入您的问题"
+ALL_REPORTS = "全部报告"
+REPORT_LABEL = "查询范围"
 
 
 def new_session() -> dict[str, list]:
@@ -59,7 +62,7 @@ def too_long(question: str, limit: int) -> str:
 def make_respond(assistant: Any, settings: Settings):
     """Build the streaming chat handler bound to an assistant."""
 
-    def respond(question: str, session: dict) -> Iterator[tuple]:
+    def respond(question: str, session: dict, report: str | None = None) -> Iterator[tuple]:
         """Stream one answer into the chat.
 
         Yields (textbox, chatbot, session, starters, chat column, hint). The textbox is cleared when
@@ -92,7 +95,8 @@ def make_respond(assistant: Any, settings: Settings):
         streamed = ""
         answer: Answer | None = None
         try:
-            for item in assistant.stream(question, list(session["history"])):
+            scope = None if not report or report == ALL_REPORTS else report
+            for item in _stream(assistant, question, list(session["history"]), scope):
                 if isinstance(item, Answer):
                     answer = item
                     break
@@ -117,6 +121,28 @@ def make_respond(assistant: Any, settings: Settings):
     return respond
 
 
+def _stream(assistant: Any, question: str, history: list, report: str | None) -> Iterator[Any]:
+    """The assistant's stream, narrowed to one report when one is chosen."""
+    if report is None:
+        return assistant.stream(question, history)
+    return assistant.stream(question, history, report=report)
+
+
+def report_names(assistant: Any) -> list[str]:
+    try:
+        return [r.short_name for r in assistant.reports]
+    except AttributeError:  # an assistant without report metadata (test fakes)
+        return []
+
+
+def example_question(groups: dict[str, list[str]]) -> str:
+    """The input's placeholder example: the report's own first starter question."""
+    for questions in groups.values():
+        if questions:
+            return questions[0]
+    return ""
+
+
 def reset() -> tuple:
     """Clear the conversation (client view and server-side session state)."""
     return "", [], new_session(), gr.Column(visible=True), gr.Column(visible=False), hint()
@@ -130,12 +156,25 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
     except Exception:  # noqa: BLE001
         badge = ""
     groups = assistant.starter_questions() or {}
-    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=kiosk) as demo:
+    names = report_names(assistant)
+    heading = report_heading(names)
+    page_title = f"{TITLE} · {names[0]}" if len(names) == 1 else TITLE
+    with gr.Blocks(title=page_title, analytics_enabled=False, fill_width=kiosk) as demo:
         session = gr.State(new_session(), time_to_live=3600)  # memory only, dropped when abandoned
         gr.HTML(
             f'<div class="qa-head"><h1>{html.escape(TITLE)} <span class="qa-badge">{html.escape(badge)}</span></h1>'
-            "<p>回答均摘自报告原文，并注明出处。</p></div>"
+            + (f'<p class="qa-reports">{html.escape(heading)}</p>' if heading else "")
+            + "<p>回答均摘自报告原文，并注明出处。</p></div>"
         )
+        selector = None
+        if len(names) > 1 and not kiosk:
+            selector = gr.Dropdown(
+                [ALL_REPORTS, *names],
+                value=ALL_REPORTS,
+                label=REPORT_LABEL,
+                elem_id="qa-report",
+                interactive=True,
+            )
         with gr.Column(visible=False, elem_id="qa-chat-col") as chat_col:
             chat = gr.Chatbot(
                 elem_id="qa-chat",
@@ -152,26 +191,34 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
                 layout="bubble",
             )
         buttons = []
+        slots: dict[str, list[Any]] = {}  # group -> its buttons, relabelled when another report is chosen
+        per_group = 3 if kiosk else 4
         with gr.Column(visible=True, elem_id="qa-starters") as starters:
             gr.HTML('<div class="qa-intro">您可以这样问（点击即可提问）：</div>', padding=False)
             with gr.Row(equal_height=False):
                 for group, questions in groups.items():
-                    if not questions:
+                    if not questions and selector is None:
                         continue
                     with gr.Column(min_width=260 if kiosk else 200, elem_classes=["qa-group"]):
                         gr.HTML(f'<div class="qa-group-title">{html.escape(str(group))}</div>', padding=False)
-                        for q in questions[: 3 if kiosk else 4]:
-                            buttons.append(
-                                gr.Button(q, size="lg" if kiosk else "md", elem_classes=["qa-starter"])
+                        for k in range(per_group):
+                            q = questions[k] if k < len(questions) else ""
+                            b = gr.Button(
+                                q or " ",
+                                size="lg" if kiosk else "md",
+                                elem_classes=["qa-starter"],
+                                visible=bool(q),
                             )
+                            buttons.append(b)
+                            slots.setdefault(group, []).append(b)
         with gr.Column(elem_id="qa-inputbar"):  # sticky: always on screen, also on a short kiosk screen
             with gr.Row(equal_height=True):
                 box = gr.Textbox(
                     label=INPUT_LABEL,  # the accessible name (visually hidden)
                     show_label=False,
                     placeholder="请输入您的问题"
-                    if kiosk
-                    else "请输入您想了解的问题，例如：2023年地区生产总值增长多少？",
+                    if kiosk or not example_question(groups)
+                    else f"请输入您想了解的问题，例如：{example_question(groups)}",
                     scale=6,
                     lines=1,
                     max_lines=4,
@@ -195,9 +242,29 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
             "show_progress": "minimal",
         }
         public = "private" if kiosk else "public"  # kiosk: no Gradio API at all (the JSON API remains)
-        events = [box.submit(respond, [box, session], api_name="ask", api_visibility=public, **common)]
-        events.append(send.click(respond, [box, session], api_visibility="private", **common))
-        events += [b.click(respond, [b, session], api_visibility="private", **common) for b in buttons]
+        extra = [selector] if selector is not None else []
+        events = [
+            box.submit(respond, [box, session, *extra], api_name="ask", api_visibility=public, **common)
+        ]
+        events.append(send.click(respond, [box, session, *extra], api_visibility="private", **common))
+        events += [
+            b.click(respond, [b, session, *extra], api_visibility="private", **common) for b in buttons
+        ]
+        if selector is not None:
+            flat = [b for group in slots.values() for b in group]
+
+            def relabel(choice: str) -> list[Any]:
+                """Starter questions of the chosen report (the first report's for 全部)."""
+                chosen = assistant.starter_questions(None if choice == ALL_REPORTS else choice) or {}
+                out = []
+                for group, group_buttons in slots.items():
+                    qs = chosen.get(group, [])
+                    for k, _ in enumerate(group_buttons):
+                        q = qs[k] if k < len(qs) else ""
+                        out.append(gr.Button(q or " ", visible=bool(q)))
+                return out
+
+            selector.change(relabel, [selector], flat, queue=False, api_visibility="private")
         clear.click(reset, None, outputs, queue=False, cancels=events, api_visibility="private")
         chat.clear(reset, None, outputs, queue=False, cancels=events, api_visibility="private")
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.max_queue)

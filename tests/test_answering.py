@@ -305,7 +305,7 @@ def test_a_formal_word_the_report_never_uses_weighs_most_an_everyday_one_little(
     from assistant.query import understand
 
     ex = assistant.extractive
-    years = assistant.index.years
+    years = assistant.first.view.years
 
     def weight(question: str, word: str) -> float:
         terms = ex.query_terms(understand(question, years))

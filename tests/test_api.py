@@ -60,7 +60,7 @@ def test_answer_has_cited_figure(client: httpx.Client) -> None:
     assert GDP_FIGURE in data["answer"]
     assert data["citations"], data
     for c in data["citations"]:
-        assert set(c) == {"n", "chunk_id", "section", "text", "quote"}
+        assert set(c) == {"n", "chunk_id", "section", "text", "quote", "report", "report_name"}
         assert c["quote"] and c["quote"] in c["text"]
     assert any(GDP_FIGURE.rstrip("%") in c["text"] for c in data["citations"])
     assert "[1]" in data["answer"]
@@ -176,3 +176,27 @@ def test_kiosk_keeps_json_api_but_hides_docs() -> None:
         assert config.get("footer_links") == []
         info = c.get("/gradio_api/info").json()
         assert not info.get("named_endpoints"), info
+
+
+def test_reports_lists_the_report_with_its_place_and_years(client: httpx.Client) -> None:
+    r = client.get("/api/reports")
+    assert r.status_code == 200
+    (report,) = r.json()["reports"]
+    assert (report["place"], report["review_year"], report["plan_year"]) == ("永川区", 2023, 2024)
+    assert report["short_name"] == "永川区2024年计划" and report["chunks"] > 100
+
+
+def test_ask_narrowed_to_a_report_and_an_unknown_report_is_a_clear_400(client: httpx.Client) -> None:
+    r = client.post("/api/ask", json={"question": GDP_QUESTION, "report": "永川区2024年计划"})
+    assert r.status_code == 200 and GDP_FIGURE in r.json()["answer"]
+    assert {c["report"] for c in r.json()["citations"]} == {"yongchuan-2023-execution-2024-plan.txt"}
+    r = client.post("/api/ask", json={"question": GDP_QUESTION, "report": "上海市2026年政府工作报告"})
+    assert r.status_code == 400 and "现有报告" in r.json()["error"]
+
+
+def test_history_as_role_content_messages_is_a_follow_up(client: httpx.Client) -> None:
+    history = [{"role": "user", "content": GDP_QUESTION}, {"role": "assistant", "content": f"增长{GDP_FIGURE}[1]。"}]
+    r = client.post("/api/ask", json={"question": FOLLOW_UP, "history": history})
+    assert r.status_code == 200, r.text
+    pairs = client.post("/api/ask", json={"question": FOLLOW_UP, "history": [[GDP_QUESTION, f"增长{GDP_FIGURE}[1]。"]]})
+    assert r.json()["standalone_question"] == pairs.json()["standalone_question"] != FOLLOW_UP

@@ -262,7 +262,7 @@ class Multi(FakeAssistant):
 
 def test_reports_and_narrowing_reach_the_assistant(store: Path) -> None:
     multi = Multi()
-    assert available_reports(multi) == ["a.txt", "b.txt"]
+    assert list(available_reports(multi)) == ["a.txt", "b.txt"]
     rows = [
         {**ALWAYS_FAILS, "id": "in-a", "reports": ["a.txt"]},
         {**ALWAYS_FAILS, "id": "in-b", "reports": ["b.txt"]},

@@ -24,7 +24,7 @@ Q_NONE = "2023年末永川区常住人口是多少万人？"
 OUT_KEYS = {
     "id": str, "question": str, "answer": str, "refused": bool, "citations": list, "retrieved": list,
     "latency_ms": float, "standalone_question": str, "mode": str, "category": str, "split": str,
-    "retrieval_ms": float, "expected_reports": list,
+    "retrieval_ms": float, "expected_reports": list, "reports": list, "route": str,
 }  # fmt: skip
 
 
@@ -89,12 +89,14 @@ def test_run_eval_out_file_has_one_line_per_question_with_documented_keys(tmp_pa
         for key, typ in OUT_KEYS.items():
             assert type(rec[key]) is typ, key
         for cit in rec["citations"]:
-            assert set(cit) == {"n", "chunk_id", "section", "text", "quote"} and isinstance(cit["n"], int)
+            assert set(cit) == {"n", "chunk_id", "section", "text", "quote", "report", "report_name"}
+            assert isinstance(cit["n"], int)
         for pas in rec["retrieved"]:
-            assert set(pas) == {"chunk_id", "section", "text", "score"} and isinstance(pas["score"], float)
+            assert set(pas) == {"chunk_id", "section", "text", "score", "report"} and isinstance(pas["score"], float)
     first = records[0]
     assert first["retrieved"][1] == {
         "chunk_id": "c-table", "section": "一、2023年执行情况 > 表1", "text": TABLE_ROW.text, "score": 0.5,
+        "report": "",
     }  # fmt: skip
     assert [r["latency_ms"] for r in records] == [100.0, 200.0, 300.0]
     assert [r["split"] for r in records] == ["dev", "dev", "heldout"]

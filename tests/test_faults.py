@@ -244,7 +244,7 @@ def test_damaged_hnsw_segment_is_recovered_by_chroma(index_copy: Path, how: str)
     so damage to them needs no rebuild of ours: same build, same nearest neighbours."""
     reference = build_assistant(settings_for(index_copy), rebuild=False)
     probe = reference.retriever.embeddings.embed_query(GDP_QUESTION)
-    expected = reference.index.dense(probe, 10)
+    expected = reference.index.first.dense(probe, 10)
     reference.index.close()
     build = current_build(index_copy)
     assert build is not None
@@ -252,7 +252,7 @@ def test_damaged_hnsw_segment_is_recovered_by_chroma(index_copy: Path, how: str)
     damage(segment, how)
 
     assistant = build_assistant(settings_for(index_copy), rebuild=False)
-    assert assistant.index.dense(probe, 10) == pytest.approx(expected)
+    assert assistant.index.first.dense(probe, 10) == pytest.approx(expected)
     assert_answers(assistant)
     assistant.index.close()
 

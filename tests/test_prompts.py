@@ -12,11 +12,12 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.llm import LLMAnswerer
 from assistant.prompts import load_prompt, render
+from assistant.reports import Report
 from assistant.types import Answer, Chunk, Passage
 
 pytestmark = pytest.mark.unit
 
-ANSWER_SYSTEM = """你是一个问答助手，只回答关于一份区级政府计划报告（2023年国民经济和社会发展计划执行情况及2024年计划草案）的问题。用户消息会给出若干条带编号的报告原文资料（[1]、[2]……）和一个问题。请严格遵守以下规则：
+ANSWER_SYSTEM = """你是一个问答助手，只回答关于这份报告的问题：某区发展和改革委员会发布的《关于某区2030年计划执行情况及2031年计划草案的报告》，计划执行情况与计划草案报告（回顾2030年，安排2031年）。用户消息会给出若干条带编号的报告原文资料（[1]、[2]……）和一个问题。请严格遵守以下规则：
 
 1. 只依据这些编号资料作答，不使用资料以外的任何知识，不推测，不补充。
 2. 每一句陈述都要在句末用资料编号标注出处，例如[1]；依据多条资料时写成[1][2]。只能使用资料中实际给出的编号。
@@ -82,8 +83,12 @@ class Recorder(BaseCallbackHandler):
 def test_model_receives_exact_messages() -> None:
     recorder = Recorder()
     model = FakeListChatModel(responses=["2024年地区生产总值预期增长7.5%左右[2]。"], callbacks=[recorder])
+    report = Report(
+        "r.txt", "关于某区2030年计划执行情况及2031年计划草案的报告", "某区", "", "某区发展和改革委员会",
+        "计划执行情况与计划草案报告", 2030, 2031, "", "",
+    )  # fmt: skip
     answer = LLMAnswerer(model, timeout=5.0, model_name="fake").answer(
-        "2024年地区生产总值增长目标是多少？", PASSAGES, lambda: Answer(text="")
+        "2024年地区生产总值增长目标是多少？", PASSAGES, lambda: Answer(text=""), report
     )
     assert answer.mode == "llm:fake" and [c.n for c in answer.citations] == [2]
     (messages,) = recorder.calls
@@ -106,7 +111,7 @@ def test_condense_messages() -> None:
 
 
 def test_render_fills_variables_and_keeps_braces_in_values() -> None:
-    messages = render("answer", passages="[1] {not a variable}", question="问{题}")
+    messages = render("answer", passages="[1] {not a variable}", question="问{题}", report="{某报告}", years="")
     assert messages[1].content == "资料：\n\n[1] {not a variable}\n\n问题：问{题}"
 
 
@@ -146,5 +151,5 @@ def test_unknown_prompt_checked_against_given_variables(tmp_path: Path) -> None:
 
 
 def test_shipped_prompts_load() -> None:
-    assert set(load_prompt("answer").input_variables) == {"passages", "question"}
+    assert set(load_prompt("answer").input_variables) == {"passages", "question", "report", "years"}
     assert set(load_prompt("condense").input_variables) == {"history", "question"}

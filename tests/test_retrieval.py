@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 import types
-from pathlib import Path
 
+import numpy as np
 import pytest
 from langchain_core.documents import Document as LCDocument
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from assistant.index import OpenIndex
+from assistant.index import ReportIndex
 from assistant.keyword import KeywordIndex, Tokenizer
+from assistant.reports import Report
 from assistant.retrieval import (
     DENSE_CANDIDATES,
     FusionParams,
@@ -22,7 +23,6 @@ from assistant.retrieval import (
     minmax,
     normalise,
 )
-from assistant.structure import ReportYears
 from assistant.types import PLAN, PROSE, REVIEW, Chunk, Passage
 
 pytestmark = pytest.mark.unit
@@ -108,23 +108,16 @@ CHUNKS = [
 HAND_DENSE = {0: 0.9, 1: 0.5, 2: 0.1, 3: 0.7}  # min-max -> {0: 1, 1: .5, 2: 0, 3: .75}
 
 
-class FakeIndex(OpenIndex):
-    """OpenIndex-like: real chunks and KeywordIndex, no Chroma; dense() returns hand-made similarities."""
+REPORT = Report("r.txt", "", "某区", "", "", "计划执行情况与计划草案报告", 2023, 2024, "", "")
+
+
+class FakeIndex(ReportIndex):
+    """A report's index with real chunks and KeywordIndex, no vectors; dense() returns hand-made similarities."""
 
     def __init__(self, chunks: list[Chunk], dense_scores: dict[int, float]) -> None:
-        super().__init__(
-            manifest=None,
-            chunks=chunks,
-            keyword=KeywordIndex(chunks, Tokenizer()),  # type: ignore[arg-type]
-            collection=None,
-            build_dir=Path("."),
-        )
+        super().__init__(REPORT, chunks, KeywordIndex(chunks, Tokenizer()), np.zeros((len(chunks), 4)))
         self.dense_scores = dense_scores
         self.calls: list[tuple[list[float], int]] = []
-
-    @property
-    def years(self) -> ReportYears:  # type: ignore[override]
-        return ReportYears(2023, 2024)
 
     def dense(self, vector: list[float], k: int) -> dict[int, float]:
         self.calls.append((vector, k))

@@ -52,6 +52,11 @@ function highlighted(text, spans) {
   return frag;
 }
 
+function reportName(file) {
+  const known = state.options && state.options.reports.find((r) => r.file === file);
+  return known ? known.name : file;
+}
+
 function tag(label, passed) {
   return el("span", { class: `ev-tag ${passed ? "pass" : "fail"}`, text: label });
 }
@@ -71,7 +76,9 @@ async function loadOptions() {
   if (o.reports.length > 1) {
     $("#ev-reports-box").hidden = false;
     $("#ev-reports").replaceChildren(
-      ...o.reports.map((r) => el("label", {}, el("input", { type: "checkbox", name: "ev-report", value: r, checked: true }), " ", r))
+      ...o.reports.map((r) =>
+        el("label", { title: r.file }, el("input", { type: "checkbox", name: "ev-report", value: r.file, checked: true }), " ", r.name)
+      )
     );
     $("#ev-narrow-box").hidden = !o.narrow;
   }
@@ -259,7 +266,7 @@ function fillFilters(view) {
   const cats = [...new Set(state.items.map((i) => i.category))].sort();
   $("#ev-filter-category").replaceChildren(...options(cats.map((c) => ({ value: c, label: c })), "全部"));
   const reports = [...new Set(state.items.flatMap((i) => i.reports))].sort();
-  $("#ev-filter-report").replaceChildren(...options(reports.map((c) => ({ value: c, label: c })), "全部"));
+  $("#ev-filter-report").replaceChildren(...options(reports.map((c) => ({ value: c, label: reportName(c) })), "全部"));
   $("#ev-filter-report-box").hidden = reports.length === 0;
   setOutcome("all");
   $("#ev-search").value = "";
@@ -334,13 +341,14 @@ async function openDetail(pos) {
   row("问题", d.question);
   if (d.history.length) row("对话历史", ...d.history.map(([q, a]) => `问：${q}\n答：${a}`));
   if (d.standalone_question && d.standalone_question !== d.question) row("理解为（独立问题）", d.standalone_question);
-  if (d.reports.length) row("证据所在报告", d.reports.join("、"));
+  if (d.reports.length) row("证据所在报告", d.reports.map(reportName).join("、"));
   if (d.facts.length) row("应含事实", ...d.facts.map((f) => el("dd", { class: `ev-fact ${f.found ? "found" : "missing"}`, text: `${f.found ? "✓ 已含" : "✗ 缺少"}：${f.fact}` })));
   else row("应含事实", "（报告无答案，应拒答）");
   if (d.evidence.length) row("证据原文", ...d.evidence);
   row("回答", d.answer);
   if (d.notice) row("提示", d.notice);
   if (d.rule) row("判定规则", d.rule);
+  if (d.route) row("报告路由规则", d.answered_from.length ? `${d.route}（${d.answered_from.map(reportName).join("、")}）` : d.route);
   row("模式 / 延迟", `${d.mode} · ${d.latency_ms == null ? "—" : Math.round(d.latency_ms) + " ms"}`);
   row("引用", ...(d.citations.length ? d.citations.map((c) => passage(c, `[${c.n}]`)) : ["（无引用）"]));
   row("检索到的段落（黄色为证据原文）", ...(d.retrieved.length ? d.retrieved.map((p) => passage(p, `第 ${p.rank} 条 · 得分 ${p.score}`)) : ["（无）"]));

@@ -1,0 +1,150 @@
+"""Several reports in one index (issue #11): unique ids, per-report metadata, the embedding cache,
+bad files in a folder, and answers that name their report. Fake embedder, real Chroma on disk."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.chunking import ChunkerParams
+from assistant.embeddings import HashingEmbeddings, embedder_id
+from assistant.index import ensure_index
+from assistant.pipeline import build_assistant
+from assistant.settings import ROOT, Settings
+from assistant.store import build_index
+
+pytestmark = pytest.mark.integration
+
+REPORTS = ROOT / "evals" / "reports"
+BUNDLED = ROOT / "corpus" / "yongchuan-2023-execution-2024-plan.txt"
+HENAN, HUBEI = "gov-work-2026-henan.txt", "gov-work-2026-hubei.txt"
+
+
+class CountingEmbeddings(HashingEmbeddings):
+    """The fake embedder, counting the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    d = tmp_path / "corpus"
+    d.mkdir()
+    shutil.copyfile(BUNDLED, d / BUNDLED.name)
+    shutil.copyfile(REPORTS / HENAN, d / HENAN)
+    return d
+
+
+def build(corpus: Path, index: Path, emb: HashingEmbeddings):  # type: ignore[no-untyped-def]
+    return build_index(corpus, index, emb, embedder_id(emb), ChunkerParams())
+
+
+def test_two_reports_sharing_lines_index_every_chunk_with_its_own_metadata(folder: Path, tmp_path: Path) -> None:
+    emb = HashingEmbeddings()
+    m = build(folder, tmp_path / "idx", emb)
+    index = ensure_index(folder, tmp_path / "idx", emb, embedder_id(emb), ChunkerParams())
+    assert len({c.id for c in index.chunks}) == len(index.chunks) == m.chunk_count
+    shared = [c for c in index.chunks if c.text == "各位代表："]
+    assert len(shared) == 2 and shared[0].id != shared[1].id  # the same line in two reports: two chunks
+    by_file = {r.file: r for r in m.report_list()}
+    assert (by_file[BUNDLED.name].review_year, by_file[BUNDLED.name].plan_year) == (2023, 2024)
+    assert (by_file[HENAN].review_year, by_file[HENAN].plan_year) == (2025, 2026)
+    assert by_file[HENAN].place == "河南省" and by_file[BUNDLED.name].place == "永川区"
+    assert {c["sha256"] for c in m.corpus} == {r.sha256 for r in m.report_list()}
+
+
+def test_unchanged_rebuild_embeds_nothing_and_a_new_report_only_its_chunks(folder: Path, tmp_path: Path) -> None:
+    emb = CountingEmbeddings()
+    first = build(folder, tmp_path / "idx", emb)
+    assert first.embedded == emb.embedded == first.chunk_count
+    again = build(folder, tmp_path / "idx", emb)
+    assert again.embedded == 0 and emb.embedded == first.chunk_count
+    shutil.copyfile(REPORTS / HUBEI, folder / HUBEI)
+    third = build(folder, tmp_path / "idx", emb)
+    hubei_chunks = sum(1 for r in third.report_list() if r.file == HUBEI)
+    assert hubei_chunks == 1
+    # only the new report's chunks are embedded (less any whose embedded text an old chunk already had)
+    from assistant.loading import scan_corpus
+    from assistant.store import make_chunks
+
+    chunks, _ = make_chunks(scan_corpus(folder)[0], ChunkerParams())
+    old = {c.indexed_text for c in chunks if c.source != HUBEI}
+    new = {c.indexed_text for c in chunks if c.source == HUBEI} - old
+    assert third.embedded == len(new) > 0.9 * (third.chunk_count - first.chunk_count)
+    assert emb.embedded == first.chunk_count + len(new)
+
+
+def test_a_duplicate_and_an_empty_file_are_skipped_and_named(folder: Path, tmp_path: Path) -> None:
+    shutil.copyfile(folder / HENAN, folder / "copy-of-henan.txt")
+    (folder / "empty.txt").write_text("   \n", encoding="utf-8")
+    m = build(folder, tmp_path / "idx", HashingEmbeddings())
+    skipped = {Path(s["path"]).name: s["reason"] for s in m.skipped}
+    assert set(skipped) == {"empty.txt", HENAN} or set(skipped) == {"empty.txt", "copy-of-henan.txt"}
+    assert any("duplicate" in r for r in skipped.values()) and any("empty" in r for r in skipped.values())
+    assert len(m.reports) == 2
+
+
+def test_a_damaged_embedding_cache_is_set_aside(folder: Path, tmp_path: Path) -> None:
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "embeddings.sqlite3").write_bytes(b"this is not a database" * 100)
+    emb = CountingEmbeddings()
+    m = build(folder, tmp_path / "idx", emb)
+    assert m.embedded == m.chunk_count and (tmp_path / "idx" / "embeddings.sqlite3.damaged").exists()
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    d = tmp_path_factory.mktemp("two")
+    (d / "corpus").mkdir()
+    shutil.copyfile(BUNDLED, d / "corpus" / BUNDLED.name)
+    shutil.copyfile(REPORTS / HENAN, d / "corpus" / HENAN)
+    return build_assistant(Settings(corpus=d / "corpus", index_dir=d / "idx", embedder="fake"))
+
+
+def test_answers_and_citations_name_their_report(two) -> None:  # type: ignore[no-untyped-def]
+    a = two.ask("河南2025年粮食产量是多少？")
+    assert not a.refused and a.reports == (HENAN,)
+    assert a.text.startswith("【河南省2026年政府工作报告】")
+    assert a.citations and {c.report for c in a.citations} == {HENAN}
+    assert {c.report_name for c in a.citations} == {"河南省2026年政府工作报告"}
+
+
+def test_relative_years_resolve_per_report(two) -> None:  # type: ignore[no-untyped-def]
+    yc = two.ask("去年地区生产总值增长多少？", report=BUNDLED.name)
+    assert all(c.report == BUNDLED.name for c in yc.citations)
+    queries = [two.shelves[f].retriever.understand("去年地区生产总值增长多少？").text for f in (BUNDLED.name, HENAN)]
+    assert "2023年" in queries[0] and "2025年" in queries[1]
+
+
+def test_a_place_no_report_covers_is_refused_naming_the_corpus(two) -> None:  # type: ignore[no-untyped-def]
+    a = two.ask("浙江今年地区生产总值增长目标是多少？")
+    assert a.refused and a.route == "uncovered"
+    assert "浙江" in a.text and "河南省2026年政府工作报告" in a.text and "永川区2024年计划" in a.text
+
+
+def test_a_follow_up_switches_report(two) -> None:  # type: ignore[no-untyped-def]
+    a = two.ask("那永川呢？", [("河南2025年粮食产量是多少？", "…")])
+    assert a.standalone_question.startswith("永川") and "粮食产量" in a.standalone_question
+    assert a.reports == (BUNDLED.name,)
+
+
+def test_a_question_naming_two_reports_answers_both(two) -> None:  # type: ignore[no-untyped-def]
+    a = two.ask("永川和河南的粮食产量分别是多少？")
+    assert set(a.reports) == {BUNDLED.name, HENAN}
+    assert "【永川区2024年计划】" in a.text and "【河南省2026年政府工作报告】" in a.text
+    assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
+
+
+def test_an_unknown_report_name_is_a_clear_question_error(two) -> None:  # type: ignore[no-untyped-def]
+    from assistant.types import QuestionError
+
+    with pytest.raises(QuestionError, match="现有报告"):
+        two.ask("粮食产量是多少？", report="上海市2026年政府工作报告")
