@@ -200,11 +200,15 @@ async function refreshRuns() {
   $("#ev-runs").hidden = !any;
   $("#ev-runs-empty").hidden = any;
   $("#ev-compare-form").hidden = state.runs.length < 2;
+  // A new run resets the choice to the two latest (B = the newest); otherwise the user's choice stays.
+  const newest = state.runs.length ? state.runs[0].id : null;
+  const reset = newest !== state.newestRun;
+  state.newestRun = newest;
   for (const [sel, pick] of [["#ev-cmp-a", 1], ["#ev-cmp-b", 0]]) {
     const select = $(sel);
     const keep = select.value;
     select.replaceChildren(...state.runs.map((r) => el("option", { value: r.id, text: runName(r) })));
-    if (keep && state.runs.some((r) => String(r.id) === keep)) select.value = keep;
+    if (!reset && keep && state.runs.some((r) => String(r.id) === keep)) select.value = keep;
     else if (state.runs[pick]) select.value = String(state.runs[pick].id);
   }
 }
