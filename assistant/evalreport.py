@@ -71,6 +71,7 @@ CATEGORY_METRICS = (
 )  # fmt: skip
 CHART_SERIES = (("answer_accuracy", "答案准确率", "#2563eb"), ("hit_at_5", "检索命中@5", "#16a34a"))
 NOT_AVAILABLE = "—"
+SINGLE_REPORT_ROUTE = "only"  # routing.route's rule when the corpus has one report
 ANSWER_PREVIEW = 80
 
 
@@ -225,7 +226,8 @@ def item_detail(result: Result) -> dict[str, Any]:
         "answer": answer,
         "outcome_hint": OUTCOME_HINTS.get(result.outcome or "", ""),
         "rule": record.get("rule", ""),
-        "route": record.get("route", ""),  # which routing rule chose the reports (multi-report)
+        # which routing rule chose the reports; with one report ("only") there was nothing to choose
+        "route": "" if record.get("route") in (None, "", SINGLE_REPORT_ROUTE) else record["route"],
         "answered_from": list(record.get("reports", [])),
         "notice": record.get("notice", ""),
         "mode": record.get("mode", ""),

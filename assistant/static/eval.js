@@ -331,7 +331,7 @@ function renderItems(more = false) {
 
 function passage(p, head) {
   return el("div", { class: `ev-passage${p.has_evidence ? " has-evidence" : ""}` },
-    el("span", { class: "ev-sec", text: [head, p.report_name, p.section].filter(Boolean).join(" · ") }),
+    el("span", { class: "ev-sec", text: [head, reportName(p.report_name), p.section].filter(Boolean).join(" · ") }),
     highlighted(p.text, p.spans)
   );
 }
