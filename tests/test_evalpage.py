@@ -13,7 +13,7 @@ import pytest
 
 from assistant.api import create_app
 from assistant.evalfile import parse_eval_bytes
-from assistant.evalpage import available_reports, eval_modes
+from assistant.evalbench import available_reports, eval_modes
 from assistant.metrics import classify, score_group
 from assistant.settings import Settings
 from tests.evalfixtures import ALWAYS_FAILS, HOSTILE, XSS, fake_pipeline, small_eval, wait_done

@@ -353,7 +353,8 @@ async function openDetail(pos) {
   if (d.notice) row("提示", d.notice);
   if (d.rule) row("判定规则", d.rule);
   if (d.route) row("报告路由规则", d.answered_from.length ? `${d.route}（${d.answered_from.map(reportName).join("、")}）` : d.route);
-  row("模式 / 延迟", `${d.mode} · ${d.latency_ms == null ? "—" : Math.round(d.latency_ms) + " ms"}`);
+  const mode = (state.options.modes.find((m) => m.id === d.mode) || { label: d.mode }).label;
+  row("模式 / 延迟", `${mode} · ${d.latency_ms == null ? "—" : Math.round(d.latency_ms) + " ms"}`);
   row("引用", ...(d.citations.length ? d.citations.map((c) => passage(c, `[${c.n}]`)) : ["（无引用）"]));
   row("检索到的段落（黄色为证据原文）", ...(d.retrieved.length ? d.retrieved.map((p) => passage(p, `第 ${p.rank} 条 · 得分 ${p.score}`)) : ["（无）"]));
   $("#ev-detail-h").textContent = `题目详情 ${d.id}`;
