@@ -84,6 +84,7 @@ class RefusalPolicy:
         self.pos.tokenizer = keyword.tokenizer._jieba  # type: ignore[attr-defined]
         self.pos.word_tag_tab = pseg.dt.word_tag_tab
         self.n = max(len(keyword.chunks), 1)
+        self.own_places: tuple[str, ...] = ()  # the report's own place names (routing.own_names)
 
     def _df(self, word: str) -> int:
         return len(self.keyword.words.postings.get(word.lower(), ()))
@@ -161,6 +162,8 @@ class RefusalPolicy:
             if not flag.startswith("n"):
                 continue
             place = word in places
+            if place and any(word.startswith(n) for n in self.own_places):
+                continue  # the report's own place, glued to a word by jieba (北京地区, of 北京地区生产总值)
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
             if self._everyday_for(word, best_sentence):
