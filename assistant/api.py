@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.responses import JSONResponse  # noqa: E402
 from pydantic import BaseModel, ConfigDict, Field, StrictStr  # noqa: E402
 
+from assistant.evalpage import mount_eval  # noqa: E402
 from assistant.kiosk import KioskRoutes  # noqa: E402
 from assistant.page import LOCALE_JS, PAGE_LANG  # noqa: E402
 from assistant.records import answer_record  # noqa: E402
@@ -198,6 +199,10 @@ def create_app(assistant: Any, settings: Settings) -> FastAPI:
         wait = limiter.check(client)
         if wait:
             raise ApiError(429, RATE_LIMITED, {"Retry-After": str(int(wait) + 1)})
+
+    # The eval workbench (desktop only) is served before the UI at "/"; visitors' questions are counted
+    # so that eval runs make way for them.
+    assistant = mount_eval(app, assistant, settings)
 
     # Answering is CPU-bound: a few at a time, first come first served, beats dozens of threads
     # contending for two cores (fairer tail latency under load).

@@ -148,7 +148,7 @@ def cmd_eval(args: argparse.Namespace, rest: Sequence[str]) -> int:
     from .pipeline import build_assistant
 
     settings = _settings(args)
-    return eval_main(list(rest), build=lambda: build_assistant(settings, progress=_progress()))
+    return eval_main(list(rest), build=lambda: build_assistant(settings, progress=_progress()), settings=settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,7 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", help="answer from this report only (file name or short name)")
-    sub.add_parser("eval", parents=[common], help="run an eval set (see --eval-file, --out, --split)")
+    sub.add_parser(
+        "eval", parents=[common], help="run an eval set (see --eval-file, --out, --split, --html, --compare A B)"
+    )
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "index":

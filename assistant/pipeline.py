@@ -267,6 +267,10 @@ class Assistant:
             else:
                 yield item
 
+    def extractive_only(self) -> Assistant:
+        """The same assistant without the language model (shares the index and the reports' parts)."""
+        return Assistant(self.settings, self.index, self.shelves, None)
+
     def starter_questions(self, report: str | None = None) -> dict[str, list[str]]:
         """Starter questions by group, for one report (the first if none is named)."""
         file = self.report_named(report) or self.first.report.file
