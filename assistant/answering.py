@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -297,24 +298,32 @@ class ExtractiveAnswerer:
     ) -> Answer:
         ranked = self.rank_sentences(query, passages) if passages else []
         ranked = self._prefer_asked_year(query, passages, ranked)
-        if self.refusal_reason(query, passages, ranked, years):
+        reason = self.refusal_reason(query, passages, ranked, years)
+        if reason:
             # sections are suggested only if the question shares something with them at all
-            return refusal(query, passages, suggest=self.support(query, passages) > 0)
+            return _ruled(
+                refusal(query, passages, suggest=self.support(query, passages) > 0), f"refused: {reason}"
+            )
         if query.kind == "summary":
-            return compose(query, self._section_opening(query, passages), passages, years)
+            return _ruled(
+                compose(query, self._section_opening(query, passages), passages, years),
+                "summary: section opening",
+            )
         if query.kind == "compare":
             compared = compare(query, ranked, passages, self.tokenizer, years)
             if compared:
-                return compared
+                return _ruled(compared, "comparison: both figures and the arithmetic")
         best = ranked[0]
         p0 = passages[best.passage]
         if p0.chunk.kind in (BOX, LIST_ITEM) and best.text.strip().endswith(("：", ":")):
             # the best match is the label that opens a list ("两大主导产业集群："): the list answers
-            return compose(query, list_units(best, passages), passages, years)
+            return _ruled(
+                compose(query, list_units(best, passages), passages, years), "list: the items under its label"
+            )
         if query.kind == "list":
             parallel = parallel_units(best, passages)
             if parallel:
-                return compose(query, parallel, passages, years)
+                return _ruled(compose(query, parallel, passages, years), "list: sentences opening alike")
         if query.kind == "list" and p0.chunk.kind in (BOX, LIST_ITEM) and best.text == p0.chunk.text:
             # the question is about the list itself (its heading), not one item in it
             heading = self.coverage(self.query_terms(query), p0.chunk.section_path[-1])
@@ -325,7 +334,10 @@ class ExtractiveAnswerer:
             if named and p0.chunk.kind == LIST_ITEM:
                 item = max(item, self.coverage(self.query_terms(query), named.group(1)))
             if heading >= item:
-                return compose(query, list_units(best, passages), passages, years)
+                return _ruled(
+                    compose(query, list_units(best, passages), passages, years),
+                    "list: the list asked about by its heading",
+                )
             parts = [s for s in ranked if s.passage == best.passage and s.text != best.text]
             if parts:  # answer with the item's own sentences rather than the whole list item
                 ranked = [s for s in ranked if not (s.passage == best.passage and s.text == best.text)]
@@ -347,15 +359,25 @@ class ExtractiveAnswerer:
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
         if blank_cell_asked(query.text, best, passages):
-            return refusal(query, passages)  # the table marks the very figure asked for as not given
+            return _ruled(
+                refusal(query, passages), "refused: the table marks the figure asked for as not given"
+            )
         held = " ".join(figures_text(c, passages) for c in chosen)
         if WANTS_NAME.search(query.text):
             held = self._clauses_about(query, held)  # the name must be of what is asked about
         if missing_kind(query.text, held):
-            return refusal(query, passages)  # "总投资是多少" over a passage that only names the project
+            # "总投资是多少" over a passage that only names the project
+            return _ruled(
+                refusal(query, passages),
+                "refused: the kind of figure asked for is not in the quoted sentences",
+            )
         terms = self.query_terms(query)
         chosen = [self._clauses(query, terms, c, passages) for c in chosen]
-        return compose(query, chosen, passages, years)
+        pointed = any(c.pointed for c in chosen)
+        return _ruled(
+            compose(query, chosen, passages, years),
+            "answer: the clauses asked about" if pointed else "answer: best sentences",
+        )
 
     def _clauses_about(self, query: Query, text: str) -> str:
         """The clauses of `text` holding one of the question's specific words (not one on every page,
@@ -428,6 +450,11 @@ def _covering_window(clauses: list[tuple[str, int]], covers, exactness) -> tuple
                 if best is None or key > best:
                     best = key
     return None if best is None else (-best[2], best[3])
+
+
+def _ruled(answer: Answer, rule: str) -> Answer:
+    """The answer, recording the rule that decided it (shown by `ask --explain` and the eval workbench)."""
+    return dataclasses.replace(answer, rule=rule)
 
 
 def figures_text(s: Sentence, passages: Sequence[Passage]) -> str:
