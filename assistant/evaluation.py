@@ -160,6 +160,8 @@ _QUALITY = (
     ("citation acc", "citation_accuracy", "pct"),
     ("numbers cited", "numbers_cited", "pct"),
     ("right report", "right_report", "pct"),
+    ("answer chars p50", "answer_chars_p50", "ms"),
+    ("1st sentence has facts", "first_sentence_facts", "pct"),
 )
 _REFUSAL_LATENCY = (
     ("n", "n", "int"),

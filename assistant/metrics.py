@@ -279,6 +279,8 @@ class GroupMetrics:
     total_p95_ms: float | None
     # share of answered answerable questions that name their reports whose every citation is from one
     right_report: float | None = None
+    answer_chars_p50: float | None = None  # median length of the answers given (citation marks excluded)
+    first_sentence_facts: float | None = None  # correct answers whose first sentence holds every key fact
 
 
 def _share(flags: Sequence[bool]) -> float | None:
@@ -287,6 +289,18 @@ def _share(flags: Sequence[bool]) -> float | None:
 
 
 Row = tuple[Sequence[str], Sequence[str], Mapping[str, Any]]  # (key facts, evidence, out-file record)
+
+
+def answer_chars(answer_text: str) -> int:
+    """An answer's length in characters, citation markers like "[1]" excluded."""
+    return len(_CITATION_MARK.sub("", answer_text).strip())
+
+
+def first_sentence_holds(answer_text: str, key_facts: Sequence[str]) -> bool:
+    """Whether the answer's first sentence (up to 。！？ or a line end) already holds every key fact."""
+    text = _CITATION_MARK.sub("", answer_text).strip()
+    first = re.split(r"(?<=[。！？!?])|\n", text, maxsplit=1)[0]
+    return all(contains(first, f) for f in key_facts)
 
 
 def from_right_report(citations: Sequence[Mapping[str, Any]], reports: Sequence[str]) -> bool:
@@ -339,6 +353,14 @@ def score_group(
         total_p50_ms=percentile(total, 50),
         total_p95_ms=percentile(total, 95),
         right_report=_share(right),
+        answer_chars_p50=percentile([answer_chars(r["answer"]) for _, _, r in rows if not r["refused"]], 50),
+        first_sentence_facts=_share(
+            [
+                first_sentence_holds(r["answer"], facts)
+                for facts, _, r in rows
+                if facts and not r["refused"] and answer_correct(r["answer"], facts, r["refused"])
+            ]
+        ),
     )
 
 

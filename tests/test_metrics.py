@@ -365,3 +365,12 @@ def test_right_report_share() -> None:
     ]
     assert score_group(rows).right_report == 0.5
     assert score_group(rows[4:]).right_report is None
+
+
+def test_answer_length_excludes_markers_and_the_first_sentence_is_checked_alone() -> None:
+    from assistant.metrics import answer_chars, first_sentence_holds
+
+    assert answer_chars("增长8.1%[1]。") == len("增长8.1%。")
+    assert first_sentence_holds("增长8.1%[1]。总量1281.4亿元[2]。", ["8.1%"])
+    assert not first_sentence_holds("增长8.1%[1]。总量1281.4亿元[2]。", ["8.1%", "1281.4"])
+    assert not first_sentence_holds("【甲】增长8.1%[1]。\n【乙】增长5%[2]。", ["5%"])
