@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ NUM = re.compile(r"\d+(?:\.\d+)?")
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
 CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 MIN_FIGURES_TO_POINT = 4
+MAX_WINDOW = 4  # clauses a pointed quote may span
+POINT_MIN_COVERAGE = 0.75  # below this the question's own words do not pick the clause: quote the sentence
+ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪些|什么|其中.{0,12}呢")
+WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
+CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提高|降低|分别|年均)")
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 UNKNOWN_NON_NOUN = 0.2  # dev: 1.0 -> 0.2 answers 3 more, none of the unanswerable; 0 answers 2 of those
 SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
@@ -72,6 +78,7 @@ class Sentence:
     score: float
     coverage: float
     display: str = ""  # what the answer shows, when it is a trimmed form of `text`
+    pointed: bool = False  # `text` is the clause(s) of `display` that answer the question
 
 
 def sentences_of(p: Passage) -> list[tuple[str, int]]:
@@ -291,24 +298,32 @@ class ExtractiveAnswerer:
     ) -> Answer:
         ranked = self.rank_sentences(query, passages) if passages else []
         ranked = self._prefer_asked_year(query, passages, ranked)
-        if self.refusal_reason(query, passages, ranked, years):
+        reason = self.refusal_reason(query, passages, ranked, years)
+        if reason:
             # sections are suggested only if the question shares something with them at all
-            return refusal(query, passages, suggest=self.support(query, passages) > 0)
+            return _ruled(
+                refusal(query, passages, suggest=self.support(query, passages) > 0), f"refused: {reason}"
+            )
         if query.kind == "summary":
-            return compose(query, self._section_opening(query, passages), passages, years)
+            return _ruled(
+                compose(query, self._section_opening(query, passages), passages, years),
+                "summary: section opening",
+            )
         if query.kind == "compare":
             compared = compare(query, ranked, passages, self.tokenizer, years)
             if compared:
-                return compared
+                return _ruled(compared, "comparison: both figures and the arithmetic")
         best = ranked[0]
         p0 = passages[best.passage]
         if p0.chunk.kind in (BOX, LIST_ITEM) and best.text.strip().endswith(("：", ":")):
             # the best match is the label that opens a list ("两大主导产业集群："): the list answers
-            return compose(query, list_units(best, passages), passages, years)
+            return _ruled(
+                compose(query, list_units(best, passages), passages, years), "list: the items under its label"
+            )
         if query.kind == "list":
             parallel = parallel_units(best, passages)
             if parallel:
-                return compose(query, parallel, passages, years)
+                return _ruled(compose(query, parallel, passages, years), "list: sentences opening alike")
         if query.kind == "list" and p0.chunk.kind in (BOX, LIST_ITEM) and best.text == p0.chunk.text:
             # the question is about the list itself (its heading), not one item in it
             heading = self.coverage(self.query_terms(query), p0.chunk.section_path[-1])
@@ -319,7 +334,10 @@ class ExtractiveAnswerer:
             if named and p0.chunk.kind == LIST_ITEM:
                 item = max(item, self.coverage(self.query_terms(query), named.group(1)))
             if heading >= item:
-                return compose(query, list_units(best, passages), passages, years)
+                return _ruled(
+                    compose(query, list_units(best, passages), passages, years),
+                    "list: the list asked about by its heading",
+                )
             parts = [s for s in ranked if s.passage == best.passage and s.text != best.text]
             if parts:  # answer with the item's own sentences rather than the whole list item
                 ranked = [s for s in ranked if not (s.passage == best.passage and s.text == best.text)]
@@ -341,15 +359,25 @@ class ExtractiveAnswerer:
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
         if blank_cell_asked(query.text, best, passages):
-            return refusal(query, passages)  # the table marks the very figure asked for as not given
+            return _ruled(
+                refusal(query, passages), "refused: the table marks the figure asked for as not given"
+            )
         held = " ".join(figures_text(c, passages) for c in chosen)
         if WANTS_NAME.search(query.text):
             held = self._clauses_about(query, held)  # the name must be of what is asked about
         if missing_kind(query.text, held):
-            return refusal(query, passages)  # "总投资是多少" over a passage that only names the project
+            # "总投资是多少" over a passage that only names the project
+            return _ruled(
+                refusal(query, passages),
+                "refused: the kind of figure asked for is not in the quoted sentences",
+            )
         terms = self.query_terms(query)
         chosen = [self._clauses(query, terms, c, passages) for c in chosen]
-        return compose(query, chosen, passages, years)
+        pointed = any(c.pointed for c in chosen)
+        return _ruled(
+            compose(query, chosen, passages, years),
+            "answer: the clauses asked about" if pointed else "answer: best sentences",
+        )
 
     def _clauses_about(self, query: Query, text: str) -> str:
         """The clauses of `text` holding one of the question's specific words (not one on every page,
@@ -377,15 +405,56 @@ class ExtractiveAnswerer:
         if passages[s.passage].chunk.kind == TABLE_ROW or not many or query.kind in ("list", "compare"):
             return s
         clauses = [(m.group(0), m.start()) for m in CLAUSE.finditer(s.text)]
-        needs_number = query.kind == "number"
-        covs = [self.coverage(terms, c) if (NUM.search(c) or not needs_number) else 0.0 for c, _ in clauses]
-        best = max(range(len(clauses)), key=lambda i: (covs[i], -i))
-        if covs[best] <= 0:
+        whole = self.coverage(terms, s.text)
+        if whole < POINT_MIN_COVERAGE or len(ASKS.findall(query.text)) > 1:
+            return s  # a question the sentence covers loosely, or one asking two things: quote it whole
+        window = _covering_window(
+            clauses,
+            lambda text: self.coverage(terms, text) >= whole * WINDOW_COVERAGE,
+            lambda text: _exactness(terms, text),
+        )
+        if window is None:
             return s
-        keep = [i for i, c in enumerate(covs) if c >= 0.8 * covs[best]][:3]
-        first, last = clauses[keep[0]], clauses[keep[-1]]
+        i, j = window
+        if query.kind == "number" and not any(NUM.search(c) for c, _ in clauses[i : j + 1]):
+            return s
+        while j + 1 < len(clauses) and CONTINUES.match(clauses[j + 1][0]):
+            j += 1  # "…余额127.3亿元，同比增长24.4%": the figure's growth belongs to it
+        first, last = clauses[i], clauses[j]
         quoted = s.text[first[1] : last[1] + len(last[0])].rstrip("，；：")
-        return Sentence(s.passage, quoted, s.start + first[1], s.score, s.coverage, s.display or s.text)
+        return Sentence(s.passage, quoted, s.start + first[1], s.score, s.coverage, s.display or s.text, True)
+
+
+def _exactness(terms: dict[tuple[str, ...], float], text: str) -> tuple[float, float]:
+    """How exactly `text` names the question's words: first the weight of the words it has as asked
+    (进出口, not the 总值 of 地区生产总值), then each word's weight times the share of its longest
+    alternative found."""
+    own = loose = 0.0
+    for alts, weight in terms.items():
+        found = [len(a) for a in alts if a in text]
+        if found:
+            loose += weight * max(found) / max(len(a) for a in alts)
+            own += weight if alts[0] in text else 0.0
+    return own, loose
+
+
+def _covering_window(clauses: list[tuple[str, int]], covers, exactness) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
+    """The run of clauses (at most MAX_WINDOW) that covers the question well enough, naming its words
+    most exactly, then the shortest, then the earliest."""
+    best: tuple[tuple[float, float], int, int, int] | None = None
+    for i in range(len(clauses)):
+        for j in range(i, min(len(clauses), i + MAX_WINDOW)):
+            text = "".join(c for c, _ in clauses[i : j + 1])
+            if covers(text):
+                key = (exactness(text), -(j - i), -i, j)
+                if best is None or key > best:
+                    best = key
+    return None if best is None else (-best[2], best[3])
+
+
+def _ruled(answer: Answer, rule: str) -> Answer:
+    """The answer, recording the rule that decided it (shown by `ask --explain` and the eval workbench)."""
+    return dataclasses.replace(answer, rule=rule)
 
 
 def figures_text(s: Sentence, passages: Sequence[Passage]) -> str:
@@ -496,9 +565,11 @@ def compose(
     for s in chosen:
         n = order.index(s.passage) + 1
         p = passages[s.passage]
-        text = (s.display or s.text).strip()
+        text = (s.text if s.pointed else s.display or s.text).strip()  # the clauses asked about
         if p.chunk.kind == TABLE_ROW:
-            text = readable_record(text)
+            text = readable_record(text)  # its title names the year
+        elif not query.english:
+            text = _when(text, p.chunk.scope, years)
         parts.append(f"{text.rstrip('。；;，,')}[{n}]")
     for n, pi in enumerate(order, 1):
         p = passages[pi]
@@ -506,7 +577,8 @@ def compose(
         citations.append(
             Citation(n, p.chunk.id, p.chunk.section, p.chunk.text, spans[0], p.chunk.start, p.chunk.end)
         )
-    lead = _lead(passages[order[0]], years, query.english)
+    # the section a quote comes from is on its citation card; an English answer says what it quotes
+    lead = _lead(passages[order[0]], years, english=True) if query.english else ""
     body = "；".join(parts) + "。"
     return Answer(
         text=f"{lead}{body}",
@@ -517,6 +589,15 @@ def compose(
         standalone_question=query.text,
         passages=tuple(passages),
     )
+
+
+def _when(text: str, scope: str, years: tuple[int | None, int | None]) -> str:
+    """The year a quoted clause is about, when the clause does not say it: "2024年，地区生产总值增长7.5%左右"."""
+    review, plan = years
+    year = review if scope == REVIEW else plan if scope == PLAN else None
+    if not year or YEAR_TOKEN.search(text) or re.match(r"^(今年|去年|全年|上年|明年)", text):
+        return text
+    return f"{year}年，{text}"
 
 
 def _span(passage: str, s: Sentence) -> tuple[int, int]:

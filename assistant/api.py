@@ -24,6 +24,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from assistant.batching import QueueFull
+from assistant.kiosk import KioskRoutes
+from assistant.page import LOCALE_JS, PAGE_LANG
 from assistant.records import answer_record
 from assistant.settings import Settings
 from assistant.types import QuestionError
@@ -39,7 +41,6 @@ LOADING_TEXT = "正在加载问答助手，请稍候……"
 LOADING_POLL_MS = 500
 WINDOW_SECONDS = 60.0
 BAD_REQUEST = "请求格式不正确："
-PAGE_LANG = "zh-CN"
 
 
 class ApiError(Exception):
@@ -113,12 +114,14 @@ def describe_errors(errors: list[dict[str, Any]]) -> str:
 
 
 class HtmlLangMiddleware:
-    """Serve the UI page as <html lang="zh-CN"> (Gradio's page template hard-codes lang="en")."""
+    """Serve the UI page as a Chinese page: <html lang="zh-CN"> (Gradio's template hard-codes "en"),
+    and Gradio's own labels in Chinese whatever the browser's language (LOCALE_JS, first in <head>)."""
 
-    def __init__(self, app: Any, lang: str = PAGE_LANG) -> None:
+    def __init__(self, app: Any, lang: str = PAGE_LANG, head: str = LOCALE_JS) -> None:
         self.app = app
         self.needle = b'lang="en"'
         self.replacement = f'lang="{lang}"'.encode()
+        self.head = b"<head>" + head.encode()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") != "/":
@@ -141,7 +144,7 @@ class HtmlLangMiddleware:
             headers = list(start.get("headers", []))
             names = {k.lower(): v for k, v in headers}
             if names.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in names:
-                content = content.replace(self.needle, self.replacement, 1)
+                content = content.replace(self.needle, self.replacement, 1).replace(b"<head>", self.head, 1)
                 headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
                 headers.append((b"content-length", str(len(content)).encode()))
             await send({**start, "headers": headers})
@@ -179,11 +182,20 @@ class RateLimiter:
 class Service:
     """What the server answers with as the parts become ready: first the assistant, then the UI."""
 
-    def __init__(self, settings: Settings, assistant: Any = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.assistant = assistant
+        self.assistant: Any = None  # set by ready(), once the index is open
+        self.api: FastAPI | None = None  # the JSON app (set by create_api)
         self.ui: Any = None  # the mounted Gradio ASGI app, once built and started
         self.error: str | None = None
+
+    def ready(self, assistant: Any) -> None:
+        """Serve this assistant from now on; the eval workbench (desktop only) is added with it, and
+        visitors' questions are counted so that eval runs make way for them."""
+        from assistant.evalpage import mount_eval
+
+        assert self.api is not None
+        self.assistant = mount_eval(self.api, assistant, self.settings)
 
     def health(self) -> tuple[int, dict[str, Any]]:
         ui = "ready" if self.ui is not None else "loading"
@@ -196,7 +208,7 @@ def create_api(service: Service) -> FastAPI:
     """The JSON routes: POST /api/ask and GET /api/health (and /api/docs unless kiosk)."""
     settings = service.settings
     docs = not settings.kiosk
-    app = FastAPI(
+    service.api = app = FastAPI(
         title="规划报告问答助手 API",
         docs_url="/api/docs" if docs else None,
         redoc_url=None,
@@ -295,15 +307,24 @@ class Site:
         self._stopping: asyncio.Event | None = None
         self._held: list[asyncio.Task] = []
         self._page = loading_page(service.settings)
+        # kiosk: outermost, no upload route, API schema or app config on a public terminal
+        self._kiosk = KioskRoutes(self._dispatch) if service.settings.kiosk else None
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        kind = scope["type"]
-        if kind == "lifespan":
+        if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-            return
+        elif self._kiosk is not None:
+            await self._kiosk(scope, receive, send)
+        else:
+            await self._dispatch(scope, receive, send)
+
+    async def _dispatch(self, scope: dict, receive: Any, send: Any) -> None:
+        kind = scope["type"]
         path = scope.get("path", "")
         if path == "/api" or path.startswith("/api/"):
             await self.api(scope, receive, send)
+        elif (path == "/eval" or path.startswith("/eval/")) and self.service.assistant is not None:
+            await self.api(scope, receive, send)  # the eval workbench, added with the assistant
         elif self.service.ui is not None:
             await self.service.ui(scope, receive, send)
         elif kind == "http":
@@ -341,6 +362,9 @@ class Site:
         self._stopping.set()
         for task in self._held:
             await asyncio.gather(task, return_exceptions=True)
+        bench = getattr(self.api.state, "eval_workbench", None)
+        if bench is not None:
+            await run_in_threadpool(bench.worker.close)
         await send({"type": "lifespan.shutdown.complete"})
 
     async def start_ui(self, host: FastAPI, asgi: Any) -> None:
@@ -387,9 +411,10 @@ def build_ui_app(assistant: Any, settings: Settings) -> tuple[FastAPI, Any]:
 
 def create_app(assistant: Any, settings: Settings) -> Site:
     """The whole app around a ready assistant: the API, and the UI built now (mounted at startup)."""
-    service = Service(settings, assistant)
+    service = Service(settings)
     site = Site(service, create_api(service))
-    host, asgi = build_ui_app(assistant, settings)
+    service.ready(assistant)
+    host, asgi = build_ui_app(service.assistant, settings)
     site.on_startup.append(lambda s: s.start_ui(host, asgi))  # before the server takes requests
     return site
 
@@ -411,7 +436,7 @@ def starting_app(
     def run() -> None:
         try:
             t0 = time.perf_counter()
-            service.assistant = load()
+            service.ready(load())
             log.info("assistant ready after %.2f s", time.perf_counter() - t0)
             if ui:
                 host, asgi = build_ui_app(service.assistant, settings)

@@ -140,7 +140,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\n[{c.n}] {where}\n    {c.text[c.span[0] : c.span[1]]}")
     if answer.suggestions:
         print("\n相关章节：" + "；".join(answer.suggestions))
+    if args.explain:
+        print(explain(answer, assistant.settings))
     return 0
+
+
+POLICY_FIELDS = (
+    "keyword_weight", "dense_weight", "scope_boost", "table_penalty", "top_k", "refusal_threshold",
+    "unknown_term_coverage", "own_place_rare_share", "compare_support_ratio",
+)  # fmt: skip
+
+
+def explain(answer, settings: Settings) -> str:  # type: ignore[no-untyped-def]
+    """What decided an answer: the reports and routing rule, the answer rule, the tuned numbers."""
+    lines = [
+        "\n— explain —",
+        f"reports:   {', '.join(answer.reports) or '-'} (routing rule: {answer.route or '-'})",
+        f"rule:      {answer.rule or '-'}",
+        "policy:    " + ", ".join(f"{f}={getattr(settings, f)}" for f in POLICY_FIELDS),
+    ]
+    return "\n".join(lines)
 
 
 def cmd_eval(args: argparse.Namespace, rest: Sequence[str]) -> int:
@@ -148,7 +167,7 @@ def cmd_eval(args: argparse.Namespace, rest: Sequence[str]) -> int:
     from .pipeline import build_assistant
 
     settings = _settings(args)
-    return eval_main(list(rest), build=lambda: build_assistant(settings, progress=_progress()))
+    return eval_main(list(rest), build=lambda: build_assistant(settings, progress=_progress()), settings=settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,7 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", help="answer from this report only (file name or short name)")
-    sub.add_parser("eval", parents=[common], help="run an eval set (see --eval-file, --out, --split)")
+    p.add_argument("--explain", action="store_true", help="show the routing and answer rules and the tuned numbers")
+    sub.add_parser(
+        "eval", parents=[common], help="run an eval set (see --eval-file, --out, --split, --html, --compare A B)"
+    )
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "index":

@@ -88,4 +88,5 @@ def uncovered_refusal(
         question=question,
         standalone_question=standalone,
         route="uncovered",
+        rule="refused: a place no report covers",
     )

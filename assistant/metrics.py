@@ -92,6 +92,69 @@ def contains(haystack: str, needle: str) -> bool:
     return False
 
 
+_PERCENT_POINT = re.compile("个?百分点")
+Span = tuple[int, int]
+
+
+def _normalize_with_offsets(s: str) -> tuple[str, list[Span]]:
+    """``normalize_for_match(s)`` and, for each of its characters, the [start, end) it came from in s."""
+    dropped = {m.start() for m in _THOUSANDS.finditer(s)}
+    chars: list[str] = []
+    origin: list[Span] = []
+    for i, ch in enumerate(s):
+        if i in dropped:
+            continue
+        for c in unicodedata.normalize("NFKC", ch).lower():
+            chars.append(c)
+            origin.append((i, i + 1))
+    text = "".join(chars)
+    for pattern, repl in ((_WHITESPACE, _whitespace_replacement), (_PERCENT_POINT, lambda _m: "%")):
+        out: list[str] = []
+        mapped: list[Span] = []
+        last = 0
+        for m in pattern.finditer(text):
+            out.append(text[last : m.start()])
+            mapped.extend(origin[last : m.start()])
+            r = repl(m)
+            out.append(r)
+            mapped.extend([(origin[m.start()][0], origin[m.end() - 1][1])] * len(r))
+            last = m.end()
+        out.append(text[last:])
+        mapped.extend(origin[last:])
+        text, origin = "".join(out), mapped
+    return text, origin
+
+
+def evidence_spans(text: str, quotes: Sequence[str]) -> list[Span]:
+    """Where in `text` (raw offsets, merged, sorted) the quotes occur, by the rules of ``contains``.
+
+    Used to highlight evidence in a passage. Empty when no quote occurs, and also in the rare case
+    where normalising character by character differs from normalising the whole text (combining marks).
+    """
+    h, origin = _normalize_with_offsets(text)
+    if h != normalize_for_match(text):
+        return []
+    found: list[Span] = []
+    for quote in quotes:
+        n = normalize_for_match(quote)
+        if not n:
+            continue
+        check_left, check_right = n[0] in _DIGITS, n[-1] in _DIGITS
+        start = h.find(n)
+        while start != -1:
+            end = start + len(n)
+            if not (check_left and _digit_before(h, start)) and not (check_right and _digit_after(h, end)):
+                found.append((origin[start][0], origin[end - 1][1]))
+            start = h.find(n, start + 1)
+    merged: list[Span] = []
+    for a, b in sorted(found):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
 def retrieval_hit_rank(retrieved_texts: Sequence[str], evidence: Sequence[str]) -> int | None:
     """1-based rank of the first retrieved text containing any evidence quote; None if none does."""
     for rank, text in enumerate(retrieved_texts, start=1):
@@ -214,6 +277,10 @@ class GroupMetrics:
     retrieval_p95_ms: float | None
     total_p50_ms: float | None
     total_p95_ms: float | None
+    # share of answered answerable questions that name their reports whose every citation is from one
+    right_report: float | None = None
+    answer_chars_p50: float | None = None  # median length of the answers given (citation marks excluded)
+    first_sentence_facts: float | None = None  # correct answers whose first sentence holds every key fact
 
 
 def _share(flags: Sequence[bool]) -> float | None:
@@ -222,6 +289,23 @@ def _share(flags: Sequence[bool]) -> float | None:
 
 
 Row = tuple[Sequence[str], Sequence[str], Mapping[str, Any]]  # (key facts, evidence, out-file record)
+
+
+def answer_chars(answer_text: str) -> int:
+    """An answer's length in characters, citation markers like "[1]" excluded."""
+    return len(_CITATION_MARK.sub("", answer_text).strip())
+
+
+def first_sentence_holds(answer_text: str, key_facts: Sequence[str]) -> bool:
+    """Whether the answer's first sentence (up to 。！？ or a line end) already holds every key fact."""
+    text = _CITATION_MARK.sub("", answer_text).strip()
+    first = re.split(r"(?<=[。！？!?])|\n", text, maxsplit=1)[0]
+    return all(contains(first, f) for f in key_facts)
+
+
+def from_right_report(citations: Sequence[Mapping[str, Any]], reports: Sequence[str]) -> bool:
+    """Whether every citation's "report" (file name) is one of the reports the evidence lives in."""
+    return all(c.get("report") in reports for c in citations)
 
 
 def score_group(
@@ -244,6 +328,11 @@ def score_group(
         if not r["refused"]
     ]
     precision, recall = refusal_precision_recall([(not facts, r["refused"]) for facts, _, r in rows])
+    right = [
+        from_right_report(r["citations"], r["expected_reports"])
+        for facts, _, r in rows
+        if facts and not r["refused"] and r.get("expected_reports")
+    ]
     retrieval = [r["retrieval_ms"] for _, _, r in rows if r["retrieval_ms"] is not None]
     total = [r["latency_ms"] for _, _, r in rows]
     return GroupMetrics(
@@ -263,4 +352,37 @@ def score_group(
         retrieval_p95_ms=percentile(retrieval, 95),
         total_p50_ms=percentile(total, 50),
         total_p95_ms=percentile(total, 95),
+        right_report=_share(right),
+        answer_chars_p50=percentile([answer_chars(r["answer"]) for _, _, r in rows if not r["refused"]], 50),
+        first_sentence_facts=_share(
+            [
+                first_sentence_holds(r["answer"], facts)
+                for facts, _, r in rows
+                if facts and not r["refused"] and answer_correct(r["answer"], facts, r["refused"])
+            ]
+        ),
     )
+
+
+# Outcomes of one question: passed, or the first failure below that explains it.
+PASSED = "passed"
+NOT_RETRIEVED = "not_retrieved"  # no top-5 passage holds an evidence quote
+NOT_CITED = "retrieved_not_cited"  # a top-5 passage holds it, the citations do not
+WRONG_FACT = "wrong_fact"  # the cited passages hold the evidence, the answer misses a key fact
+WRONGLY_REFUSED = "wrongly_refused"  # answerable, refused
+SHOULD_REFUSE = "should_have_refused"  # unanswerable, answered
+OUTCOMES = (PASSED, NOT_RETRIEVED, NOT_CITED, WRONG_FACT, WRONGLY_REFUSED, SHOULD_REFUSE)
+RETRIEVAL_DEPTH = 5
+
+
+def classify(facts: Sequence[str], evidence: Sequence[str], record: Mapping[str, Any]) -> str:
+    """One question's outcome. Passing an answerable question needs every key fact and a cited evidence quote."""
+    if not facts:
+        return PASSED if record["refused"] else SHOULD_REFUSE
+    if record["refused"]:
+        return WRONGLY_REFUSED
+    cited = citation_correct([c["text"] for c in record["citations"]], evidence)
+    if cited:
+        return PASSED if answer_correct(record["answer"], facts, False) else WRONG_FACT
+    top = [p["text"] for p in record["retrieved"][:RETRIEVAL_DEPTH]]
+    return NOT_CITED if retrieval_hit_rank(top, evidence) is not None else NOT_RETRIEVED

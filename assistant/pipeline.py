@@ -34,6 +34,8 @@ from .types import Answer, QuestionError
 
 History = Sequence[tuple[str, str]]
 YEAR = re.compile(r"(?:19|20)\d{2}年?")
+HOW_Q = re.compile(r"怎么|怎样|如何|为什么|为啥|咋|啥办法|什么办法")
+ENGLISH_FOLLOW = {"and", "what", "about", "how", "the", "then", "that", "this", "year", "last", "next"}
 
 
 @dataclasses.dataclass
@@ -142,17 +144,23 @@ class Assistant:
         return condense(resolved, prior, own_topic=self._names_topic)
 
     def _names_topic(self, text: str) -> bool:
-        """True if the text names something of its own (a noun, or one of the report's terms)."""
+        """True if the text names something of its own: a noun, one of the report's terms, a content
+        verb (停车难怎么解决) rather than one that only asks about a figure (增长了多少), or an English
+        question of its own (a follow-up is condensed only when it cannot stand alone)."""
         from .answering import FUNCTION_WORDS
+        from .followup import ASKING_VERBS
 
+        ascii_words = [w for w in re.findall(r"[A-Za-z]{3,}", text) if w.lower() not in ENGLISH_FOLLOW]
+        if len(ascii_words) >= 3:
+            return True
+        how = HOW_Q.search(text) is not None  # "停车难怎么解决": a problem of its own, asked how to solve
         for word, flag in self.extractive.policy.tags(YEAR.sub(" ", text)):
-            if len(word) < 2 or word in FUNCTION_WORDS:
+            if len(word) < 2 or word in FUNCTION_WORDS or word in ASKING_VERBS:
                 continue
-            if (
-                flag.startswith("n")
-                or flag == "x"
-                and not word.isascii()
-                and any(s.view.keyword.idf(word) is not None for s in self.shelves.values())
+            if flag.startswith("n") or how and flag[:1] in ("v", "a", "i", "l") and not word.isascii():
+                return True
+            if flag == "x" and not word.isascii() and any(
+                s.view.keyword.idf(word) is not None for s in self.shelves.values()
             ):
                 return True
         return False
@@ -268,6 +276,10 @@ class Assistant:
             else:
                 yield item
 
+    def extractive_only(self) -> Assistant:
+        """The same assistant without the language model (shares the index and the reports' parts)."""
+        return Assistant(self.settings, self.index, self.shelves, None)
+
     def starter_questions(self, report: str | None = None) -> dict[str, list[str]]:
         """Starter questions by group, for one report (the first if none is named)."""
         file = self.report_named(report) or self.first.report.file
@@ -361,6 +373,7 @@ def build_assistant(
         extractive = ExtractiveAnswerer(
             view.keyword, settings.refusal_threshold, unknown_term_coverage=settings.unknown_term_coverage
         )
+        extractive.policy.own_places = own_names(view.report)
         rare = rare_own_names(view.report, [c.text for c in view.chunks], settings.own_place_rare_share)
         shelves[file] = Shelf(view, retriever, extractive, rare)
     _share_query_cache(list(shelves.values()))

@@ -31,6 +31,7 @@ def answer_record(answer: Answer, retrieved: bool = True) -> dict[str, Any]:
         "suggestions": list(answer.suggestions),
         "reports": list(answer.reports),
         "route": answer.route,
+        "rule": answer.rule,
         "latency_ms": round(float(answer.timings.get("total_ms", 0.0)), 1),
     }
     if retrieved:

@@ -90,6 +90,7 @@ class RefusalPolicy:
         # and the report's own sentences recur across questions: each text is tagged once
         self.tags = lru_cache(maxsize=POS_CACHE)(self._tags)
         self.n = max(len(keyword.chunks), 1)
+        self.own_places: tuple[str, ...] = ()  # the report's own place names (routing.own_names)
 
     def _tags(self, text: str) -> tuple[tuple[str, str], ...]:
         """(word, part-of-speech flag) pairs of a text."""
@@ -171,6 +172,8 @@ class RefusalPolicy:
             if not flag.startswith("n"):
                 continue
             place = word in places
+            if place and any(word.startswith(n) for n in self.own_places):
+                continue  # the report's own place, glued to a word by jieba (北京地区, of 北京地区生产总值)
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
             if self._everyday_for(word, best_sentence):

@@ -74,6 +74,15 @@ class Settings:
     api_concurrency_limit: int = 8
     max_queue: int = 64
     api_rate_per_minute: int = 60
+    # eval workbench (/eval, desktop only): the run store (empty = <index_dir>/evalruns.sqlite), and how
+    # long the eval worker pauses after each question while visitors are being answered, as a multiple
+    # of the time that question took (2.0: at most a third of the time goes to the eval)
+    eval_store: str = ""
+    eval_pause_ratio: float = 2.0
+
+    @property
+    def eval_store_path(self) -> Path:
+        return Path(self.eval_store) if self.eval_store else self.index_dir / "evalruns.sqlite"
 
     @property
     def llm_enabled(self) -> bool:

@@ -108,6 +108,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     reports: tuple[str, ...] = ()  # report files the answer is from (or, refused, that were searched)
     route: str = ""  # the routing rule that chose them (routing.py)
+    rule: str = ""  # the answering or refusal rule that decided the answer
 
 
 class QuestionError(ValueError):

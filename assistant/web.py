@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -13,18 +12,24 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from assistant.render import (  # noqa: E402
-    BUSY_TEXT,
+from assistant.page import (  # noqa: E402
+    CHAT_PANE,
     CSS,
-    ERROR_TEXT,
     FONTS,
-    HEAD_JS,
+    GRADIO_TRANSLATIONS,
     KIOSK_CSS,
     KIOSK_TEXT,
+    PAGE_LANG,
+    STARTERS_PANE,
+    head_script,
+    pager_html,
+)
+from assistant.render import (  # noqa: E402
+    ERROR_TEXT,
     MAX_TURNS,
     TITLE,
     _contexts,
-    mode_label,
+    about_line,
     render_answer,
     render_error,
     render_pending,
@@ -37,7 +42,6 @@ from assistant.types import Answer, QuestionError  # noqa: E402
 log = logging.getLogger(__name__)
 
 EMPTY_TEXT = "请输入一个问题。"
-KIOSK_CHAT_HEIGHT = "max(320px, calc(100vh - 300px))"  # header and the input bar stay on screen
 INPUT_LABEL = "输入您的问题"
 ALL_REPORTS = "全部报告"
 REPORT_LABEL = "查询范围"
@@ -143,6 +147,27 @@ def example_question(groups: dict[str, list[str]]) -> str:
     return ""
 
 
+def starter_buttons(groups: dict[str, list[str]], kiosk: bool, keep_empty: bool) -> dict[str, list[Any]]:
+    """The starter questions, a box of buttons per group (built inside the current Blocks); returns
+    group -> its buttons (relabelled when another report is chosen; keep_empty keeps empty groups)."""
+    per_group = 3 if kiosk else 4
+    slots: dict[str, list[Any]] = {}
+    gr.HTML('<div class="qa-intro">您可以这样问（点击即可提问）：</div>', padding=False)
+    with gr.Row(equal_height=False, elem_id="qa-groups"):
+        for group, questions in groups.items():
+            if not questions and not keep_empty:
+                continue
+            with gr.Column(min_width=160 if kiosk else 200, elem_classes=["qa-group"]):
+                gr.HTML(f'<div class="qa-group-title">{html.escape(str(group))}</div>', padding=False)
+                for k in range(per_group):
+                    q = questions[k] if k < len(questions) else ""
+                    b = gr.Button(
+                        q or " ", size="lg" if kiosk else "md", elem_classes=["qa-starter"], visible=bool(q)
+                    )
+                    slots.setdefault(group, []).append(b)
+    return slots
+
+
 def reset() -> tuple:
     """Clear the conversation (client view and server-side session state)."""
     return "", [], new_session(), gr.Column(visible=True), gr.Column(visible=False), hint()
@@ -152,9 +177,9 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
     """Build the chat UI (queued, ready to mount)."""
     kiosk = settings.kiosk
     try:
-        badge = mode_label(str(assistant.health().get("mode", "")))
+        mode = str(assistant.health().get("mode", ""))
     except Exception:  # noqa: BLE001
-        badge = ""
+        mode = ""
     groups = assistant.starter_questions() or {}
     names = report_names(assistant)
     heading = report_heading(names)
@@ -162,9 +187,11 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
     with gr.Blocks(title=page_title, analytics_enabled=False, fill_width=kiosk) as demo:
         session = gr.State(new_session(), time_to_live=3600)  # memory only, dropped when abandoned
         gr.HTML(
-            f'<div class="qa-head"><h1>{html.escape(TITLE)} <span class="qa-badge">{html.escape(badge)}</span></h1>'
+            f'<div class="qa-head"><h1>{html.escape(TITLE)}</h1>'
             + (f'<p class="qa-reports">{html.escape(heading)}</p>' if heading else "")
-            + "<p>回答均摘自报告原文，并注明出处。</p></div>"
+            + f'<p class="qa-about">{html.escape(about_line(mode))}</p></div>',
+            elem_id="qa-head",
+            padding=False,
         )
         selector = None
         if len(names) > 1 and not kiosk:
@@ -176,42 +203,31 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
                 interactive=True,
             )
         with gr.Column(visible=False, elem_id="qa-chat-col") as chat_col:
-            chat = gr.Chatbot(
-                elem_id="qa-chat",
-                show_label=False,
-                height=KIOSK_CHAT_HEIGHT if kiosk else 560,
-                autoscroll=False,  # HEAD_JS scrolls each finished answer into view from its start
-                sanitize_html=True,
-                render_markdown=True,
-                latex_delimiters=[],
-                buttons=[],
-                feedback_options=None,
-                allow_file_downloads=False,
-                allow_tags=False,
-                layout="bubble",
-            )
-        buttons = []
-        slots: dict[str, list[Any]] = {}  # group -> its buttons, relabelled when another report is chosen
-        per_group = 3 if kiosk else 4
+            with gr.Row(elem_id="qa-chat-row", equal_height=True):
+                chat = gr.Chatbot(
+                    elem_id="qa-chat",
+                    show_label=False,
+                    height="100%" if kiosk else 560,  # kiosk: the space between header and input bar
+                    autoscroll=False,  # the page script scrolls each finished answer into view from its start
+                    sanitize_html=True,
+                    render_markdown=True,
+                    latex_delimiters=[],
+                    buttons=[],
+                    feedback_options=None,
+                    allow_file_downloads=False,
+                    allow_tags=False,
+                    layout="bubble",
+                )
+                if kiosk:
+                    gr.HTML(pager_html(CHAT_PANE), elem_id="qa-chat-pager", padding=False)
         with gr.Column(visible=True, elem_id="qa-starters") as starters:
-            gr.HTML('<div class="qa-intro">您可以这样问（点击即可提问）：</div>', padding=False)
-            with gr.Row(equal_height=False):
-                for group, questions in groups.items():
-                    if not questions and selector is None:
-                        continue
-                    with gr.Column(min_width=260 if kiosk else 200, elem_classes=["qa-group"]):
-                        gr.HTML(f'<div class="qa-group-title">{html.escape(str(group))}</div>', padding=False)
-                        for k in range(per_group):
-                            q = questions[k] if k < len(questions) else ""
-                            b = gr.Button(
-                                q or " ",
-                                size="lg" if kiosk else "md",
-                                elem_classes=["qa-starter"],
-                                visible=bool(q),
-                            )
-                            buttons.append(b)
-                            slots.setdefault(group, []).append(b)
-        with gr.Column(elem_id="qa-inputbar"):  # sticky: always on screen, also on a short kiosk screen
+            with gr.Row(elem_id="qa-starters-row", equal_height=True):
+                with gr.Column(elem_id=STARTERS_PANE.removeprefix("#")):
+                    slots = starter_buttons(groups, kiosk, keep_empty=selector is not None)
+                if kiosk:
+                    gr.HTML(pager_html(STARTERS_PANE), elem_id="qa-starters-pager", padding=False)
+        buttons = [b for group in slots.values() for b in group]
+        with gr.Column(elem_id="qa-inputbar"):  # always on screen: sticky (desktop), the last row (kiosk)
             with gr.Row(equal_height=True):
                 box = gr.Textbox(
                     label=INPUT_LABEL,  # the accessible name (visually hidden)
@@ -251,7 +267,6 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
             b.click(respond, [b, session, *extra], api_visibility="private", **common) for b in buttons
         ]
         if selector is not None:
-            flat = [b for group in slots.values() for b in group]
 
             def relabel(choice: str) -> list[Any]:
                 """Starter questions of the chosen report (the first report's for 全部)."""
@@ -264,7 +279,7 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
                         out.append(gr.Button(q or " ", visible=bool(q)))
                 return out
 
-            selector.change(relabel, [selector], flat, queue=False, api_visibility="private")
+            selector.change(relabel, [selector], buttons, queue=False, api_visibility="private")
         clear.click(reset, None, outputs, queue=False, cancels=events, api_visibility="private")
         chat.clear(reset, None, outputs, queue=False, cancels=events, api_visibility="private")
     demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.max_queue)
@@ -274,7 +289,7 @@ def build_ui(assistant: Any, settings: Settings) -> gr.Blocks:
 def launch_options(settings: Settings) -> dict[str, Any]:
     """Page-level options for gr.mount_gradio_app: CSS, head script, no footer links, no run history."""
     idle_ms = int(settings.kiosk_idle_seconds * 1000) if settings.kiosk else 0
-    head = HEAD_JS % {"busy": json.dumps(BUSY_TEXT, ensure_ascii=False), "idle_ms": idle_ms}
+    head = head_script(idle_ms)
     kiosk_theme = {"text_size": gr.themes.Size(*KIOSK_TEXT), "spacing_size": "lg", "radius_size": "lg"}
     theme = gr.themes.Default(primary_hue="blue", font=FONTS, **(kiosk_theme if settings.kiosk else {}))
     return {
@@ -283,5 +298,6 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "theme": theme,
         "footer_links": [],  # no "Use via API · Built with Gradio · Settings" (the JSON API is in the README)
         "run_history": False,
+        "i18n": gr.I18n(**{PAGE_LANG: GRADIO_TRANSLATIONS}),
         "show_error": not settings.kiosk,
     }

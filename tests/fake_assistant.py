@@ -100,7 +100,7 @@ class FakeAssistant:
             cit = Citation(1, cid, section, text, (start, start + len(quote)))
             figure = "7.5%左右" if cid == "c-gdp-2024" else "8.1%"
             body = f"{'2024年目标为' if cid == 'c-gdp-2024' else '2023年'}地区生产总值增长{figure}[1]。"
-            notice = "语言模型暂不可用，已改用摘录模式。" if "备用" in q else ""
+            notice = "语言模型暂不可用，已改用报告原文摘录。" if "备用" in q else ""
             return Answer(body, (cit,), False, self.mode, q, standalone, notice)
         return Answer(
             REFUSAL, (), True, self.mode, q, standalone, suggestions=("二、2024年经济社会发展的主要目标",)

@@ -242,13 +242,29 @@ def test_comparison_states_the_relation_in_the_question_s_order(assistant: Assis
     assert "即7.5%比8.1%低0.6个百分点" in ans.text, ans.text
 
 
-def test_the_quote_points_at_the_clause_asked_about_in_a_sentence_of_many_figures(
+MANY = "主要目标是：甲产值增长6%，乙产量增长4%左右，丙投资增长9%，丁收入增长5%，戊总额增长3%。"
+
+
+def _plan_passage(text: str) -> Passage:
+    return Passage(Chunk("m", text, ("发展目标",), "plan", PROSE, 0, len(text), 40), 1.0)
+
+
+def test_one_figure_asked_of_a_sentence_of_many_is_answered_by_its_clause_with_the_year(
     assistant: Assistant,
 ) -> None:
-    ans = assistant.ask("2024年固定资产投资增长目标是多少？")
+    ex = assistant.extractive
+    query = assistant.retriever.understand("丙投资的增长目标是多少？")
+    ans = ex.answer(query, [_plan_passage(MANY)], (2030, 2031))
+    assert ans.text == "2031年，丙投资增长9%[1]。"  # the year from the plan part; the card keeps the sentence
     c = ans.citations[0]
-    assert c.text[c.span[0] : c.span[1]] == "固定资产投资增长7%"
-    assert "地区生产总值增长7.5%左右" in ans.text  # the answer keeps the report's whole sentence
+    assert c.text == MANY and c.text[c.span[0] : c.span[1]] == "丙投资增长9%"
+
+
+def test_a_question_asking_two_things_keeps_the_whole_sentence(assistant: Assistant) -> None:
+    ex = assistant.extractive
+    query = assistant.retriever.understand("丙投资增长多少？丁收入增长多少？")
+    ans = ex.answer(query, [_plan_passage(MANY)], (2030, 2031))
+    assert "丙投资增长9%" in ans.text and "丁收入增长5%" in ans.text and "甲产值" in ans.text
 
 
 def test_what_a_section_says_is_answered_from_its_opening(assistant: Assistant) -> None:
@@ -313,3 +329,19 @@ def test_a_formal_word_the_report_never_uses_weighs_most_an_everyday_one_little(
 
     assert weight("全区常住人口有多少？", "常住人口") == pytest.approx(ex.max_idf)
     assert weight("街上要新装多少个公共充电桩？", "新装") == pytest.approx(UNKNOWN_NON_NOUN * ex.max_idf)
+
+
+@pytest.mark.parametrize(
+    ("question", "stands_alone"),
+    [
+        ("停车难怎么解决？", True),  # a problem of its own, asked how to solve
+        ("What is the GDP growth target for 2024?", True),  # an English question of its own
+        ("增长了多少？", False),  # only asks about the previous figure
+        ("那2024年呢？", False),
+    ],
+)
+def test_only_a_question_that_cannot_stand_alone_is_condensed(
+    assistant: Assistant, question: str, stands_alone: bool
+) -> None:
+    history = [("老百姓收入涨了多少？", "全体居民人均可支配收入增长4.9%[1]。")]
+    assert (assistant.standalone(question, history) == question) is stands_alone

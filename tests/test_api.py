@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from assistant.api import RateLimiter, create_app
+from assistant.page import LOCALE_JS
 from assistant.settings import Settings
 from tests.fake_assistant import FakeAssistant
 from tests.webfixtures import (
@@ -140,6 +141,7 @@ def test_ui_is_mounted_at_root(client: httpx.Client) -> None:
     assert "text/html" in r.headers["content-type"]
     assert re.search(r"<html\s+lang=\"zh-CN\"", r.text), r.text[:200]
     assert int(r.headers["content-length"]) == len(r.content)
+    assert "<head>" + LOCALE_JS in r.text  # Gradio's own labels in Chinese, whatever the browser's language
     assert client.get("/api/docs").status_code == 200
     assert client.get("/config").json().get("footer_links") == []  # no "Use via API · Built with Gradio"
 
@@ -165,17 +167,53 @@ def test_rate_limiter_window_slides() -> None:
     assert limiter.check("a", now=60.5) == 0  # the first hit has left the window
 
 
-def test_kiosk_keeps_json_api_but_hides_docs() -> None:
+# Routes Gradio (or FastAPI) serves that a public kiosk must not: an upload that stores files, the API
+# schema and docs, the app config and API description, monitoring, and the desktop-only eval page.
+KIOSK_HIDDEN = [
+    ("POST", "/gradio_api/upload"),
+    ("GET", "/openapi.json"),
+    ("GET", "/gradio_api/openapi.json"),
+    ("GET", "/gradio_api/info"),
+    ("GET", "/config"),
+    ("GET", "/docs"),
+    ("GET", "/api/docs"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/monitoring"),
+    ("GET", "/gradio_api/file=/etc/hostname"),
+    ("GET", "/eval"),
+    ("GET", "/api/eval/runs"),
+]
+
+
+def request(c: httpx.Client, method: str, path: str) -> httpx.Response:
+    if method == "POST":  # an upload as the Gradio client sends it
+        return c.post(path, files={"files": ("note.txt", b"visitor data", "text/plain")})
+    return c.get(path)
+
+
+def test_kiosk_keeps_json_api_and_page_but_serves_no_upload_or_schema() -> None:
     settings = Settings(kiosk=True)
     with live_server(create_app(FakeAssistant(), settings)) as url, httpx.Client(base_url=url) as c:
         assert c.get("/api/health").json()["kiosk"] is True
         r = ask(c, GDP_QUESTION)
         assert r.status_code == 200 and GDP_FIGURE in r.json()["answer"]
-        assert c.get("/api/docs").status_code == 404
-        config = c.get("/config").json()
-        assert config.get("footer_links") == []
-        info = c.get("/gradio_api/info").json()
-        assert not info.get("named_endpoints"), info
+        page = c.get("/")
+        assert page.status_code == 200 and "gradio_config" in page.text
+        assert '"footer_links":[]' in page.text.replace(" ", "")
+        for method, path in KIOSK_HIDDEN:
+            r = request(c, method, path)
+            assert r.status_code == 404, (method, path, r.status_code, r.text[:200])
+            assert r.json() == {"error": "未找到该页面。"}, (path, r.text[:200])
+
+
+def test_the_desktop_serves_what_the_kiosk_hides() -> None:
+    """The kiosk test above fails if the guard goes: these routes exist on a desktop server."""
+    settings = Settings()
+    with live_server(create_app(FakeAssistant(), settings)) as url, httpx.Client(base_url=url) as c:
+        exist = ("/gradio_api/upload", "/openapi.json", "/gradio_api/info", "/config", "/api/openapi.json")
+        served = {p: request(c, m, p).status_code for m, p in KIOSK_HIDDEN if p in exist}
+        assert len(served) == len(exist)
+        assert set(served.values()) == {200}, served
 
 
 def test_reports_lists_the_report_with_its_place_and_years(client: httpx.Client) -> None:
@@ -195,8 +233,13 @@ def test_ask_narrowed_to_a_report_and_an_unknown_report_is_a_clear_400(client: h
 
 
 def test_history_as_role_content_messages_is_a_follow_up(client: httpx.Client) -> None:
-    history = [{"role": "user", "content": GDP_QUESTION}, {"role": "assistant", "content": f"增长{GDP_FIGURE}[1]。"}]
+    history = [
+        {"role": "user", "content": GDP_QUESTION},
+        {"role": "assistant", "content": f"增长{GDP_FIGURE}[1]。"},
+    ]
     r = client.post("/api/ask", json={"question": FOLLOW_UP, "history": history})
     assert r.status_code == 200, r.text
-    pairs = client.post("/api/ask", json={"question": FOLLOW_UP, "history": [[GDP_QUESTION, f"增长{GDP_FIGURE}[1]。"]]})
+    pairs = client.post(
+        "/api/ask", json={"question": FOLLOW_UP, "history": [[GDP_QUESTION, f"增长{GDP_FIGURE}[1]。"]]}
+    )
     assert r.json()["standalone_question"] == pairs.json()["standalone_question"] != FOLLOW_UP

@@ -10,8 +10,13 @@ import pytest
 
 from assistant.api import create_app
 from assistant.render import (
+    EXTRACTIVE_LABEL,
+    MODEL_ABOUT,
+    MODEL_LABEL,
+    about_line,
     collapse_cells,
     emphasise,
+    mode_label,
     render_answer,
     render_card,
     render_user,
@@ -160,7 +165,7 @@ def test_starter_question_gives_cited_answer(browser, desktop_url, dialogs) -> N
     expect(card.locator(".qa-passage strong").first).to_be_visible()
     expect_start_in_view(bot)
     expect(card.locator(".qa-ctxbody")).to_be_hidden()  # the context starts collapsed
-    page.screenshot(path=str(SHOTS / "desktop-answer.png"))  # docs/desktop-answer.png (README)
+    page.screenshot(path=str(SHOTS / "desktop-answer.png"))
     card.locator("summary", has_text="在原文中查看").click()
     expect(card.locator(".qa-ctxbody .qa-hit")).to_be_visible()
     page.screenshot(path=str(SHOTS / "desktop-context.png"), full_page=True)
@@ -342,11 +347,6 @@ def test_kiosk_keeps_the_input_on_screen(browser, kiosk_layout_url, dialogs, wid
     summary = bot.locator("summary", has_text="在原文中查看").first
     assert summary.bounding_box()["height"] >= 48  # touch-sized
     page.screenshot(path=str(SHOTS / f"kiosk-answer-{size}.png"))
-    if width == 1920:  # the README screenshots (docs/kiosk-start.png, docs/kiosk-answer.png)
-        page.screenshot(path=str(SHOTS / "kiosk-answer.png"))
-        page.get_by_role("button", name="重新开始").click()
-        expect(page.locator("#qa-starters")).to_be_visible()
-        page.screenshot(path=str(SHOTS / "kiosk-start.png"))
     # A long answer is shown from its start, not scrolled to its end (its last citation card).
     bot = ask(page, LONG_ANSWER_QUESTION)
     expect_start_in_view(bot)
@@ -371,20 +371,20 @@ def test_full_queue_shows_polite_busy_message(browser, dialogs) -> None:
 
 
 @pytest.mark.browser
-def test_streamed_model_answer_shows_model_badge_and_notice(browser, dialogs) -> None:
+def test_streamed_model_answer_says_so_in_plain_words_with_its_notice(browser, dialogs) -> None:
     settings = Settings()
     fake = FakeAssistant(mode="llm:qwen2.5-7b-instruct", delay=0.25)
     with live_server(create_app(fake, settings)) as url:
         page = open_page(browser, url, dialogs)
-        expect(page.locator(".qa-head .qa-badge")).to_have_text("qwen2.5-7b-instruct")
+        expect(page.locator(".qa-head .qa-about")).to_have_text(MODEL_ABOUT)  # plain words, no model name
         page.locator("#qa-input textarea").fill("GDP增长多少（备用）")
         page.get_by_role("button", name="提问").click()
         partial = page.locator(BOT).last.locator(".qa-answer")
         expect(partial).to_contain_text("2023")  # a streamed delta, before the final answer
         expect(partial.locator(".qa-meta")).to_have_count(0)
         bot = page.locator(BOT).last
-        expect(bot.locator(".qa-meta .qa-badge")).to_have_text("qwen2.5-7b-instruct")
-        expect(bot.locator(".qa-notice")).to_contain_text("摘录模式")
+        expect(bot.locator(".qa-meta .qa-badge")).to_have_text(MODEL_LABEL)
+        expect(bot.locator(".qa-notice")).to_contain_text("原文摘录")
         expect(bot.locator(".qa-card")).to_have_count(1)
         page.close()
 
@@ -402,6 +402,16 @@ def test_rendering_escapes_everything() -> None:
         render_user("<img src=x onerror=alert(1)>", 500)
         == '<div class="qa-user">&lt;img src=x onerror=alert(1)&gt;</div>'
     )
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("mode", ["", "extractive", "extractive-fallback", "llm:qwen2.5-7b-instruct"])
+def test_how_an_answer_was_made_is_said_in_plain_chinese(mode: str) -> None:
+    label, about = mode_label(mode), about_line(mode)
+    assert label == (MODEL_LABEL if mode.startswith("llm:") else EXTRACTIVE_LABEL)
+    assert not re.search(r"[A-Za-z]", label + about) and "模式" not in label + about, (label, about)
+    answer = Answer("增长8.1%[1]。", (Citation(1, "c1", "一、执行情况", "增长8.1%", (0, 6)),), mode=mode)
+    assert f'<span class="qa-badge">{label}</span>' in render_answer(answer, {})
 
 
 @pytest.mark.unit

@@ -24,7 +24,7 @@ Q_NONE = "2023年末永川区常住人口是多少万人？"
 OUT_KEYS = {
     "id": str, "question": str, "answer": str, "refused": bool, "citations": list, "retrieved": list,
     "latency_ms": float, "standalone_question": str, "mode": str, "category": str, "split": str,
-    "retrieval_ms": float, "reports": list, "route": str,
+    "retrieval_ms": float, "expected_reports": list, "reports": list, "route": str,
 }  # fmt: skip
 
 
@@ -89,7 +89,7 @@ def test_run_eval_out_file_has_one_line_per_question_with_documented_keys(tmp_pa
         for key, typ in OUT_KEYS.items():
             assert type(rec[key]) is typ, key
         for cit in rec["citations"]:
-            assert set(cit) == {"n", "chunk_id", "section", "text", "report", "report_name"}
+            assert set(cit) == {"n", "chunk_id", "section", "text", "quote", "report", "report_name"}
             assert isinstance(cit["n"], int)
         for pas in rec["retrieved"]:
             assert set(pas) == {"chunk_id", "section", "text", "score", "report"} and isinstance(pas["score"], float)
@@ -186,20 +186,23 @@ def _good(**over: object) -> str:
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        ("{not json", "invalid JSON"),
-        ("[1, 2]", "expected a JSON object"),
+        ("{not json", "不是有效的 JSON"),
+        ("[1, 2]", "应为一个 JSON 对象"),
         (_good(id="b", question=""), "'question'"),
         (_good(id="b", answers="8.1%"), "'answers'"),
-        (_good(id="b", evidence=[]), "evidence quote"),
+        (_good(id="b", evidence=[]), "证据原文"),
         (_good(id="b", history=[["only question"]]), "'history'"),
+        (_good(id="b", history=[{"role": "assistant", "content": "答"}]), "交替"),
+        (_good(id="b", history=[{"role": "user"}]), "role"),
         (_good(id="b", split="test"), "'split'"),
-        (_good(), "duplicate id 'x' (first on line 1)"),
+        (_good(id="b", reports="a.txt"), "'reports'"),
+        (_good(), "id 'x' 重复（首次出现在第 1 行）"),
     ],
 )
 def test_bad_eval_line_names_the_line(tmp_path: Path, bad: str, message: str) -> None:
     path = tmp_path / "q.jsonl"
     path.write_text(_good() + "\n\n" + bad + "\n", encoding="utf-8")  # blank line 2, bad line 3
-    with pytest.raises(EvalFileError, match="line 3") as err:
+    with pytest.raises(EvalFileError, match="第 3 行") as err:
         load_eval_file(path)
     assert message in str(err.value) and str(path) in str(err.value)
 
@@ -223,7 +226,7 @@ def test_main_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{oops\n", encoding="utf-8")
     assert main(["--eval-file", str(bad), "--out", str(tmp_path / "r.jsonl")], build=FakeAssistant) == 2
-    assert "line 1" in capsys.readouterr().err
+    assert "第 1 行" in capsys.readouterr().err
     assert main(["--eval-file", str(SAMPLE)]) == 2
     assert not (tmp_path / "r.jsonl").exists()
 
@@ -232,3 +235,53 @@ def test_defaults_point_into_repo_evals() -> None:
     root = Path(__file__).resolve().parents[1]
     assert evaluation.DEFAULT_EVAL_FILE == root / "evals" / "questions.jsonl"
     assert evaluation.DEFAULT_OUT == root / "evals" / "results.jsonl"
+
+
+def test_main_stores_the_run_and_writes_the_html_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.evalstore import EvalStore
+
+    store, html = tmp_path / "runs.sqlite", tmp_path / "report.html"
+    argv = ["--eval-file", str(SAMPLE), "--out", str(tmp_path / "r.jsonl"), "--store", str(store)]
+    assert main([*argv, "--html", str(html), "--label", "基线"], build=FakeAssistant) == 0
+    [info] = EvalStore(store).runs()
+    assert (info.status, info.done, info.total, info.meta.label, info.meta.source) == (
+        "done", 3, 3, "基线", "sample3.jsonl",
+    )  # fmt: skip
+    outcomes = [r.outcome for r in EvalStore(store).results(info.id)]
+    assert outcomes == ["passed", "wrong_fact", "passed"]  # FakeAssistant's follow-up answer is 7.5%
+    page = html.read_text(encoding="utf-8")
+    assert "<svg" in page and "<script" not in page and "评测报告：基线" in page
+    assert page.count('<section class="fail">') == 1 and "s3-followup-gdp-growth" in page
+    assert "run #1 stored in" in capsys.readouterr().err
+
+
+def test_main_compares_two_stored_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    class Refuses(FakeAssistant):
+        def ask(self, question: str, history: list[tuple[str, str]]) -> Answer:
+            return _answer("报告中没有找到相关信息。", [OTHER], [], True, 10.0)
+
+    store = tmp_path / "runs.sqlite"
+    argv = ["--eval-file", str(SAMPLE), "--out", str(tmp_path / "r.jsonl"), "--store", str(store)]
+    assert main(argv, build=FakeAssistant) == 0
+    assert main(argv, build=Refuses) == 0
+    capsys.readouterr()
+    html = tmp_path / "compare.html"
+    assert main(["--compare", "1", "2", "--store", str(store), "--html", str(html)]) == 0
+    out = capsys.readouterr().out
+    assert "| 答案准确率 | 66.7% | 33.3% | -33.3 个百分点 |" in out
+    assert "[变为失败] s3-table-gdp-total" in out and "[失败原因变化] s3-followup-gdp-growth" in out
+    assert "s3-unanswerable-population" not in out  # refused both times
+    assert html.read_text(encoding="utf-8").count("<tr><td>s3-") == 2
+    assert main(["--compare", "1", "9", "--store", str(store)]) == 2
+    assert "no run 9" in capsys.readouterr().err
+    assert main(["--compare", "1", "2", "--no-store"]) == 2
+
+
+def test_main_without_a_store_still_writes_html(tmp_path: Path) -> None:
+    html = tmp_path / "sub" / "report.html"
+    argv = ["--eval-file", str(SAMPLE), "--out", str(tmp_path / "r.jsonl"), "--no-store", "--html", str(html)]
+    assert main(argv, build=FakeAssistant) == 0
+    assert "评测报告：sample3.jsonl" in html.read_text(encoding="utf-8")
+    assert not (tmp_path / "runs.sqlite").exists()

@@ -111,7 +111,7 @@ def two(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-de
 
 def test_answers_and_citations_name_their_report(two) -> None:  # type: ignore[no-untyped-def]
     a = two.ask("河南2025年粮食产量是多少？")
-    assert not a.refused and a.reports == (HENAN,)
+    assert not a.refused and a.reports == (HENAN,) and a.rule.startswith("answer")
     assert a.text.startswith("【河南省2026年政府工作报告】")
     assert a.citations and {c.report for c in a.citations} == {HENAN}
     assert {c.report_name for c in a.citations} == {"河南省2026年政府工作报告"}
@@ -126,7 +126,7 @@ def test_relative_years_resolve_per_report(two) -> None:  # type: ignore[no-unty
 
 def test_a_place_no_report_covers_is_refused_naming_the_corpus(two) -> None:  # type: ignore[no-untyped-def]
     a = two.ask("浙江今年地区生产总值增长目标是多少？")
-    assert a.refused and a.route == "uncovered"
+    assert a.refused and a.route == "uncovered" and a.rule.startswith("refused")
     assert "浙江" in a.text and "河南省2026年政府工作报告" in a.text and "永川区2024年计划" in a.text
 
 
@@ -148,3 +148,18 @@ def test_an_unknown_report_name_is_a_clear_question_error(two) -> None:  # type:
 
     with pytest.raises(QuestionError, match="现有报告"):
         two.ask("粮食产量是多少？", report="上海市2026年政府工作报告")
+
+
+def test_a_report_whose_years_cannot_be_derived_is_indexed_with_a_warning_naming_it(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.cli import main
+
+    (folder / "notes.txt").write_text("工作随笔\n\n一、总体情况\n\n全年推进各项工作。\n", encoding="utf-8")
+    args = ["--corpus", str(folder), "--index", str(tmp_path / "idx"), "--embedder", "fake"]
+    assert main(["index", "build", *args]) == 0
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and "years not derivable" in err and "notes.txt.meta.json" in err
+    assert main(["index", "info", *args]) == 0
+    out = capsys.readouterr().out
+    assert "reports:   3" in out and "notes.txt" in out and "永川区2024年计划" in out

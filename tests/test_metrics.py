@@ -276,3 +276,101 @@ def test_computed_difference_with_its_formula_counts_as_cited() -> None:
     assert numbers_all_cited(answer, ["全年地区生产总值增长8.1%", "预期目标：7%以上"])
     wrong = "增长8.1%[1]；预期目标7%以上[2]。按报告数字计算：8.1% − 7% = 1.3个百分点。"
     assert not numbers_all_cited(wrong, ["全年地区生产总值增长8.1%", "预期目标：7%以上"])
+
+
+SPAN_CASES = [
+    ("全年地区生产总值增长8.1%；", ["8.1%"]),
+    ("全年地区生产总值增长８．１％，其中", ["8.1%"]),
+    ("普惠率提高1.1个百分点", ["1.1%"]),
+    ("普惠率提高1.1%", ["1.1个百分点"]),
+    ("总量1,281.4亿元", ["1281.4"]),
+    ("总量1281.45亿元", ["1281.4"]),  # a number is never split: no span
+    ("地区生产总值（亿元）\n\t7%以上\n\t1281.4", ["地区生产总值(亿元)7%以上1281.4"]),
+    ("GDP\tGrowth 8.1", ["gdpgrowth"]),
+    ("增长8.1%，增长8.1%", ["增长8.1%"]),  # every occurrence
+    ("固定资产投资增长7%，其中工业投资增长9%", ["投资增长7%", "工业投资增长9%", "增长7%，其中工业"]),
+    ("", ["8.1%"]),
+    ("𠮷野家增长8.1%", ["8.1%"]),  # a character outside the BMP before the span
+]
+
+
+@pytest.mark.parametrize(("text", "quotes"), SPAN_CASES)
+def test_evidence_spans_agree_with_contains(text: str, quotes: list[str]) -> None:
+    spans = metrics.evidence_spans(text, quotes)
+    assert bool(spans) == any(contains(text, q) for q in quotes)
+    for (a, b), (c, _) in zip(spans, spans[1:], strict=False):
+        assert a < b < c  # sorted, merged, non-empty
+    for a, b in spans:  # each span is itself a match of some quote
+        assert any(contains(text[a:b], q) for q in quotes), text[a:b]
+
+
+def test_evidence_spans_by_hand() -> None:
+    assert metrics.evidence_spans("增长８．１％，其中", ["8.1%"]) == [(2, 6)]
+    assert metrics.evidence_spans("提高1.1个百分点。", ["1.1%"]) == [(2, 9)]  # 个百分点 is part of the span
+    assert metrics.evidence_spans("总量1,281.4亿元", ["1281.4"]) == [(2, 9)]
+    assert metrics.evidence_spans("甲7%乙7%", ["7%"]) == [(1, 3), (4, 6)]
+    assert metrics.evidence_spans("投资增长7%，其中工业投资增长9%", ["投资增长7%", "增长7%，其中"]) == [
+        (0, 9)
+    ]
+
+
+def _r(
+    answer: str = "", refused: bool = False, cited: tuple[str, ...] = (), retrieved: tuple[str, ...] = ()
+) -> dict:
+    return {
+        "answer": answer,
+        "refused": refused,
+        "citations": [{"text": t} for t in cited],
+        "retrieved": [{"text": t} for t in retrieved],
+    }
+
+
+@pytest.mark.parametrize(
+    ("facts", "record", "expected"),
+    [
+        (["8.1%"], _r("增长8.1%[1]", cited=("增长8.1%",), retrieved=("增长8.1%",)), metrics.PASSED),
+        ([], _r("抱歉", refused=True), metrics.PASSED),
+        ([], _r("增长8.1%[1]", cited=("增长8.1%",)), metrics.SHOULD_REFUSE),
+        (["8.1%"], _r("抱歉", refused=True, retrieved=("增长8.1%",)), metrics.WRONGLY_REFUSED),
+        (["8.1%"], _r("增长7%[1]", cited=("增长8.1%",), retrieved=("增长8.1%",)), metrics.WRONG_FACT),
+        (["8.1%"], _r("增长8.1%[1]", cited=("甲",), retrieved=("甲", "增长8.1%")), metrics.NOT_CITED),
+        (
+            ["8.1%"],
+            _r("增长8.1%[1]", cited=("甲",), retrieved=("甲", "乙", "丙", "丁", "戊", "增长8.1%")),
+            metrics.NOT_RETRIEVED,
+        ),
+        (["8.1%"], _r("增长7%", cited=(), retrieved=()), metrics.NOT_RETRIEVED),
+    ],
+)
+def test_classify(facts: list[str], record: dict, expected: str) -> None:
+    assert metrics.classify(facts, ["增长8.1%"] if facts else [], record) == expected
+
+
+def test_right_report_share() -> None:
+    def row(
+        reports: list[str], cited: list[str | None], refused: bool = False, facts: tuple = ("1",)
+    ) -> tuple:
+        rec = _r("1", refused, tuple("1" for _ in cited), ("1",))
+        rec["citations"] = [{"text": "1", **({"report": r} if r else {})} for r in cited]
+        return (list(facts), ["1"], {**rec, "expected_reports": reports, "latency_ms": 1.0, "retrieval_ms": None})
+
+    rows = [
+        row(["bj.txt"], ["bj.txt"]),  # right
+        row(["bj.txt", "gd.txt"], ["gd.txt", "bj.txt"]),  # right: every citation in the reports
+        row(["bj.txt"], ["bj.txt", "hn.txt"]),  # one citation from another report
+        row(["bj.txt"], [None]),  # citation without a report
+        row(["bj.txt"], ["hn.txt"], refused=True),  # refused: not counted
+        row([], ["hn.txt"]),  # no reports named: not counted
+        row(["bj.txt"], ["hn.txt"], facts=()),  # unanswerable: not counted
+    ]
+    assert score_group(rows).right_report == 0.5
+    assert score_group(rows[4:]).right_report is None
+
+
+def test_answer_length_excludes_markers_and_the_first_sentence_is_checked_alone() -> None:
+    from assistant.metrics import answer_chars, first_sentence_holds
+
+    assert answer_chars("增长8.1%[1]。") == len("增长8.1%。")
+    assert first_sentence_holds("增长8.1%[1]。总量1281.4亿元[2]。", ["8.1%"])
+    assert not first_sentence_holds("增长8.1%[1]。总量1281.4亿元[2]。", ["8.1%", "1281.4"])
+    assert not first_sentence_holds("【甲】增长8.1%[1]。\n【乙】增长5%[2]。", ["5%"])
