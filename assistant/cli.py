@@ -167,7 +167,9 @@ def cmd_eval(args: argparse.Namespace, rest: Sequence[str]) -> int:
     from .pipeline import build_assistant
 
     settings = _settings(args)
-    return eval_main(list(rest), build=lambda: build_assistant(settings, progress=_progress()), settings=settings)
+    return eval_main(
+        list(rest), build=lambda: build_assistant(settings, progress=_progress()), settings=settings
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,9 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", help="answer from this report only (file name or short name)")
-    p.add_argument("--explain", action="store_true", help="show the routing and answer rules and the tuned numbers")
+    p.add_argument(
+        "--explain", action="store_true", help="show the routing and answer rules and the tuned numbers"
+    )
     sub.add_parser(
-        "eval", parents=[common], help="run an eval set (see --eval-file, --out, --split, --html, --compare A B)"
+        "eval",
+        parents=[common],
+        help="run an eval set (see --eval-file, --out, --split, --html, --compare A B)",
     )
     args, rest = parser.parse_known_args(argv)
     try:

@@ -101,7 +101,9 @@ def _failure(d: dict[str, Any]) -> str:
         f"<dt>应含事实</dt>{facts}" if facts else "<dt>应含事实</dt><dd>（不可回答，应拒答）</dd>",
         f"<dt>回答</dt><dd>{_e(d['answer'])}</dd>",
         f"<dt>判定规则</dt><dd>{_e(d['rule'])}</dd>" if d["rule"] else "",
-        f"<dt>报告路由规则</dt><dd>{_e(d['route'])}（{_e('、'.join(d['answered_from']))}）</dd>" if d["route"] else "",
+        f"<dt>报告路由规则</dt><dd>{_e(d['route'])}（{_e('、'.join(d['answered_from']))}）</dd>"
+        if d["route"]
+        else "",
         f"<dt>引用</dt><dd>{cites}</dd>" if cites else "",
         f"<dt>含证据的检索段落</dt><dd>{passages}</dd>" if passages else "",
     ]

@@ -159,8 +159,10 @@ class Assistant:
                 continue
             if flag.startswith("n") or how and flag[:1] in ("v", "a", "i", "l") and not word.isascii():
                 return True
-            if flag == "x" and not word.isascii() and any(
-                s.view.keyword.idf(word) is not None for s in self.shelves.values()
+            if (
+                flag == "x"
+                and not word.isascii()
+                and any(s.view.keyword.idf(word) is not None for s in self.shelves.values())
             ):
                 return True
         return False

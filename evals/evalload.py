@@ -171,7 +171,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fake embedder, 30 eval questions, 5 s phases")
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each baseline phase")
-    ap.add_argument("--ratios", default="2", help="eval pause ratios to measure, one server each (e.g. 0,2,6)")
+    ap.add_argument(
+        "--ratios", default="2", help="eval pause ratios to measure, one server each (e.g. 0,2,6)"
+    )
     args = ap.parse_args()
     embedder = "fake" if args.quick else "e5"
     n_eval = 30 if args.quick else EVAL_QUESTIONS

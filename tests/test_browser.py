@@ -33,6 +33,7 @@ from tests.webfixtures import (
     TABLE_QUESTION,
     UNANSWERABLE,
     assistant_under_test,
+    chromium,
     live_server,
 )
 
@@ -58,16 +59,9 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make browser)")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

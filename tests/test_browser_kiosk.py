@@ -21,7 +21,7 @@ from assistant.api import create_app
 from assistant.pipeline import build_assistant
 from assistant.render import EXTRACTIVE_LABEL
 from assistant.settings import Settings
-from tests.webfixtures import live_server
+from tests.webfixtures import chromium, live_server
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -84,16 +84,9 @@ def assistant(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make browser)")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

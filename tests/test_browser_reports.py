@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from assistant.api import create_app
 from assistant.pipeline import build_assistant
 from assistant.settings import ROOT, Settings
-from tests.webfixtures import live_server
+from tests.webfixtures import chromium, live_server
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
-CHROMIUM = "/usr/bin/chromium"
 BUNDLED = ROOT / "corpus" / "yongchuan-2023-execution-2024-plan.txt"
 HENAN = ROOT / "evals" / "reports" / "gov-work-2026-henan.txt"
 DONE = ".qa-meta, .qa-error"
@@ -26,24 +24,17 @@ DONE = ".qa-meta, .qa-error"
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make browser)")
     d = tmp_path_factory.mktemp("reports-ui")
     (d / "corpus").mkdir()
     for f in (BUNDLED, HENAN):
         shutil.copyfile(f, d / "corpus" / f.name)
     settings = Settings(corpus=d / "corpus", index_dir=d / "idx", embedder="fake")
     assistant = build_assistant(settings)
-    with live_server(create_app(assistant, settings)) as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with live_server(create_app(assistant, settings)) as url, chromium() as browser:
         pg = browser.new_page(viewport={"width": 1280, "height": 900})
         pg.goto(url)
         pg.wait_for_selector("#qa-input textarea", timeout=30_000)
         yield pg
-        browser.close()
 
 
 def test_the_header_names_the_reports(page) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from assistant.api import create_app
 from assistant.settings import Settings
 from tests.evalfixtures import ALWAYS_FAILS, HOSTILE, XSS, fake_pipeline, small_eval, wait_done, write_jsonl
 from tests.fake_assistant import FakeAssistant
-from tests.webfixtures import live_server
+from tests.webfixtures import chromium, live_server
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
@@ -27,16 +27,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make browser)")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

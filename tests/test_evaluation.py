@@ -92,7 +92,9 @@ def test_run_eval_out_file_has_one_line_per_question_with_documented_keys(tmp_pa
             assert set(cit) == {"n", "chunk_id", "section", "text", "quote", "report", "report_name"}
             assert isinstance(cit["n"], int)
         for pas in rec["retrieved"]:
-            assert set(pas) == {"chunk_id", "section", "text", "score", "report"} and isinstance(pas["score"], float)
+            assert set(pas) == {"chunk_id", "section", "text", "score", "report"} and isinstance(
+                pas["score"], float
+            )
     first = records[0]
     assert first["retrieved"][1] == {
         "chunk_id": "c-table", "section": "一、2023年执行情况 > 表1", "text": TABLE_ROW.text, "score": 0.5,

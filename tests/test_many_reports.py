@@ -47,7 +47,9 @@ def build(corpus: Path, index: Path, emb: HashingEmbeddings):  # type: ignore[no
     return build_index(corpus, index, emb, embedder_id(emb), ChunkerParams())
 
 
-def test_two_reports_sharing_lines_index_every_chunk_with_its_own_metadata(folder: Path, tmp_path: Path) -> None:
+def test_two_reports_sharing_lines_index_every_chunk_with_its_own_metadata(
+    folder: Path, tmp_path: Path
+) -> None:
     emb = HashingEmbeddings()
     m = build(folder, tmp_path / "idx", emb)
     index = ensure_index(folder, tmp_path / "idx", emb, embedder_id(emb), ChunkerParams())
@@ -61,7 +63,9 @@ def test_two_reports_sharing_lines_index_every_chunk_with_its_own_metadata(folde
     assert {c["sha256"] for c in m.corpus} == {r.sha256 for r in m.report_list()}
 
 
-def test_unchanged_rebuild_embeds_nothing_and_a_new_report_only_its_chunks(folder: Path, tmp_path: Path) -> None:
+def test_unchanged_rebuild_embeds_nothing_and_a_new_report_only_its_chunks(
+    folder: Path, tmp_path: Path
+) -> None:
     emb = CountingEmbeddings()
     first = build(folder, tmp_path / "idx", emb)
     assert first.embedded == emb.embedded == first.chunk_count
@@ -120,7 +124,9 @@ def test_answers_and_citations_name_their_report(two) -> None:  # type: ignore[n
 def test_relative_years_resolve_per_report(two) -> None:  # type: ignore[no-untyped-def]
     yc = two.ask("去年地区生产总值增长多少？", report=BUNDLED.name)
     assert all(c.report == BUNDLED.name for c in yc.citations)
-    queries = [two.shelves[f].retriever.understand("去年地区生产总值增长多少？").text for f in (BUNDLED.name, HENAN)]
+    queries = [
+        two.shelves[f].retriever.understand("去年地区生产总值增长多少？").text for f in (BUNDLED.name, HENAN)
+    ]
     assert "2023年" in queries[0] and "2025年" in queries[1]
 
 

@@ -352,7 +352,11 @@ def test_right_report_share() -> None:
     ) -> tuple:
         rec = _r("1", refused, tuple("1" for _ in cited), ("1",))
         rec["citations"] = [{"text": "1", **({"report": r} if r else {})} for r in cited]
-        return (list(facts), ["1"], {**rec, "expected_reports": reports, "latency_ms": 1.0, "retrieval_ms": None})
+        return (
+            list(facts),
+            ["1"],
+            {**rec, "expected_reports": reports, "latency_ms": 1.0, "retrieval_ms": None},
+        )
 
     rows = [
         row(["bj.txt"], ["bj.txt"]),  # right

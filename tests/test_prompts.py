@@ -111,7 +111,9 @@ def test_condense_messages() -> None:
 
 
 def test_render_fills_variables_and_keeps_braces_in_values() -> None:
-    messages = render("answer", passages="[1] {not a variable}", question="问{题}", report="{某报告}", years="")
+    messages = render(
+        "answer", passages="[1] {not a variable}", question="问{题}", report="{某报告}", years=""
+    )
     assert messages[1].content == "资料：\n\n[1] {not a variable}\n\n问题：问{题}"
 
 

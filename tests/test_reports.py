@@ -65,7 +65,13 @@ PLAN = """关于甲市乙县2030年国民经济和社会
 
 def test_a_work_report_names_its_place_genre_years_and_date() -> None:
     r = derive(doc(WORK))
-    assert (r.place, r.genre, r.review_year, r.plan_year, r.date) == ("某某省", WORK_REPORT, 2030, 2031, "2031-01-20")
+    assert (r.place, r.genre, r.review_year, r.plan_year, r.date) == (
+        "某某省",
+        WORK_REPORT,
+        2030,
+        2031,
+        "2031-01-20",
+    )
     assert r.issuer == "某某省人民政府"
     assert r.short_name == "某某省2031年政府工作报告"
 
@@ -104,13 +110,17 @@ def test_a_report_without_years_says_so_and_a_sidecar_fixes_it(tmp_path: Path) -
     r = derive(doc(text, "obs.txt", tmp_path))
     assert r.review_year is None and r.plan_year is None
     assert any("obs.txt" in p and "years" in p for p in problems(r))
-    (tmp_path / "obs.txt.meta.json").write_text(json.dumps({"plan_year": 2031, "place": "某市"}), encoding="utf-8")
+    (tmp_path / "obs.txt.meta.json").write_text(
+        json.dumps({"plan_year": 2031, "place": "某市"}), encoding="utf-8"
+    )
     fixed = derive(doc(text, "obs.txt", tmp_path))
     assert (fixed.plan_year, fixed.place) == (2031, "某市")
     assert not [p for p in problems(fixed) if "years" in p]
 
 
-@pytest.mark.parametrize("content", ["{not json", json.dumps({"colour": "red"}), json.dumps({"plan_year": "明年"})])
+@pytest.mark.parametrize(
+    "content", ["{not json", json.dumps({"colour": "red"}), json.dumps({"plan_year": "明年"})]
+)
 def test_a_bad_sidecar_names_itself(tmp_path: Path, content: str) -> None:
     (tmp_path / "r.txt.meta.json").write_text(content, encoding="utf-8")
     with pytest.raises(CorpusError, match=r"r\.txt\.meta\.json"):

@@ -47,7 +47,10 @@ def test_a_selected_report_wins_and_a_single_report_is_always_asked() -> None:
 
 
 def test_each_report_is_asked_only_about_itself() -> None:
-    assert without_places("江苏和广东今年地区生产总值增长目标分别是多少？", ["江苏", "广东"]) == "今年地区生产总值增长目标分别是多少？"
+    assert (
+        without_places("江苏和广东今年地区生产总值增长目标分别是多少？", ["江苏", "广东"])
+        == "今年地区生产总值增长目标分别是多少？"
+    )
     assert "2031" not in without_places("乙县2028年和河南省2031年的目标分别是多少？", ["河南省"])
 
 
@@ -56,7 +59,9 @@ def test_a_follow_up_switches_report_and_year() -> None:
     assert switched_place("湖北的城镇新增就业呢", ALL) is None  # a whole question, not an ellipsis
     names = ["河南省", "河南", "湖北省", "湖北"]
     assert with_place("河南今年粮食产量是多少？", "那湖北呢？", B, names) == "湖北今年粮食产量是多少？"
-    assert with_place("河南2030年粮食产量是多少？", "乙县2027年呢？", C, names) == "乙县2027年粮食产量是多少？"
+    assert (
+        with_place("河南2030年粮食产量是多少？", "乙县2027年呢？", C, names) == "乙县2027年粮食产量是多少？"
+    )
 
 
 def test_a_place_name_the_report_rarely_writes_is_taken_out() -> None:

@@ -35,6 +35,26 @@ TABLE_QUESTION = "2023年地区生产总值总量是多少亿元？"  # answered
 TABLE_FIGURE = "1281.4"
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (skips the test when it is not installed)."""
+    import pytest
+    from playwright import sync_api
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make browser)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def free_port() -> int:
     """A free TCP port on loopback."""
     with socket.socket() as s:
