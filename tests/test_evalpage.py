@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from assistant.api import create_app
-from assistant.evalfile import parse_eval_bytes
 from assistant.evalbench import available_reports, eval_modes
+from assistant.evalfile import parse_eval_bytes
 from assistant.metrics import classify, score_group
 from assistant.settings import Settings
 from tests.evalfixtures import ALWAYS_FAILS, HOSTILE, XSS, fake_pipeline, small_eval, wait_done
