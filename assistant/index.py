@@ -91,13 +91,6 @@ class OpenIndex:
     def position(self, chunk_id: str) -> int | None:
         return self._positions.get(chunk_id)
 
-    def report_of(self, chunk: Chunk) -> Report:
-        return self.reports[chunk.source].report
-
-    @property
-    def report_list(self) -> list[Report]:
-        return [r.report for r in self.reports.values()]
-
     @property
     def first(self) -> ReportIndex:
         return next(iter(self.reports.values()))

@@ -15,12 +15,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .query import YEAR
+from .query import RELATIVE, YEAR
 from .reports import NATIONAL, Report, gazetteer, place_names, short_place
 
 CONJUNCTION = "和与及、跟同以及还有"
 ELLIPTICAL_REST = re.compile(r"^[那么的呢又怎么样如何情况是多少分别，,。？?\s]*$")
-YEAR_WORD = re.compile(r"(?:19|20)\d{2}年|今年|去年|明年|前年|当年")
+# a year as a follow-up names it: a calendar year or one of query.RELATIVE's Chinese relative years
+YEAR_WORD = re.compile(
+    "|".join([r"(?:19|20)\d{2}年", *(p.pattern for p, _, _ in RELATIVE if not p.pattern.startswith(r"\b"))])
+)
 
 
 @dataclass(frozen=True)
