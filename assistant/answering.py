@@ -11,7 +11,10 @@ from functools import lru_cache
 from .comparison import compare
 from .keyword import KeywordIndex
 from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
-from .refusal import WANTS_NAME, RefusalPolicy, missing_kind
+from .policy import DEFAULT as DEFAULT_POLICY
+from .policy import Policy
+from .refusal import PASSAGES, QUOTED, WANTS_NAME, Case, Decision, RefusalRules
+from .tagging import Tagger
 from .tables import UNIT_IN_NAME, readable_record
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
 
@@ -26,17 +29,12 @@ ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪�
 WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
 CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提高|降低|分别|年均)")
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
-UNKNOWN_NON_NOUN = 0.2  # dev: 1.0 -> 0.2 answers 3 more, none of the unanswerable; 0 answers 2 of those
 SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
 TARGET = re.compile(r"目标|预期")
 ASKED_MEASURE = re.compile(
     r"(?:多少|几)(所|家|座|条|公里|亩|吨|张|辆|台|户|人次|名|套|场|次|项|宗|处|批|栋|平方米|万人|人)"
 )
-EVERYDAY_CREDIT = 0.25  # dev: 0.25 answers 1 more, no change else; 0.5-0.75 trade 2 fixed for 2 broken
-SPECIFIC_DF = 0.2  # a word in more than this share of chunks (永川, 发展) names nothing in particular
-MEASURE_BONUS = 0.1  # dev: 0.05-0.2 alike
-TARGET_BONUS = 0.1  # dev: 0.05-0.2 alike
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
 # question and function words that say nothing about the topic (kept as data-like constant, not per report)
@@ -94,18 +92,16 @@ class ExtractiveAnswerer:
     def __init__(
         self,
         keyword: KeywordIndex,
-        refusal_threshold: float = 0.3,
-        max_sentences: int = 2,
-        unknown_term_coverage: float = 0.8,
+        policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self.keyword = keyword
         self.tokenizer = keyword.tokenizer
-        self.threshold = refusal_threshold
-        self.max_sentences = max_sentences
+        self.policy = policy
+        self.weights = policy.sentences
         self.max_idf = max(keyword.words.idf.values(), default=1.0)
-        self.scope_penalty = 0.1  # tuned on dev: 93.4% -> 94.0% answer accuracy
         self._terms = lru_cache(maxsize=512)(self._query_terms)
-        self.policy = RefusalPolicy(keyword, refusal_threshold, unknown_term_coverage)
+        self.tagger = Tagger(keyword)
+        self.rules = RefusalRules(keyword, self.tagger, policy.refusal)
 
     # -- scoring ---------------------------------------------------------------------------------
     def query_terms(self, query: Query, everyday: bool = False) -> dict[tuple[str, ...], float]:
@@ -120,7 +116,7 @@ class ExtractiveAnswerer:
         """
         terms: dict[tuple[str, ...], float] = {}
         n = len(self.keyword.chunks) or 1
-        nouns = {w for w, flag in self.policy.tags(query.text) if flag.startswith("n") or flag == "eng"}
+        nouns = {w for w, flag in self.tagger(query.text) if flag.startswith("n") or flag == "eng"}
         words, glued = self._glued(self.tokenizer.terms(query.text))
         pairs = query.aliases + (everyday_pairs(query.text) if everyday else ())
         for w in words:
@@ -137,18 +133,19 @@ class ExtractiveAnswerer:
             if not known and len(alts) == 1:
                 # a word the report never uses: a formal noun (常住人口) names something it may not cover
                 # (weighs most); an everyday noun (房顶, 娃娃) or verb (加起来, 做买卖) only phrases it
-                idf = self.max_idf if w in nouns and is_formal(w) else UNKNOWN_NON_NOUN * self.max_idf
+                idf = self.max_idf if w in nouns and is_formal(w) else self.weights.unknown_non_noun * self.max_idf
             elif not known:
                 continue
             else:
                 idf = max(k for k in known if k is not None)
             df = min((len(self.keyword.words.postings.get(a, ())) for a in alts), default=0)
-            terms[tuple(dict.fromkeys(alts))] = idf * (0.3 if df > 0.2 * n else 1.0)
+            common = df > self.weights.common_share * n
+            terms[tuple(dict.fromkeys(alts))] = idf * (self.weights.common_weight if common else 1.0)
         if query.english:
             for _, expansion in query.aliases:
                 for w in self.tokenizer.words(expansion):
                     if self.keyword.idf(w) is not None and w not in FUNCTION_WORDS:
-                        terms.setdefault((w,), 0.5 * (self.keyword.idf(w) or 0.0))
+                        terms.setdefault((w,), self.weights.english_alias * (self.keyword.idf(w) or 0.0))
         return terms
 
     def _idf(self, word: str, glued: set[str]) -> float | None:
@@ -192,29 +189,30 @@ class ExtractiveAnswerer:
         asks: Asks,
         everyday: dict[tuple[str, ...], float] | None = None,
     ) -> float:
+        w = self.weights
         own = self.coverage(terms, sent)
         ctx = self.coverage(terms, context)
         if everyday is not None:  # an everyday word's report term counts a little (a looser match)
-            own = (1 - EVERYDAY_CREDIT) * own + EVERYDAY_CREDIT * self.coverage(everyday, sent)
-            ctx = (1 - EVERYDAY_CREDIT) * ctx + EVERYDAY_CREDIT * self.coverage(everyday, context)
-        s = 0.65 * own + 0.25 * ctx + 0.1 * fused - 0.02 * rank
+            own = (1 - w.everyday_credit) * own + w.everyday_credit * self.coverage(everyday, sent)
+            ctx = (1 - w.everyday_credit) * ctx + w.everyday_credit * self.coverage(everyday, context)
+        s = w.own * own + w.context * ctx + w.fused * fused - w.rank_step * rank
         has_num = bool(NUM.search(sent))
         if query.kind in ("number", "compare") and not has_num:
-            s -= 0.25
+            s -= w.no_number
         if query.kind == "list" and ENUM.search(sent):
-            s += 0.1
+            s += w.list_enum
         if asks.counted and asks.counted.search(sent):
-            s += MEASURE_BONUS  # "几所幼儿园": a sentence counting in 所
+            s += w.measure  # "几所幼儿园": a sentence counting in 所
         if asks.target and TARGET.search(sent):
-            s += TARGET_BONUS  # "目标是多少" after a result: the target it was measured against
+            s += w.target  # "目标是多少" after a result: the target it was measured against
         for y in query.years:
             if str(y) in sent:
-                s += 0.05
+                s += w.year
         return s
 
     def rank_sentences(self, query: Query, passages: Sequence[Passage]) -> list[Sentence]:
         terms = self.query_terms(query)
-        everyday = self.query_terms(query, everyday=True) if EVERYDAY_CREDIT else None
+        everyday = self.query_terms(query, everyday=True) if self.weights.everyday_credit else None
         everyday = everyday if everyday != terms else None
         asks = Asks.of(query.text)
         top = passages[0].score if passages else 1.0
@@ -230,7 +228,7 @@ class ExtractiveAnswerer:
                 own = f"{p.chunk.section_path[-1]}\n{text}" if whole else text
                 score = self._score(query, terms, own, context, i, fused, asks, everyday)
                 if query.scope and p.chunk.scope not in (query.scope, GENERAL):
-                    score -= self.scope_penalty  # a 2024 target does not answer a 2023 question
+                    score -= self.weights.other_scope  # a 2024 target does not answer a 2023 question
                 cov = self.coverage(terms, f"{p.chunk.section} {text}")
                 out.append(Sentence(i, text, start, score, cov))
         out.sort(key=lambda s: -s.score)
@@ -267,11 +265,31 @@ class ExtractiveAnswerer:
         if passages[ranked[0].passage].chunk.scope in (query.scope, GENERAL):
             return ranked
         for i, s in enumerate(ranked[1:], 1):
-            if s.score < ranked[0].score * 0.6:
+            if s.score < ranked[0].score * self.weights.prefer_asked_year:
                 break
             if passages[s.passage].chunk.scope == query.scope:
                 return [s, *ranked[:i], *ranked[i + 1 :]]
         return ranked
+
+    def case(
+        self,
+        query: Query,
+        passages: Sequence[Passage],
+        ranked: Sequence[Sentence],
+        years: tuple[int | None, int | None],
+    ) -> Case:
+        """What the refusal rules look at: the question, the passages and the best sentence."""
+        chunk = passages[ranked[0].passage].chunk if ranked else None
+        return Case(
+            query,
+            passages,
+            self.support(query, passages),
+            ranked[0].text if ranked else "",
+            chunk.indexed_text if chunk else "",
+            chunk.scope if chunk else GENERAL,
+            years,
+            FUNCTION_WORDS,
+        )
 
     def refusal_reason(
         self,
@@ -279,31 +297,20 @@ class ExtractiveAnswerer:
         passages: Sequence[Passage],
         ranked: Sequence[Sentence],
         years: tuple[int | None, int | None],
-    ) -> str | None:
-        best = ranked[0].text if ranked else ""
-        chunk = passages[ranked[0].passage].chunk if ranked else None
-        return self.policy.reason(
-            query,
-            passages,
-            self.support(query, passages),
-            best,
-            chunk.indexed_text if chunk else "",
-            years,
-            FUNCTION_WORDS,
-            chunk.scope if chunk else GENERAL,
-        )
+    ) -> Decision | None:
+        """The first-stage refusal rule that fires, if any."""
+        return self.rules.decide(self.case(query, passages, ranked, years), PASSAGES)
 
     def answer(
         self, query: Query, passages: Sequence[Passage], years: tuple[int | None, int | None]
     ) -> Answer:
         ranked = self.rank_sentences(query, passages) if passages else []
         ranked = self._prefer_asked_year(query, passages, ranked)
-        reason = self.refusal_reason(query, passages, ranked, years)
-        if reason:
+        case = self.case(query, passages, ranked, years)
+        decision = self.rules.decide(case, PASSAGES)
+        if decision:
             # sections are suggested only if the question shares something with them at all
-            return _ruled(
-                refusal(query, passages, suggest=self.support(query, passages) > 0), f"refused: {reason}"
-            )
+            return _ruled(refusal(query, passages, suggest=case.coverage > 0), str(decision))
         if query.kind == "summary":
             return _ruled(
                 compose(query, self._section_opening(query, passages), passages, years),
@@ -348,7 +355,7 @@ class ExtractiveAnswerer:
         # other questions take a second sentence more readily (their key facts spread further)
         bar = 0.6 if table_first else 0.85 if query.kind == "number" else 0.65
         for s in ranked[1:]:
-            if len(chosen) >= self.max_sentences:
+            if len(chosen) >= self.weights.max_sentences:
                 break
             if s.text in {c.text for c in chosen} or s.score < ranked[0].score * bar:
                 continue
@@ -358,19 +365,13 @@ class ExtractiveAnswerer:
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
-        if blank_cell_asked(query.text, best, passages):
-            return _ruled(
-                refusal(query, passages), "refused: the table marks the figure asked for as not given"
-            )
         held = " ".join(figures_text(c, passages) for c in chosen)
         if WANTS_NAME.search(query.text):
             held = self._clauses_about(query, held)  # the name must be of what is asked about
-        if missing_kind(query.text, held):
-            # "总投资是多少" over a passage that only names the project
-            return _ruled(
-                refusal(query, passages),
-                "refused: the kind of figure asked for is not in the quoted sentences",
-            )
+        case.quoted, case.blank_cell = held, blank_cell_asked(query.text, best, passages)
+        decision = self.rules.decide(case, QUOTED)  # "总投资是多少" over a passage only naming the project
+        if decision:
+            return _ruled(refusal(query, passages), str(decision))
         terms = self.query_terms(query)
         chosen = [self._clauses(query, terms, c, passages) for c in chosen]
         pointed = any(c.pointed for c in chosen)
@@ -386,7 +387,7 @@ class ExtractiveAnswerer:
         specific = []
         for alts in self.query_terms(query, everyday=True):
             dfs = [len(self.keyword.words.postings.get(a, ())) for a in alts]
-            if 0 < max(dfs) and min(dfs) <= SPECIFIC_DF * n:  # a report word, not on every page
+            if 0 < max(dfs) and min(dfs) <= self.policy.refusal.specific_share * n:  # a report word, not on every page
                 specific.append(alts)
         if not specific:
             return text

@@ -145,19 +145,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-POLICY_FIELDS = (
-    "keyword_weight", "dense_weight", "scope_boost", "table_penalty", "top_k", "refusal_threshold",
-    "unknown_term_coverage", "own_place_rare_share", "compare_support_ratio",
-)  # fmt: skip
-
-
 def explain(answer, settings: Settings) -> str:  # type: ignore[no-untyped-def]
-    """What decided an answer: the reports and routing rule, the answer rule, the tuned numbers."""
+    """What decided an answer: the reports and routing rule, the answer or refusal rule (with what it
+    means), and the whole answer policy."""
+    from .refusal import RULES
+
+    means = {r.name: r.means for r in RULES}
+    rule = answer.rule or "-"
+    name = rule.removeprefix("refused: ").split(" ", 1)[0]
     lines = [
         "\n— explain —",
         f"reports:   {', '.join(answer.reports) or '-'} (routing rule: {answer.route or '-'})",
-        f"rule:      {answer.rule or '-'}",
-        "policy:    " + ", ".join(f"{f}={getattr(settings, f)}" for f in POLICY_FIELDS),
+        f"rule:      {rule}" + (f" — {means[name]}" if name in means else ""),
+        "refusal rules, in order: " + " > ".join(r.name for r in RULES),
+        "policy:",
+        *(f"  {line}" for line in settings.policy.lines()),
     ]
     return "\n".join(lines)
 

@@ -72,6 +72,7 @@ class Assistant:
         llm=None,
     ) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
+        self.policy = settings.policy
         self.index = index
         self.shelves = shelves
         self.llm = llm
@@ -154,7 +155,7 @@ class Assistant:
         if len(ascii_words) >= 3:
             return True
         how = HOW_Q.search(text) is not None  # "停车难怎么解决": a problem of its own, asked how to solve
-        for word, flag in self.extractive.policy.tags(YEAR.sub(" ", text)):
+        for word, flag in self.extractive.tagger(YEAR.sub(" ", text)):
             if len(word) < 2 or word in FUNCTION_WORDS or word in ASKING_VERBS:
                 continue
             if flag.startswith("n") or how and flag[:1] in ("v", "a", "i", "l") and not word.isascii():
@@ -222,7 +223,7 @@ class Assistant:
             ans = a.shelf.extractive.answer(a.query, a.passages, (y.review, y.plan))
             support = a.shelf.extractive.support(a.query, a.passages) if len(asked) > 1 else 1.0
             parts.append((a.shelf.report, label_citations(ans, a.shelf.report), support))
-        answer = combine(parts, plan.rule, len(self.reports) > 1, self.settings.compare_support_ratio)
+        answer = combine(parts, plan.rule, len(self.reports) > 1, self.policy.routing.compare_support_ratio)
         return dataclasses.replace(answer, question=q, standalone_question=standalone, route=plan.rule)
 
     def _named(self, answer: Answer, report: Report) -> Answer:
@@ -354,9 +355,8 @@ def build_assistant(
         check_store,
     )
     reranker = cross_encoder_reranker(settings.reranker) if settings.reranker else None
-    params = FusionParams(
-        settings.keyword_weight, settings.dense_weight, settings.scope_boost, settings.table_penalty
-    )
+    policy = settings.policy
+    params = FusionParams.of(policy)
     queries = embeddings  # one micro-batcher for every report's questions
     if settings.embed_batch > 0:
         queries = BatchingEmbeddings(
@@ -372,11 +372,9 @@ def build_assistant(
             query_cache_size=settings.query_cache_size,
             params=params,
         )
-        extractive = ExtractiveAnswerer(
-            view.keyword, settings.refusal_threshold, unknown_term_coverage=settings.unknown_term_coverage
-        )
-        extractive.policy.own_places = own_names(view.report)
-        rare = rare_own_names(view.report, [c.text for c in view.chunks], settings.own_place_rare_share)
+        extractive = ExtractiveAnswerer(view.keyword, policy)
+        extractive.rules.own_places = own_names(view.report)
+        rare = rare_own_names(view.report, [c.text for c in view.chunks], policy.routing.own_place_rare_share)
         shelves[file] = Shelf(view, retriever, extractive, rare)
     _share_query_cache(list(shelves.values()))
     llm = None

@@ -1,27 +1,39 @@
-"""Decide when the report does not answer a question. General signals, calibrated on the dev split.
+"""Decide when the report does not answer a question: one ordered list of named rules, first match
+wins (`RULES`), each with what it means; the answer records the rule that fired (`Answer.rule`, shown
+by `ask --explain` and the eval output). Its numbers are the policy's `refusal` group.
 
-1. coverage: the IDF-weighted share of the question's content words found in the best passage;
-2. a specific noun the report never uses (商品房, 门票), in a clause that asks, unless an alias maps it
-   to report words, the everyday-word table maps it to a term the quoted sentence uses (房顶 -> 屋顶),
-   or it is a report term plus a modifier (大面积);
-3. a place name (江津区, 泸县) the report hardly mentions and the passage of the best sentence does not,
-   not even with the question's other places by their initials (泸州、永川、江津 -> 泸永江);
-4. a question about a time the report does not resolve (几月几号, 第一季度, 哪一年) whose best
-   sentence holds no such time, or a year the report neither reviews nor plans;
-5. "who" questions whose best sentence names no person;
-6. a question that asks for a kind of answer (a sum of money, a percentage, a price, a ranking, a
-   name, a count in a measure word, any number at all) that the quoted sentences do not hold:
-   "总投资是多少" over a passage that only names the project (`missing_kind`).
+Rules of the first stage look at the retrieved passages and the best sentence; those of the second at
+the sentences the answer would quote (after they are chosen):
+
+ 1. no-passage        nothing was retrieved;
+ 2. year-not-covered  a year the question asks about that the report neither reviews nor plans, and
+                      the top passages do not name;
+ 3. time-not-stated   a question about a time (几月几号, 第一季度, 哪一年) whose best sentence holds none;
+ 4. no-person         a "who" question whose best sentence names no person;
+ 5. other-year-only   the question names a year, and the best sentence is from the other part of the
+                      report and does not name it;
+ 6. other-place       a place name (江津区, 泸县) the report hardly mentions and the best passage does not,
+                      not even with the question's other places by their initials (泸永江);
+ 7. unknown-term      a specific noun the report never uses (商品房, 门票) in a clause that asks, unless an
+                      alias or the everyday-word table maps it to the report's words, or it is a report
+                      term plus a modifier (大面积) — and the rest of the question is not well covered;
+ 8. low-coverage      the IDF-weighted share of the question's content words in the best passages is
+                      below the threshold;
+ 9. blank-cell        the table row quoted marks the figure asked for as not given (—);
+10. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
+                      ranking, a name, a count in a measure word, any figure) the quoted sentences lack.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from .keyword import KeywordIndex
+from .policy import Refusal as RefusalNumbers
 from .query import Query, everyday_terms, is_formal, load_aliases
+from .tagging import Tagger
 from .types import GENERAL, Passage
 
 PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|州)$")  # 江津区, not 全区
@@ -32,8 +44,6 @@ TIME_Q = re.compile(
 TIME_A = re.compile(r"\d{1,2}月|\d{1,2}日|季度|上半年|下半年|(?:19|20)\d{2}年")
 WHO_Q = re.compile(r"谁|\bwho\b", re.I)
 YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}年?")
-POS_CACHE = 4096  # tagged texts kept per index
-RARE_PLACE = 0.03  # share of chunks
 NOT_PLACES = frozenset("外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 那边 这边".split())
 # a clause that asks something; the clauses before it ("娃娃上幼儿园难，…") only set the scene
 ASKING = re.compile(r"多少|几|哪|什么|啥|吗|呢|如何|怎么|咋|是否|有没有|好多|多大|多长|[？?]$")
@@ -73,28 +83,124 @@ HAS_RANK = re.compile(r"第[\d一二三四五六七八九十]+[名位]|排名|�
 QUESTION_WORDS = re.compile(r"哪些|哪个|哪几个?|哪类|哪项|什么|多少|是谁|怎么样|如何|报告")
 
 
-class RefusalPolicy:
-    def __init__(self, keyword: KeywordIndex, threshold: float, unknown_threshold: float = 1.01) -> None:
-        self.keyword = keyword
-        self.threshold = threshold
-        self.unknown_threshold = unknown_threshold  # an unknown term refuses below this coverage
-        # jieba.posseg reads its part-of-speech table when imported (~0.5 s): imported here, when an
-        # index is opened, not when this module is. Its table is reused with our tokenizer (which knows
-        # the report's own terms) instead of being read a second time.
-        import jieba.posseg as pseg
+PASSAGES, QUOTED = "passages", "quoted"  # the two stages: before and after the sentences are chosen
 
-        self.pos = pseg.POSTokenizer.__new__(pseg.POSTokenizer)
-        self.pos.tokenizer = keyword.tokenizer._jieba  # type: ignore[attr-defined]
-        self.pos.word_tag_tab = pseg.dt.word_tag_tab
-        # tagging is pure-Python HMM work (~1 ms a question); a question is tagged by several checks,
-        # and the report's own sentences recur across questions: each text is tagged once
-        self.tags = lru_cache(maxsize=POS_CACHE)(self._tags)
+
+@dataclass
+class Case:
+    """What the rules look at for one question. `quoted`/`blank_cell` are set for the second stage."""
+
+    query: Query
+    passages: Sequence[Passage]
+    coverage: float  # how well the best passages cover the question (ExtractiveAnswerer.support)
+    best_sentence: str
+    best_context: str  # the best sentence's passage, with its section path
+    best_scope: str
+    years: tuple[int | None, int | None]  # the report's review and plan year
+    function_words: frozenset[str] | set[str]
+    quoted: str = ""  # the figures of the sentences the answer would quote
+    blank_cell: bool = False  # the quoted table row marks the asked-for figure as not given
+    scanned: tuple[str | None, str | None] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    stage: str
+    means: str  # what the rule says about the report, in words
+    test: Callable[[RefusalRules, Case], str | None]  # a detail when it fires, else None
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule: Rule
+    detail: str
+
+    def __str__(self) -> str:
+        return f"refused: {self.rule.name} ({self.detail})" if self.detail else f"refused: {self.rule.name}"
+
+
+class RefusalRules:
+    """The ordered rules over one report's keyword index, with the policy's refusal numbers."""
+
+    def __init__(self, keyword: KeywordIndex, tagger: Tagger, numbers: RefusalNumbers | None = None) -> None:
+        self.keyword = keyword
+        self.numbers = numbers or RefusalNumbers()
+        self.tags = tagger
         self.n = max(len(keyword.chunks), 1)
         self.own_places: tuple[str, ...] = ()  # the report's own place names (routing.own_names)
 
-    def _tags(self, text: str) -> tuple[tuple[str, str], ...]:
-        """(word, part-of-speech flag) pairs of a text."""
-        return tuple((p.word, p.flag) for p in self.pos.cut(text))
+    def decide(self, case: Case, stage: str) -> Decision | None:
+        """The first rule of `stage` that fires, or None: the report answers (as far as it can tell)."""
+        for rule in RULES:
+            if rule.stage == stage:
+                detail = rule.test(self, case)
+                if detail is not None:
+                    return Decision(rule, detail)
+        return None
+
+    # -- the tests, in rule order ------------------------------------------------------------------
+    def no_passage(self, case: Case) -> str | None:
+        return "" if not case.passages else None
+
+    def year_not_covered(self, case: Case) -> str | None:
+        query = case.query
+        # a year in a lead-in clause ("娃娃明年要上幼儿园，今年…") sets the scene; the asking clauses count
+        asked_years = YEAR_IN_TEXT.findall(question_clauses(query.text))
+        other = [
+            y for y in query.years if y not in case.years and (str(y) in "".join(asked_years) or query.english)
+        ]
+        if other and not any(str(y) in p.chunk.text for p in case.passages[:3] for y in other):
+            return str(other[0])
+        return None
+
+    def time_not_stated(self, case: Case) -> str | None:
+        if TIME_Q.search(case.query.text):
+            report_years = {f"{y}年" for y in case.years if y}
+            if not [t for t in TIME_A.findall(case.best_sentence) if t not in report_years]:
+                return ""
+        return None
+
+    def no_person(self, case: Case) -> str | None:
+        if WHO_Q.search(case.query.text) and not any(f == "nr" for _, f in self.tags(case.best_sentence)):
+            return ""
+        return None
+
+    def other_year_only(self, case: Case) -> str | None:
+        query = case.query
+        if (
+            query.years  # the scope comes from a year the question names, not from words like 目标
+            and query.scope
+            and case.best_scope not in (query.scope, GENERAL)
+            and not any(str(y) in case.best_sentence for y in query.years)
+        ):
+            return case.best_scope
+        return None
+
+    def other_place(self, case: Case) -> str | None:
+        return self._scan(case)[0]
+
+    def unknown_term(self, case: Case) -> str | None:
+        unknown = self._scan(case)[1]
+        if unknown and case.coverage < self.numbers.unknown_term_coverage:
+            return f"{unknown}, coverage {case.coverage:.2f}"
+        return None
+
+    def low_coverage(self, case: Case) -> str | None:
+        return f"{case.coverage:.2f}" if case.coverage < self.numbers.threshold else None
+
+    def blank_cell_asked(self, case: Case) -> str | None:
+        return "" if case.blank_cell else None
+
+    def kind_missing(self, case: Case) -> str | None:
+        return missing_kind(case.query.text, case.quoted)
+
+    # -- the question's words, scanned once for rules 6 and 7 --------------------------------------
+    def _scan(self, case: Case) -> tuple[str | None, str | None]:
+        """(another place the passages do not name, a specific term the report never uses)."""
+        if case.scanned is None:
+            case.scanned = self._scan_words(case)
+        return case.scanned
 
     def _df(self, word: str) -> int:
         return len(self.keyword.words.postings.get(word.lower(), ()))
@@ -103,70 +209,17 @@ class RefusalPolicy:
         low = query.text.lower()
         return any(a in low and (word.lower() in a or a in word.lower()) for a, _ in load_aliases())
 
-    def reason(
-        self,
-        query: Query,
-        passages: Sequence[Passage],
-        coverage: float,
-        best_sentence: str,
-        best_context: str,
-        years: tuple[int | None, int | None],
-        function_words: set[str],
-        best_scope: str = GENERAL,
-    ) -> str | None:
-        """Why the report cannot answer, or None if it can (rule 6 is `missing_kind`, applied to the
-        sentences the answer would quote)."""
-        hard, unknown = self.signals(
-            query, passages, best_sentence, best_context, years, function_words, best_scope
-        )
-        if hard:
-            return hard
-        if unknown and coverage < self.unknown_threshold:
-            return f"unknown term {unknown} (coverage {coverage:.2f})"
-        if coverage < self.threshold:
-            return f"coverage {coverage:.2f}"
-        return None
-
-    def signals(
-        self,
-        query: Query,
-        passages: Sequence[Passage],
-        best_sentence: str,
-        best_context: str,
-        years: tuple[int | None, int | None],
-        function_words: set[str],
-        best_scope: str = GENERAL,
-    ) -> tuple[str | None, str | None]:
-        """(a reason that alone decides, a term the report never uses) — either may be None."""
-        if not passages:
-            return "no passage", None
-        top = " ".join(p.chunk.indexed_text for p in passages[:3]).lower()
-        # a year in a lead-in clause ("娃娃明年要上幼儿园，今年…") sets the scene; the asking clauses count
-        asked_years = YEAR_IN_TEXT.findall(question_clauses(query.text))
-        other = [
-            y for y in query.years if y not in years and (str(y) in "".join(asked_years) or query.english)
-        ]
-        if other and not any(str(y) in p.chunk.text for p in passages[:3] for y in other):
-            return f"year {other[0]} not covered", None
-        if TIME_Q.search(query.text):
-            report_years = {f"{y}年" for y in years if y}
-            if not [t for t in TIME_A.findall(best_sentence) if t not in report_years]:
-                return "time not stated", None
-        if WHO_Q.search(query.text) and not any(f == "nr" for _, f in self.tags(best_sentence)):
-            return "no person named", None
-        if (
-            query.years  # the scope comes from a year the question names, not from words like 目标
-            and query.scope
-            and best_scope not in (query.scope, GENERAL)
-            and not any(str(y) in best_sentence for y in query.years)
-        ):
-            return "only the other year is covered", None
+    def _scan_words(self, case: Case) -> tuple[str | None, str | None]:
+        query, best_context = case.query, case.best_context
+        if not case.passages:
+            return None, None
+        top = " ".join(p.chunk.indexed_text for p in case.passages[:3]).lower()
         text = QUESTION_WORDS.sub(" ", YEAR_IN_TEXT.sub(" ", query.text))
         if query.english:
             text = query.search_text[len(query.text) :]
         unknown = None
         asked = text if query.english else question_clauses(text)
-        words = [(w, f) for w, f in self.tags(text) if len(w) >= 2 and w not in function_words]
+        words = [(w, f) for w, f in self.tags(text) if len(w) >= 2 and w not in case.function_words]
         places = [w for w, f in words if (f == "ns" or PLACE.match(w)) and w not in NOT_PLACES]
         for word, flag in words:
             if not flag.startswith("n"):
@@ -176,11 +229,12 @@ class RefusalPolicy:
                 continue  # the report's own place, glued to a word by jieba (北京地区, of 北京地区生产总值)
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
-            if self._everyday_for(word, best_sentence):
+            if self._everyday_for(word, case.best_sentence):
                 continue
             # another place: one the report hardly mentions (its own places, 永川/重庆/新建, recur)
-            if place and self._df(word) < RARE_PLACE * self.n and not initials_named(places, best_context):
-                return f"place {word} not in passages", None
+            rare = self._df(word) < self.numbers.rare_place * self.n
+            if place and rare and not initials_named(places, best_context):
+                return f"{word} not in the passages", unknown
             # a real word (not a segmentation artefact) the report never uses
             if unknown is None and self._df(word) == 0 and self._jieba_knows(word) and word in asked:
                 if not self._near_term_in(word, top) and self._names_a_measure(word, top):  # 大面积
@@ -213,6 +267,20 @@ class RefusalPolicy:
 
     def _jieba_knows(self, word: str) -> bool:
         return self.keyword.tokenizer._jieba.FREQ.get(word, 0) > 0  # type: ignore[attr-defined]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("no-passage", PASSAGES, "nothing in the report matches the question", RefusalRules.no_passage),
+    Rule("year-not-covered", PASSAGES, "the report neither reviews nor plans that year", RefusalRules.year_not_covered),
+    Rule("time-not-stated", PASSAGES, "the report gives no such date or time", RefusalRules.time_not_stated),
+    Rule("no-person", PASSAGES, "the report names no person for it", RefusalRules.no_person),
+    Rule("other-year-only", PASSAGES, "the report has it only for the other year", RefusalRules.other_year_only),
+    Rule("other-place", PASSAGES, "the question is about a place the report does not cover", RefusalRules.other_place),
+    Rule("unknown-term", PASSAGES, "the question names something the report never mentions", RefusalRules.unknown_term),
+    Rule("low-coverage", PASSAGES, "the report's passages share too little with the question", RefusalRules.low_coverage),
+    Rule("blank-cell", QUOTED, "the report's table marks that figure as not given", RefusalRules.blank_cell_asked),
+    Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
+)  # fmt: skip
 
 
 def missing_kind(question: str, answer_text: str) -> str | None:

@@ -13,24 +13,33 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 
 from .index import ReportIndex
+from .policy import DEFAULT as POLICY
+from .policy import Policy
 from .query import Query, understand
 from .types import Passage
 
 if TYPE_CHECKING:
     from langchain_core.retrievers import BaseRetriever
 
-DENSE_CANDIDATES = 40
 TABLE_Q = re.compile(r"表|table", re.I)
 LABEL = re.compile(r"(专栏|表|附件|图)\s*(\d+)")  # a box or table named by its number: 专栏11, 表2
 
 
 @dataclass(frozen=True)
 class FusionParams:
-    keyword_weight: float = 0.7
-    dense_weight: float = 0.3
-    scope_boost: float = 0.15
-    table_penalty: float = 0.0  # taken off a table row unless the question asks about a table
-    label_boost: float = 0.3  # added to the chunks of a box or table the question names (专栏11)
+    """The policy's fusion weights and metadata boosts, as retrieval uses them (defaults: the policy's)."""
+
+    keyword_weight: float = POLICY.fusion.keyword_weight
+    dense_weight: float = POLICY.fusion.dense_weight
+    scope_boost: float = POLICY.boosts.scope
+    table_penalty: float = POLICY.boosts.table  # taken off a table row unless the question asks about a table
+    label_boost: float = POLICY.boosts.label  # added to the chunks of a box or table the question names (专栏11)
+    dense_candidates: int = POLICY.fusion.dense_candidates
+
+    @classmethod
+    def of(cls, policy: Policy) -> FusionParams:
+        f, b = policy.fusion, policy.boosts
+        return cls(f.keyword_weight, f.dense_weight, b.scope, b.table, b.label, f.dense_candidates)
 
 
 def normalise(scores: dict[int, float]) -> dict[int, float]:
@@ -49,6 +58,29 @@ def minmax(scores: dict[int, float]) -> dict[int, float]:
     return {i: ((s - lo) / span if span > 0 else 1.0) for i, s in scores.items()}
 
 
+def join(keyword: dict[int, float], dense: dict[int, float], params: FusionParams) -> dict[int, float]:
+    """The joiner: weighted sum of the normalised keyword and dense scores (no metadata)."""
+    k, d = normalise(keyword), minmax(dense)
+    return {
+        i: params.keyword_weight * k.get(i, 0.0) + params.dense_weight * d.get(i, 0.0) for i in set(k) | set(d)
+    }
+
+
+def meta_boosts(
+    scopes: Sequence[str],
+    preferred_scope: str | None,
+    params: FusionParams,
+    tables: Sequence[bool] = (),
+    named: Collection[int] = (),
+) -> tuple[tuple[str, float, Callable[[int], bool]], ...]:
+    """The metadata rules for one question, in order: (name, amount added, which chunks)."""
+    return (
+        ("scope", params.scope_boost, lambda i: bool(preferred_scope) and scopes[i] == preferred_scope),
+        ("table", -params.table_penalty, lambda i: bool(tables) and bool(tables[i])),
+        ("label", params.label_boost, lambda i: i in named),
+    )
+
+
 def fuse(
     keyword: dict[int, float],
     dense: dict[int, float],
@@ -58,19 +90,14 @@ def fuse(
     tables: Sequence[bool] = (),
     named: Collection[int] = (),
 ) -> list[tuple[int, float]]:
-    """Weighted sum of normalised keyword and dense scores, plus a boost for the preferred scope and,
-    when `tables` marks table rows, a penalty on them (the prose that states the same figure in
-    context ranks first); the chunks of a box or table the question names (`named`) get a boost."""
-    k, d = normalise(keyword), minmax(dense)
+    """Joined scores, then the metadata boosts: the preferred scope up, table rows (when `tables` marks
+    them) down so the prose stating the same figure in context ranks first, a named box or table up."""
+    rules = meta_boosts(scopes, preferred_scope, params, tables, named)
     out = []
-    for i in set(k) | set(d):
-        s = params.keyword_weight * k.get(i, 0.0) + params.dense_weight * d.get(i, 0.0)
-        if preferred_scope and scopes[i] == preferred_scope:
-            s += params.scope_boost
-        if tables and tables[i]:
-            s -= params.table_penalty
-        if i in named:
-            s += params.label_boost
+    for i, s in join(keyword, dense, params).items():
+        for _, amount, applies in rules:
+            if applies(i):
+                s += amount
         out.append((i, s))
     out.sort(key=lambda p: (-p[1], p[0]))
     return out
@@ -180,7 +207,7 @@ class HybridRetriever:
         keyword = self.index.keyword.search(query.search_text)
         if vector is None:
             vector = self.embed_query(query.search_text)
-        dense = self.index.dense(vector, DENSE_CANDIDATES)
+        dense = self.index.dense(vector, self.params.dense_candidates)
         tables = () if TABLE_Q.search(query.text) else self.index.table_rows
         named = labelled(query.text, (c.section_path for c in self.index.chunks))
         fused = fuse(keyword, dense, self.index.scopes, query.scope, self.params, tables, named)

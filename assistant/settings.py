@@ -6,11 +6,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from .policy import DEFAULT as POLICY
+from .policy import Policy
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT / "corpus" / "yongchuan-2023-execution-2024-plan.txt"
 DEFAULT_INDEX = ROOT / "index"
 PROMPTS_DIR = ROOT / "prompts"
 ENV_PREFIX = "ASSISTANT_"
+
+
+# Settings fields that are answer-policy numbers: field -> (policy group, policy field)
+POLICY_FIELDS = {
+    "keyword_weight": ("fusion", "keyword_weight"),
+    "dense_weight": ("fusion", "dense_weight"),
+    "scope_boost": ("boosts", "scope"),
+    "table_penalty": ("boosts", "table"),
+    "refusal_threshold": ("refusal", "threshold"),
+    "unknown_term_coverage": ("refusal", "unknown_term_coverage"),
+    "own_place_rare_share": ("routing", "own_place_rare_share"),
+    "compare_support_ratio": ("routing", "compare_support_ratio"),
+}
 
 
 class Secret(str):
@@ -31,10 +47,12 @@ class Settings:
     chunk_overlap: int = 1  # sentences carried over between consecutive prose chunks
     # retrieval
     top_k: int = 5
-    keyword_weight: float = 0.7
-    dense_weight: float = 0.3
-    scope_boost: float = 0.3
-    table_penalty: float = 0.15  # off a table row's score unless the question mentions a table
+    # the user-facing numbers of the answer policy (assistant/policy.py holds them all, with their
+    # defaults and ranges; `policy_file` overrides any of them from JSON; `Settings.policy` is the whole)
+    keyword_weight: float = POLICY.fusion.keyword_weight
+    dense_weight: float = POLICY.fusion.dense_weight
+    scope_boost: float = POLICY.boosts.scope
+    table_penalty: float = POLICY.boosts.table  # off a table row's score unless the question mentions a table
     reranker: str = ""  # a CrossEncoder model path/name; empty = off
     query_cache_size: int = 1024  # query vectors kept (LRU); 0 = off
     # questions asked at once are embedded together (assistant/batching.py): at most this many per
@@ -43,15 +61,17 @@ class Settings:
     embed_window_ms: float = 1.0
     embed_queue: int = 256
     # answering
-    refusal_threshold: float = 0.3
+    refusal_threshold: float = POLICY.refusal.threshold
     # a term the report never uses (商品房, 门票) refuses unless the rest of the question is this well covered
-    unknown_term_coverage: float = 0.8
+    unknown_term_coverage: float = POLICY.refusal.unknown_term_coverage
     max_question_chars: int = 500
     # a question's own report place is taken out before answering when the report rarely writes it
     # (广东省 in 1% of 广东's chunks: it says 全省), so it is not taken for another place; 0 = never
-    own_place_rare_share: float = 0.03
+    own_place_rare_share: float = POLICY.routing.own_place_rare_share
     # a question naming no report, over several: the reports answering nearly as well as the best all answer
-    compare_support_ratio: float = 0.9
+    compare_support_ratio: float = POLICY.routing.compare_support_ratio
+    # a JSON file of answer-policy overrides ({"sentences": {"own": 0.6}}); empty = the defaults
+    policy_file: str = ""
     # language model (OpenAI-compatible); empty base_url = extractive mode
     llm_base_url: str = ""
     llm_model: str = ""
@@ -83,6 +103,17 @@ class Settings:
     @property
     def eval_store_path(self) -> Path:
         return Path(self.eval_store) if self.eval_store else self.index_dir / "evalruns.sqlite"
+
+    @property
+    def policy(self) -> Policy:
+        """The whole answer policy: the defaults, then `policy_file`, then those fields above that are
+        not at their defaults (validated: a bad value raises PolicyError naming it)."""
+        base = Policy.from_file(Path(self.policy_file)) if self.policy_file else POLICY
+        values: dict[str, dict[str, object]] = {}
+        for name, (group, key) in POLICY_FIELDS.items():
+            if getattr(self, name) != getattr(getattr(POLICY, group), key):
+                values.setdefault(group, {})[key] = getattr(self, name)
+        return base.with_values(values)
 
     @property
     def llm_enabled(self) -> bool:

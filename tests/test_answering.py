@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -301,7 +302,6 @@ def test_sentences_opening_alike_are_a_list_by_their_first_clauses() -> None:
 def test_an_everyday_word_s_report_term_steers_which_sentence_is_quoted(
     assistant: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import assistant.answering as answering
 
     def passage(cid: str, text: str) -> Passage:
         return Passage(Chunk(cid, text, ("农业",), "plan", PROSE, 0, len(text), 30), 1.0)
@@ -310,14 +310,13 @@ def test_an_everyday_word_s_report_term_steers_which_sentence_is_quoted(
     query = assistant.retriever.understand("今年的茶园面积要达到多少？")  # 茶园: the report says 茶叶
     passages = [passage("a", "蔬菜种植面积达到30万亩。"), passage("b", "茶叶种植面积达到11.2万亩。")]
     assert "11.2万亩" in ex.rank_sentences(query, passages)[0].text
-    monkeypatch.setattr(answering, "EVERYDAY_CREDIT", 0.0)
+    monkeypatch.setattr(ex, "weights", dataclasses.replace(ex.weights, everyday_credit=0.0))
     ex._terms.cache_clear()
     assert "30万亩" in ex.rank_sentences(query, passages)[0].text  # without it, the first passage wins
 
 
 @pytest.mark.integration
 def test_a_formal_word_the_report_never_uses_weighs_most_an_everyday_one_little(assistant: Assistant) -> None:
-    from assistant.answering import UNKNOWN_NON_NOUN
     from assistant.query import understand
 
     ex = assistant.extractive
@@ -328,7 +327,7 @@ def test_a_formal_word_the_report_never_uses_weighs_most_an_everyday_one_little(
         return next(w for alts, w in terms.items() if alts == (word,))
 
     assert weight("全区常住人口有多少？", "常住人口") == pytest.approx(ex.max_idf)
-    assert weight("街上要新装多少个公共充电桩？", "新装") == pytest.approx(UNKNOWN_NON_NOUN * ex.max_idf)
+    assert weight("街上要新装多少个公共充电桩？", "新装") == pytest.approx(ex.weights.unknown_non_noun * ex.max_idf)
 
 
 @pytest.mark.parametrize(

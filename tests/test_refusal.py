@@ -104,7 +104,7 @@ def test_the_report_s_own_words_around_a_question_do_not_refuse_it(
 
 @pytest.mark.integration
 def test_a_compound_of_a_report_term_and_a_modifier_is_not_an_unknown_term(assistant: Assistant) -> None:
-    policy = assistant.extractive.policy
+    policy = assistant.extractive.rules
     assert policy._near_term_in("大面积", "修补破损路面面积2.3万平方米")  # 大 + 面积
     assert policy._near_term_in("体育赛事", "体育场馆开放，举办赛事活动")  # both parts in the passage
     assert not policy._near_term_in("城镇居民", "全体常住居民人均可支配收入")  # 城镇 is the point
@@ -182,7 +182,7 @@ def test_an_everyday_word_for_a_term_the_quoted_sentence_uses_does_not_refuse(as
     ans = assistant.ask("2024年城区停车位要新增多少个？")  # 停车位: the report says 泊位
     assert not ans.refused, ans.text
     assert "500个" in ans.text
-    policy = assistant.extractive.policy
+    policy = assistant.extractive.rules
     assert policy._everyday_for("房顶", "新增工商业屋顶分布式光伏项目备案48个")
     assert not policy._everyday_for("房顶", "全区新增市级科技型企业500家")  # the term must be quoted
 
@@ -238,7 +238,7 @@ def test_an_everyday_word_the_report_never_uses_does_not_refuse(assistant: Assis
 def test_an_everyday_word_whose_formal_term_is_not_in_the_passages_still_refuses(
     assistant: Assistant,
 ) -> None:
-    policy = assistant.extractive.policy
+    policy = assistant.extractive.rules
     assert policy._names_a_measure("病人", "完成江苏省中医院重庆医院主体施工")  # 病人 -> 患者, absent
     assert not policy._names_a_measure("病人", "服务患者12万人次")
     assert not policy._names_a_measure("新装", "完成江苏省中医院重庆医院主体施工")  # no formal term at all

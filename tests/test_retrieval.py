@@ -15,7 +15,6 @@ from assistant.index import ReportIndex
 from assistant.keyword import KeywordIndex, Tokenizer
 from assistant.reports import Report
 from assistant.retrieval import (
-    DENSE_CANDIDATES,
     FusionParams,
     HybridRetriever,
     cross_encoder_reranker,
@@ -164,7 +163,7 @@ def test_search_returns_passages_in_fused_order(
     assert passages[1].keyword_score == 0.0 and passages[1].dense_score == pytest.approx(0.9)
     # the dense side was queried with the embedded search text
     ((vector, k),) = fake_index.calls
-    assert k == DENSE_CANDIDATES
+    assert k == FusionParams().dense_candidates
     assert vector == embeddings.embed_query(QUESTION) and len(vector) == 4
 
 
