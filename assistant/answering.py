@@ -10,13 +10,15 @@ from functools import lru_cache
 
 from .comparison import compare
 from .keyword import KeywordIndex
-from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
 from .policy import DEFAULT as DEFAULT_POLICY
 from .policy import Policy
+from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
 from .refusal import PASSAGES, QUOTED, WANTS_NAME, Case, Decision, RefusalRules
-from .tagging import Tagger
 from .tables import UNIT_IN_NAME, readable_record
+from .tagging import Tagger
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
+from .vocab import FUNCTION_WORDS, TARGET_MARKS, alternation
+from .vocab import YEAR as YEAR_TOKEN
 
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
@@ -31,21 +33,11 @@ CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提�
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
-TARGET = re.compile(r"目标|预期")
+TARGET = re.compile(alternation(TARGET_MARKS))
 ASKED_MEASURE = re.compile(
     r"(?:多少|几)(所|家|座|条|公里|亩|吨|张|辆|台|户|人次|名|套|场|次|项|宗|处|批|栋|平方米|万人|人)"
 )
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
-YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
-# question and function words that say nothing about the topic (kept as data-like constant, not per report)
-FUNCTION_WORDS = set(
-    "比 多 少 高 低 实际 指 指的是 叫 叫做 里 做 成 让 各 方式 提出 指出 包括 包含 哪几 几个 哪几个 哪类 哪项 哪个 "
-    "什么样 怎么样 怎样 得 存在 举 例子 方向 领域 分别 一共 总共 大概 大约 目前 现在 已经 能 会 需要 应该 可以 "
-    "打算 定 定的 到底 具体 相关 有关 关于 主要 重点 情况 方面 问题 内容 如何 多大 多高 多长 拿到 到手 涨 涨了 "
-    "安排 力争 目标 计划 预期 预计 要 将 还 又 再 也 都 就 呢 吗 吧 啊 的话 这个 那个 这些 那些 其中 "
-    # nouns that frame a question rather than name its topic (范围覆盖了多少, 评上了什么级别)
-    "范围 比例 级别 等级 档次 水平 程度 数量 数目 大家 人们 名称 命名 名字".split()
-)
 
 
 @lru_cache(maxsize=1024)
@@ -133,7 +125,11 @@ class ExtractiveAnswerer:
             if not known and len(alts) == 1:
                 # a word the report never uses: a formal noun (常住人口) names something it may not cover
                 # (weighs most); an everyday noun (房顶, 娃娃) or verb (加起来, 做买卖) only phrases it
-                idf = self.max_idf if w in nouns and is_formal(w) else self.weights.unknown_non_noun * self.max_idf
+                idf = (
+                    self.max_idf
+                    if w in nouns and is_formal(w)
+                    else self.weights.unknown_non_noun * self.max_idf
+                )
             elif not known:
                 continue
             else:
@@ -387,7 +383,9 @@ class ExtractiveAnswerer:
         specific = []
         for alts in self.query_terms(query, everyday=True):
             dfs = [len(self.keyword.words.postings.get(a, ())) for a in alts]
-            if 0 < max(dfs) and min(dfs) <= self.policy.refusal.specific_share * n:  # a report word, not on every page
+            if (
+                0 < max(dfs) and min(dfs) <= self.policy.refusal.specific_share * n
+            ):  # a report word, not on every page
                 specific.append(alts)
         if not specific:
             return text

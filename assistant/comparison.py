@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .query import Query
 from .tables import readable_record
 from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
+from .vocab import TARGET_WORDS, YEAR, YEAR_NIAN, alternation
 
 if TYPE_CHECKING:
     from .answering import Sentence
@@ -19,9 +20,11 @@ if TYPE_CHECKING:
 UNIT = r"(万平方米|平方米|个百分点|万亩|亩|万吨|吨|亿元|万元|元|万人次|万人|人次|人|公里|万户|户|个|家|座|所|处|组|台|天|口|米|%)"
 # a figure: not a year (…年), not a list number ("1."), not part of a code (5G, G246)
 VALUE = re.compile(rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?![\dA-Za-z年月日号]|\.(?!\d)){UNIT}?")
-SIDE_NOISE = re.compile(r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|目标|计划|预期")
+SIDE_NOISE = re.compile(
+    r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|" + alternation(TARGET_WORDS)
+)
 PIVOT = re.compile(r"(?<![同环])比|超出|超过|高出|低于")
-TARGET_WORDS = ("目标", "计划", "预期", "力争", "要")
+SIDE_TARGET_WORDS = (*TARGET_WORDS, "要")  # "要比…高多少": 要 asks for the plan too
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def _figures(
     scope: str | None,
 ) -> list[Figure]:
     terms = [t for t in tokenizer.words(SIDE_NOISE.sub(" ", side)) if not t.isdigit()]
-    wants_target = any(w in side for w in TARGET_WORDS) and not any(w in side for w in ("实际", "完成"))
+    wants_target = any(w in side for w in SIDE_TARGET_WORDS) and not any(w in side for w in ("实际", "完成"))
     out = []
     for s in ranked[:15]:
         p = passages[s.passage]
@@ -112,9 +115,9 @@ def compare(
     if not m:
         return None
     left, right = text[: m.start()], text[m.end() :]
-    subject = SIDE_NOISE.sub(" ", re.sub(r"(?:19|20)\d{2}年", " ", left))
-    left_year = re.findall(r"(?:19|20)\d{2}", left)
-    right_year = re.findall(r"(?:19|20)\d{2}", right) or left_year  # "比预期目标" shares the left's year
+    subject = SIDE_NOISE.sub(" ", YEAR_NIAN.sub(" ", left))
+    left_year = YEAR.findall(left)
+    right_year = YEAR.findall(right) or left_year  # "比预期目标" shares the left's year
     scope_of = _scope_for(years)
     a_list = _figures(left, right, ranked, passages, tokenizer, scope_of(left_year))
     b_list = _figures(subject + right, left, ranked, passages, tokenizer, scope_of(right_year))

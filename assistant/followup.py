@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from .vocab import YEAR_NIANDU as YEAR
+
 FOLLOW_START = re.compile(
     r"^(那么?|那个|其中|另外|还有|此外|同时|它们?|这些?|该|其|同比|相比|and |what about |how about )", re.I
 )
@@ -14,7 +16,6 @@ SUBJECTLESS = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了(?!�
 QUESTION_TAIL = re.compile(
     r"(是)?(多少|几[个项家座户人天所处件条口次]?|什么|哪些|哪几个?|如何|怎么样?)[个项家座户人天所处件条口次万亿元%]*[？?。]*$"
 )
-YEAR = re.compile(r"(?:19|20)\d{2}年度?")
 # verbs that only ask about a figure or an outcome: they name no topic of their own ("增长了多少？")
 ASKING_VERBS = frozenset(
     "增长 增加 提高 提升 下降 降低 减少 完成 达到 实现 超过 突破 新增 累计 同比 比上年 增速 总量 "

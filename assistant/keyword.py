@@ -19,6 +19,7 @@ from functools import lru_cache
 import jieba
 
 from .types import Chunk
+from .vocab import STOP_WORDS, YEAR_NIAN
 
 log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
@@ -26,13 +27,9 @@ jieba.setLogLevel(logging.WARNING)
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 WORD = re.compile(r"[\u4e00-\u9fff]|[a-z0-9.%+]+")
 QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,20})[”\"》」]")
-YEAR_WORD = re.compile(r"((?:19|20)\d{2}年)")
+YEAR_WORD = re.compile(f"({YEAR_NIAN.pattern})")
 PAREN = re.compile(r"[（(][^）)]*[）)]")
-STOP = set(
-    "的 了 和 与 及 在 是 为 等 中 对 将 把 以 于 并 或 其 之 个 年 有 要 多少 什么 哪些 哪个 几 吗 呢 啊 吧 "
-    "怎么 怎样 如何 是否 请问 一下 报告 情况 方面 主要 那 那么 还有 其中 分别 一共 共 "
-    "， 。 、 ； ： ？ ！ （ ） “ ” 《 》 — - ｜ |".split()
-)
+STOP = STOP_WORDS
 
 
 def user_terms(chunks: Iterable[Chunk]) -> set[str]:

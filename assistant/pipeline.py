@@ -31,9 +31,10 @@ from .starters import starter_questions
 from .store import Progress
 from .structure import ReportYears
 from .types import Answer, QuestionError
+from .vocab import TARGET_WORDS, YEAR_NIAN, alternation
+from .vocab import YEAR_NIAN_OPT as YEAR
 
 History = Sequence[tuple[str, str]]
-YEAR = re.compile(r"(?:19|20)\d{2}年?")
 HOW_Q = re.compile(r"怎么|怎样|如何|为什么|为啥|咋|啥办法|什么办法")
 ENGLISH_FOLLOW = {"and", "what", "about", "how", "the", "then", "that", "this", "year", "last", "next"}
 
@@ -203,7 +204,7 @@ class Assistant:
         if not m:
             return []
         left, right = query.text[: m.start()], query.text[m.end() :]
-        subject = re.sub(r"(?:19|20)\d{2}年|目标|计划|实际|预期", "", left)
+        subject = re.sub(YEAR_NIAN.pattern + "|实际|" + alternation(TARGET_WORDS), "", left)
         return [retriever.understand(side) for side in (left, subject + right)]
 
     def _compare_passages(self, retriever, passages, sides, vectors):  # type: ignore[no-untyped-def]

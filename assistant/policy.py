@@ -75,7 +75,9 @@ class Routing:
     """Several reports: which answer."""
 
     own_place_rare_share: float = num(0.03, doc="a report's own place name it writes this rarely is dropped")
-    compare_support_ratio: float = num(0.9, doc="reports answering this nearly as well as the best all answer")
+    compare_support_ratio: float = num(
+        0.9, doc="reports answering this nearly as well as the best all answer"
+    )
 
 
 @dataclass(frozen=True)

@@ -10,23 +10,16 @@ from pathlib import Path
 from .loading import normalize_text
 from .structure import ReportYears
 from .types import PLAN, REVIEW
+from .vocab import RELATIVE_YEARS, YEAR_DIGITS
 
 ALIASES_FILE = Path(__file__).with_name("data") / "aliases.tsv"
 COLLOQUIAL_FILE = Path(__file__).with_name("data") / "colloquial.tsv"
 FORMAL_FILE = Path(__file__).with_name("data") / "formal.txt"
 ALIAS_FILES = (ALIASES_FILE,)  # the report's own vocabulary; COLLOQUIAL_FILE is looser (see understand)
-YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年|\b)")
+YEAR = re.compile(rf"(?<!\d)({YEAR_DIGITS})(?=\s*年|\b)")
 ASCII_WORD = re.compile(r"[A-Za-z]")
 
-RELATIVE = [  # (pattern, offset base, delta)
-    (re.compile(r"前年"), "review", -1),
-    (re.compile(r"去年|上一?年|上年度"), "review", 0),
-    (re.compile(r"今年|本年度|本年|当年"), "plan", 0),
-    (re.compile(r"明年|下一?年"), "plan", 1),
-    (re.compile(r"\blast year\b", re.I), "review", 0),
-    (re.compile(r"\bthis year\b", re.I), "plan", 0),
-    (re.compile(r"\bnext year\b", re.I), "plan", 1),
-]
+RELATIVE = list(RELATIVE_YEARS)  # (pattern, offset base, delta)
 PLAN_WORDS = re.compile(r"目标|计划|打算|力争|预计|将要|要建|要新|安排|target|plan|goal", re.I)
 REVIEW_WORDS = re.compile(r"完成了|实现了|达到了|增长了|取得|实际|成效|result|achiev|was|were|did", re.I)
 

@@ -35,37 +35,56 @@ from .policy import Refusal as RefusalNumbers
 from .query import Query, everyday_terms, is_formal, load_aliases
 from .tagging import Tagger
 from .types import GENERAL, Passage
+from .vocab import (
+    ASKING_WORDS,
+    CN_NUMERAL,
+    COUNTERS,
+    OBJECT_COUNTERS,
+    PHYSICAL_UNITS,
+    SHARE_MARKS,
+    UNITS,
+    YEAR_NIAN,
+    YEAR_NIAN_OPT,
+    YEAR_NIANDU,
+    alternation,
+)
+from .vocab import QUESTION_WORDS as QUESTION_WORDS_LIST
 
 PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|州)$")  # 江津区, not 全区
 TIME_Q = re.compile(
     r"几月|几号|哪天|哪一天|哪个月|哪月|什么时候|啥时候|啥时|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when",
     re.I,
 )
-TIME_A = re.compile(r"\d{1,2}月|\d{1,2}日|季度|上半年|下半年|(?:19|20)\d{2}年")
+TIME_A = re.compile(r"\d{1,2}月|\d{1,2}日|季度|上半年|下半年|" + YEAR_NIAN.pattern)
 WHO_Q = re.compile(r"谁|\bwho\b", re.I)
-YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}年?")
+YEAR_IN_TEXT = YEAR_NIAN_OPT
 NOT_PLACES = frozenset("外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 那边 这边".split())
 # a clause that asks something; the clauses before it ("娃娃上幼儿园难，…") only set the scene
-ASKING = re.compile(r"多少|几|哪|什么|啥|吗|呢|如何|怎么|咋|是否|有没有|好多|多大|多长|[？?]$")
+ASKING = re.compile(alternation(ASKING_WORDS) + "|[？?]$")
 # the kind of figure a question asks for, and what a sentence holding one looks like
 WANTS_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元|多少亿元?|多少美元|how much money", re.I)
 HAS_MONEY = re.compile(r"元")
+COUNTED = alternation((*COUNTERS, *UNITS))  # what a count is counted in
 WANTS_SHARE = re.compile(
-    r"率[^，。？?]{0,6}多少|(?:增长|涨)了?多少(?![钱元万亿个家所项条座名人户套处批辆台件吨亩公里米])|百分之多少|百分之几|百分比|比例|比重|占比|增速|增幅|percent|percentage",
+    r"率[^，。？?]{0,6}多少|(?:增长|涨)了?多少(?!钱|[万亿]|"
+    + COUNTED
+    + r")|百分之多少|百分之几|百分比|比例|比重|占比|增速|增幅|percent|percentage",
     re.I,
 )
-HAS_SHARE = re.compile(r"%|％|百分点|百分之|倍|[一二三四五六七八九]成")
+HAS_SHARE = re.compile(alternation(SHARE_MARKS) + "|[一二三四五六七八九]成")
 WANTS_FIGURE = re.compile(
-    r"多少|(?<!哪)几[个家所项条座万亿千百名人次户套处批辆台期]|多大|多长|多高|多宽|多重|多远|how (?:many|much)",
+    r"多少|(?<!哪)几(?:[万亿千百]|"
+    + alternation(COUNTERS)
+    + r")|多大|多长|多高|多宽|多重|多远|how (?:many|much)",
     re.I,
 )
 HAS_FIGURE = re.compile(
-    r"\d(?![A-Za-z])|[一二三四五六七八九十两百千万]+[个家所项条座名人户套处批辆台类件倍番]|全覆盖|全部|首"
+    r"\d(?![A-Za-z])|[" + CN_NUMERAL + "]+(?:" + alternation((*COUNTERS, "倍", "番")) + ")|全覆盖|全部|首"
 )
 # a measure word that names what is counted (张 beds, 公里 of road); 个/家/人 are too loose to check
-WANTS_MEASURE = re.compile(r"(?:多少|几)(张|辆|台|座|条|件|公里|亩|吨|平方米|度|千瓦时)")
+WANTS_MEASURE = re.compile(f"(?:多少|几)({alternation((*OBJECT_COUNTERS, *PHYSICAL_UNITS))})")
 # digits that count nothing: a year (2023年, 2023年度), a title (《2023年…方案》), a code (G246, 5G, 4A)
-NOT_A_FIGURE = re.compile(r"《[^》]*》|(?:19|20)\d{2}年度?|[A-Za-z]+\d+|\d+[A-Za-z]+")
+NOT_A_FIGURE = re.compile(r"《[^》]*》|" + YEAR_NIANDU.pattern + r"|[A-Za-z]+\d+|\d+[A-Za-z]+")
 WANTS_PRICE = re.compile(
     r"多少钱一|一[平吨度斤个张]多少钱|每[\u4e00-\u9fff]{1,3}多少钱|单价|均价|房价|票价|price", re.I
 )
@@ -80,7 +99,7 @@ HAS_NAME = re.compile(
 )
 WANTS_RANK = re.compile(r"第几|排名|排第|名次|\brank", re.I)
 HAS_RANK = re.compile(r"第[\d一二三四五六七八九十]+[名位]|排名|位居|位列|首位|前列|第一")
-QUESTION_WORDS = re.compile(r"哪些|哪个|哪几个?|哪类|哪项|什么|多少|是谁|怎么样|如何|报告")
+QUESTION_WORDS = re.compile(alternation(QUESTION_WORDS_LIST))
 
 
 PASSAGES, QUOTED = "passages", "quoted"  # the two stages: before and after the sentences are chosen
@@ -148,7 +167,9 @@ class RefusalRules:
         # a year in a lead-in clause ("娃娃明年要上幼儿园，今年…") sets the scene; the asking clauses count
         asked_years = YEAR_IN_TEXT.findall(question_clauses(query.text))
         other = [
-            y for y in query.years if y not in case.years and (str(y) in "".join(asked_years) or query.english)
+            y
+            for y in query.years
+            if y not in case.years and (str(y) in "".join(asked_years) or query.english)
         ]
         if other and not any(str(y) in p.chunk.text for p in case.passages[:3] for y in other):
             return str(other[0])
@@ -293,9 +314,7 @@ def missing_kind(question: str, answer_text: str) -> str | None:
     if WANTS_SHARE.search(question) and not HAS_SHARE.search(answer_text):
         return "no percentage"
     measure = WANTS_MEASURE.search(question)
-    if measure and not re.search(
-        rf"[\d一二三四五六七八九十两百千万][余多万亿]{{0,2}}{measure.group(1)}", answer_text
-    ):
+    if measure and not re.search(rf"[\d{CN_NUMERAL}][余多万亿]{{0,2}}{measure.group(1)}", answer_text):
         return f"no figure in {measure.group(1)}"
     if WANTS_NAME.search(question) and not HAS_NAME.search(answer_text):
         return "no name"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .structure import H1, ReportYears, report_years
 from .types import CorpusError, Document
+from .vocab import YEAR_DIGITS
 
 PLACES_FILE = Path(__file__).with_name("data") / "places.tsv"
 SIDECAR_SUFFIX = ".meta.json"
@@ -35,8 +36,8 @@ SHORT_GENRE = {PLAN_REPORT: "计划", WORK_REPORT: "政府工作报告", BUDGET_
 HEADER_LINES = 12  # the title block is in the first lines, before "各位代表" or the first heading
 ADDRESS = re.compile(r"^各位代表|^同志们")
 ADMIN = re.compile(r"([\u4e00-\u9fff]{1,8}?(?:特别行政区|自治区|自治州|自治县|省|市|区|县|旗|州))")
-DATE = re.compile(r"((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日")
-TITLE_YEAR = re.compile(r"((?:19|20)\d{2})年")
+DATE = re.compile(rf"({YEAR_DIGITS})年(\d{{1,2}})月(\d{{1,2}})日")
+TITLE_YEAR = re.compile(rf"({YEAR_DIGITS})年")
 ISSUER = re.compile(r"([\u4e00-\u9fff]{2,30}?(?:人民政府|委员会|政府|局|厅|办公室))")
 NON_PLACE_WORDS = ("人民代表大会", "代表大会", "委员会")
 LEADING = re.compile(r"^.*?(?:关于|年|日|在|的)")  # "关于甲市", "年某某省", "日在某省": not part of the name

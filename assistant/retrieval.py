@@ -33,7 +33,9 @@ class FusionParams:
     dense_weight: float = POLICY.fusion.dense_weight
     scope_boost: float = POLICY.boosts.scope
     table_penalty: float = POLICY.boosts.table  # taken off a table row unless the question asks about a table
-    label_boost: float = POLICY.boosts.label  # added to the chunks of a box or table the question names (专栏11)
+    label_boost: float = (
+        POLICY.boosts.label
+    )  # added to the chunks of a box or table the question names (专栏11)
     dense_candidates: int = POLICY.fusion.dense_candidates
 
     @classmethod
@@ -62,7 +64,8 @@ def join(keyword: dict[int, float], dense: dict[int, float], params: FusionParam
     """The joiner: weighted sum of the normalised keyword and dense scores (no metadata)."""
     k, d = normalise(keyword), minmax(dense)
     return {
-        i: params.keyword_weight * k.get(i, 0.0) + params.dense_weight * d.get(i, 0.0) for i in set(k) | set(d)
+        i: params.keyword_weight * k.get(i, 0.0) + params.dense_weight * d.get(i, 0.0)
+        for i in set(k) | set(d)
     }
 
 

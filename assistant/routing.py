@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 from .query import RELATIVE, YEAR
 from .reports import NATIONAL, Report, gazetteer, place_names, short_place
+from .vocab import YEAR_NIAN
 
 CONJUNCTION = "和与及、跟同以及还有"
 ELLIPTICAL_REST = re.compile(r"^[那么的呢又怎么样如何情况是多少分别，,。？?\s]*$")
 # a year as a follow-up names it: a calendar year or one of query.RELATIVE's Chinese relative years
 YEAR_WORD = re.compile(
-    "|".join([r"(?:19|20)\d{2}年", *(p.pattern for p, _, _ in RELATIVE if not p.pattern.startswith(r"\b"))])
+    "|".join([YEAR_NIAN.pattern, *(p.pattern for p, _, _ in RELATIVE if not p.pattern.startswith(r"\b"))])
 )
 
 
@@ -90,7 +91,7 @@ def without_places(text: str, names: Sequence[str]) -> str:
     out = text
     for n in sorted(set(names), key=len, reverse=True):
         out = re.sub(
-            rf"[{CONJUNCTION}]?{re.escape(n)}(?:(?:19|20)\d{{2}}年)?(?:的)?[{CONJUNCTION}]?", "", out
+            rf"[{CONJUNCTION}]?{re.escape(n)}(?:{YEAR_NIAN.pattern})?(?:的)?[{CONJUNCTION}]?", "", out
         )
     return out.strip() or text
 

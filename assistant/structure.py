@@ -12,15 +12,16 @@ from dataclasses import dataclass
 
 from .tables import Line, parse_table
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, PROSE, REVIEW, TABLE_ROW, Block
+from .vocab import CN_ORDINAL_DIGITS, YEAR_DIGITS
 
-CN_NUM = "一二三四五六七八九十"
+CN_NUM = CN_ORDINAL_DIGITS
 H1 = re.compile(rf"^[{CN_NUM}]+、")
 H2 = re.compile(rf"^[（(][{CN_NUM}]+[）)]")
-TABLE_TITLE = re.compile(r"^(附?表\s*[0-9一二三四五六七八九十]+)")
-BOX_TITLE = re.compile(r"^专栏\s*[0-9一二三四五六七八九十]+")
+TABLE_TITLE = re.compile(rf"^(附?表\s*[0-9{CN_NUM}]+)")
+BOX_TITLE = re.compile(rf"^专栏\s*[0-9{CN_NUM}]+")
 LIST_ITEM_RE = re.compile(r"^(\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)])")
 LEAD_IN = re.compile(r"^([^，,、。：:；;！？]{2,18})([。：:])")
-YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=年)")
+YEAR = re.compile(rf"(?<!\d)({YEAR_DIGITS})(?=年)")
 PREAMBLE = "引言"
 MAX_HEADING = 60  # a longer line is a paragraph, whatever it starts with
 

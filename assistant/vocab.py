@@ -1,0 +1,109 @@
+"""The genre's vocabulary: each concept of Chinese planning reports and of questions about them defined
+once (like spaCy's `lang/zh/stop_words.py` and `lex_attrs.py`). Rule modules build their patterns
+from these names; none of them spells a year, a measure word or a target word of its own.
+
+Nothing here is about one report: these are words of the language and of the genre.
+"""
+
+from __future__ import annotations
+
+import re
+
+# -- years ---------------------------------------------------------------------------------------
+YEAR_DIGITS = r"(?:19|20)\d{2}"  # a four-digit year of this era
+YEAR = re.compile(YEAR_DIGITS)
+YEAR_NIAN = re.compile(YEAR_DIGITS + "年")  # 2023年
+YEAR_NIAN_OPT = re.compile(YEAR_DIGITS + "年?")  # 2023年 or a bare 2023
+YEAR_NIANDU = re.compile(YEAR_DIGITS + "年度?")  # 2023年, 2023年度
+# relative years: (pattern, base year — the report's review or plan year —, offset)
+RELATIVE_YEARS = (
+    (re.compile(r"前年"), "review", -1),
+    (re.compile(r"去年|上一?年|上年度"), "review", 0),
+    (re.compile(r"今年|本年度|本年|当年"), "plan", 0),
+    (re.compile(r"明年|下一?年"), "plan", 1),
+    (re.compile(r"\blast year\b", re.I), "review", 0),
+    (re.compile(r"\bthis year\b", re.I), "plan", 0),
+    (re.compile(r"\bnext year\b", re.I), "plan", 1),
+)
+
+# -- numerals ------------------------------------------------------------------------------------
+CN_DIGITS = "零〇一二两三四五六七八九"
+CN_MAGNITUDES = "十百千万亿"
+CN_NUMERAL = CN_DIGITS + CN_MAGNITUDES  # characters of a Chinese numeral (五, 三千万, 一百二十)
+CN_ORDINAL_DIGITS = "一二三四五六七八九十"  # section numbers: 一、 （二） 专栏三
+
+# -- what is counted and measured ----------------------------------------------------------------
+# classifiers that count things (5所学校, 12个项目); the loose ones count almost anything. Not 期/部/份:
+# after a numeral they mostly name (二期项目, 一部分, 一份)
+COUNTERS = tuple("个 项 家 座 户 人 名 所 处 件 条 口 次 场 套 批 辆 台 张 类 宗 栋 只 株 艘 架".split())
+LOOSE_COUNTERS = frozenset("个 家 人 名".split())
+# classifiers of physical objects (3张床, 2座桥): a count asked in one is stated in it
+OBJECT_COUNTERS = tuple("张 辆 台 座 条 件 只 株 艘 架 栋".split())
+# units of physical measure (3.6公里, 70万平方米, 12亿度)
+PHYSICAL_UNITS = tuple("平方公里 平方米 立方米 千瓦时 公里 千米 米 公顷 亩 吨 度 千瓦".split())
+UNITS = (*PHYSICAL_UNITS, "人次", "万人", "元", "美元")
+MONEY_UNITS = ("元", "美元")
+SHARE_MARKS = ("%", "％", "百分点", "百分之", "倍")
+
+
+def alternation(words: tuple[str, ...] | frozenset[str]) -> str:
+    """A regex alternation of words, longest first (平方米 before 米)."""
+    return "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+
+
+# -- targets and results -------------------------------------------------------------------------
+TARGET_WORDS = ("目标", "预期", "计划", "力争", "预计", "打算", "安排")  # what is planned
+TARGET_MARKS = ("目标", "预期")  # a sentence holding one states a target, not a result
+RESULT_WORDS = ("实际", "完成", "实现", "达到", "取得", "成效")  # what was achieved
+
+# -- question words ------------------------------------------------------------------------------
+# words that ask (a clause holding one asks something; the clauses before it only set the scene)
+ASKING_WORDS = (
+    "多少",
+    "几",
+    "哪",
+    "什么",
+    "啥",
+    "吗",
+    "呢",
+    "如何",
+    "怎么",
+    "咋",
+    "是否",
+    "有没有",
+    "好多",
+    "多大",
+    "多长",
+)
+# question words taken out before the question's own words are looked up in the report
+QUESTION_WORDS = (
+    "哪些",
+    "哪个",
+    "哪几个",
+    "哪几",
+    "哪类",
+    "哪项",
+    "什么",
+    "多少",
+    "是谁",
+    "怎么样",
+    "如何",
+    "报告",
+)
+
+# -- function words ------------------------------------------------------------------------------
+# never indexed: particles, conjunctions, question words and punctuation (keyword search)
+STOP_WORDS = frozenset(
+    "的 了 和 与 及 在 是 为 等 中 对 将 把 以 于 并 或 其 之 个 年 有 要 多少 什么 哪些 哪个 几 吗 呢 啊 吧 "
+    "怎么 怎样 如何 是否 请问 一下 报告 情况 方面 主要 那 那么 还有 其中 分别 一共 共 "
+    "， 。 、 ； ： ？ ！ （ ） “ ” 《 》 — - ｜ |".split()
+)
+# say nothing about a question's topic: they frame it (answer scoring and refusal skip them)
+FUNCTION_WORDS = frozenset(
+    "比 多 少 高 低 实际 指 指的是 叫 叫做 里 做 成 让 各 方式 提出 指出 包括 包含 哪几 几个 哪几个 哪类 哪项 哪个 "
+    "什么样 怎么样 怎样 得 存在 举 例子 方向 领域 分别 一共 总共 大概 大约 目前 现在 已经 能 会 需要 应该 可以 "
+    "打算 定 定的 到底 具体 相关 有关 关于 主要 重点 情况 方面 问题 内容 如何 多大 多高 多长 拿到 到手 涨 涨了 "
+    "安排 力争 目标 计划 预期 预计 要 将 还 又 再 也 都 就 呢 吗 吧 啊 的话 这个 那个 这些 那些 其中 "
+    # nouns that frame a question rather than name its topic (范围覆盖了多少, 评上了什么级别)
+    "范围 比例 级别 等级 档次 水平 程度 数量 数目 大家 人们 名称 命名 名字".split()
+)
