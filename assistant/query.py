@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .numerals import arabic_figures
 from .loading import normalize_text
 from .structure import ReportYears
 from .types import PLAN, REVIEW
@@ -154,7 +155,7 @@ def simplified(text: str) -> str:
 def understand(
     question: str, years: ReportYears, aliases: tuple[tuple[str, str], ...] | None = None
 ) -> Query:
-    text = simplified(normalize_text(question)).strip()
+    text = arabic_figures(simplified(normalize_text(question)).strip())
     text = re.sub(r"\s+", " ", text)
     text = resolve_years(text, years)
     found = tuple(int(y) for y in YEAR.findall(text))
