@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .numerals import arabic_figures
 from .loading import normalize_text
+from .numerals import arabic_figures
 from .structure import ReportYears
 from .types import PLAN, REVIEW
 from .vocab import RELATIVE_YEARS, YEAR_DIGITS
