@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .query import Query
 from .tables import readable_record
 from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
-from .vocab import TARGET_WORDS, YEAR, YEAR_NIAN, alternation
+from .vocab import COMPARE_BI, TARGET_WORDS, YEAR, YEAR_NIAN, alternation
 
 if TYPE_CHECKING:
     from .answering import Sentence
@@ -23,7 +23,7 @@ VALUE = re.compile(rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?![\dA-Za-z年月日号]|\
 SIDE_NOISE = re.compile(
     r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|" + alternation(TARGET_WORDS)
 )
-PIVOT = re.compile(r"(?<![同环])比|超出|超过|高出|低于")
+PIVOT = re.compile(COMPARE_BI + "|超出|超过|高出|低于")
 SIDE_TARGET_WORDS = (*TARGET_WORDS, "要")  # "要比…高多少": 要 asks for the plan too
 
 

@@ -51,6 +51,10 @@ def alternation(words: tuple[str, ...] | frozenset[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
 
 
+# -- comparing -----------------------------------------------------------------------------------
+# 比 as the pivot of a comparison (A比B高), not inside a noun (占比, 比重, 比例, 比率) or 同比/环比
+COMPARE_BI = r"(?<![同环占])比(?![重例率])"
+
 # -- targets and results -------------------------------------------------------------------------
 TARGET_WORDS = ("目标", "预期", "计划", "力争", "预计", "打算", "安排")  # what is planned
 TARGET_MARKS = ("目标", "预期")  # a sentence holding one states a target, not a result
