@@ -14,16 +14,14 @@ the sentences the answer would quote (after they are chosen):
                       report and does not name it;
  6. other-place       a place name (江津区, 泸县) the report hardly mentions and the best passage does not,
                       not even with the question's other places by their initials (泸永江);
- 7. absent-indicator an indicator the question names (a run of its words that is a formal term of the
-                      genre) that the report never writes, nor its head (…可支配收入);
- 8. unknown-term      a specific noun the report never uses (商品房, 门票) in a clause that asks, unless an
+ 7. unknown-term      a specific noun the report never uses (商品房, 门票) in a clause that asks, unless an
                       alias or the everyday-word table maps it to the report's words, or it is a report
                       term plus a modifier (大面积) — and the rest of the question is not well covered;
- 9. low-coverage      the IDF-weighted share of the question's content words in the best passages is
+ 8. low-coverage      the IDF-weighted share of the question's content words in the best passages is
                       below the threshold;
-10. no-place       a "where" question whose quoted sentences name no place;
-11. blank-cell        the table row quoted marks the figure asked for as not given (—);
-12. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
+ 9. no-place          a "where" question whose quoted sentences name no place;
+10. blank-cell        the table row quoted marks the figure asked for as not given (—);
+11. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
                       ranking, a name, a count in a measure word, any figure) the quoted sentences lack.
 """
 
@@ -32,11 +30,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .keyword import KeywordIndex
 from .policy import Refusal as RefusalNumbers
-from .query import Query, everyday_terms, formal_terms, is_formal, load_aliases
+from .query import Query, everyday_terms, is_formal, load_aliases
 from .tagging import Tagger
 from .types import GENERAL, Passage
 from .vocab import (
@@ -110,20 +107,6 @@ HAS_RANK = re.compile(r"第[\d一二三四五六七八九十]+[名位]|排名|�
 QUESTION_WORDS = re.compile(alternation(QUESTION_WORDS_LIST))
 
 
-MIN_INDICATOR = 4  # characters: shorter runs of words (投资, 出口) are too general to be one indicator
-MAX_RUN = 4  # words an indicator's name spans in a question (社会/消费品/零售/总额)
-STEM_TAIL = 2  # an indicator named without a short tail of its formal name (…价格 of …价格指数)
-CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-
-
-@lru_cache(maxsize=1)
-def formal_stems() -> frozenset[str]:
-    """The genre's formal terms and those terms less a tail of up to STEM_TAIL characters."""
-    return frozenset(
-        t[:k] for t in formal_terms() for k in range(max(MIN_INDICATOR, len(t) - STEM_TAIL), len(t) + 1)
-    )
-
-
 PASSAGES, QUOTED = "passages", "quoted"  # the two stages: before and after the sentences are chosen
 
 
@@ -170,7 +153,6 @@ class RefusalRules:
         self.tags = tagger
         self.n = max(len(keyword.chunks), 1)
         self.own_places: tuple[str, ...] = ()  # the report's own place names (routing.own_names)
-        self._joined: str | None = None  # the report's text, lower-cased (for absent-indicator)
 
     def decide(self, case: Case, stage: str) -> Decision | None:
         """The first rule of `stage` that fires, or None: the report answers (as far as it can tell)."""
@@ -224,17 +206,6 @@ class RefusalRules:
     def other_place(self, case: Case) -> str | None:
         return self._scan(case)[0]
 
-    def absent_indicator(self, case: Case) -> str | None:
-        """An indicator named by the question that the report never writes, not even its head (居民人均
-        可支配收入 for 全体居民人均可支配收入)."""
-        if case.query.english:
-            return None
-        for run in self._indicators(case.query):
-            heads = ("".join(run[k:]).lower() for k in range(len(run)))
-            if not any(h in formal_stems() and self._writes(h) for h in heads if len(h) >= MIN_INDICATOR):
-                return "".join(run)
-        return None
-
     def no_place_named(self, case: Case) -> str | None:
         if not WHERE_Q.search(case.query.text):
             return None
@@ -256,34 +227,6 @@ class RefusalRules:
 
     def kind_missing(self, case: Case) -> str | None:
         return missing_kind(case.query.text, case.quoted)
-
-    # -- indicators (rule 7) -------------------------------------------------------------------------
-    def _indicators(self, query: Query) -> list[list[str]]:
-        """Runs of the question's words that name an indicator: a formal term of the genre, or one
-        lacking a short tail (居民消费价格 of 居民消费价格指数); the longest run first at each word."""
-        words = [w for w, _ in self.tags(YEAR_IN_TEXT.sub(" ", query.text))]
-        stems = formal_stems()
-        found: list[list[str]] = []
-        i = 0
-        while i < len(words):
-            for j in range(min(len(words), i + MAX_RUN), i, -1):
-                run = "".join(words[i:j]).lower()
-                if len(run) >= MIN_INDICATOR and CJK_RUN.fullmatch(run) and run in stems:
-                    found.append(words[i:j])
-                    i = j - 1
-                    break
-            i += 1
-        return found
-
-    def _writes(self, phrase: str) -> bool:
-        """Whether the report writes `phrase` anywhere (inside a longer term counts: 可支配收入 in
-        人均可支配收入 is the same indicator, narrowed)."""
-        return phrase in self._text()
-
-    def _text(self) -> str:
-        if self._joined is None:
-            self._joined = "\n".join(c.indexed_text for c in self.keyword.chunks).lower()
-        return self._joined
 
     # -- the question's words, scanned once for rules 6 and 7 --------------------------------------
     def _scan(self, case: Case) -> tuple[str | None, str | None]:
@@ -366,7 +309,6 @@ RULES: tuple[Rule, ...] = (
     Rule("no-person", PASSAGES, "the report names no person for it", RefusalRules.no_person),
     Rule("other-year-only", PASSAGES, "the report has it only for the other year", RefusalRules.other_year_only),
     Rule("other-place", PASSAGES, "the question is about a place the report does not cover", RefusalRules.other_place),
-    Rule("absent-indicator", PASSAGES, "the report gives no such indicator", RefusalRules.absent_indicator),
     Rule("unknown-term", PASSAGES, "the question names something the report never mentions", RefusalRules.unknown_term),
     Rule("low-coverage", PASSAGES, "the report's passages share too little with the question", RefusalRules.low_coverage),
     Rule("no-place", QUOTED, "the report does not say where", RefusalRules.no_place_named),
