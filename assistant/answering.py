@@ -355,18 +355,23 @@ class ExtractiveAnswerer:
                 break
             if s.text in {c.text for c in chosen} or s.score < ranked[0].score * bar:
                 continue
-            if s.coverage < best.coverage * 0.6:
+            if s.coverage < best.coverage * self.weights.same_thing:
                 continue  # a second sentence must be about the same thing
             if query.scope and passages[s.passage].chunk.scope not in (query.scope, GENERAL):
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
-        held = " ".join(figures_text(c, passages) for c in chosen)
-        if WANTS_NAME.search(query.text):
-            held = self._clauses_about(query, held)  # the name must be of what is asked about
-        case.quoted, case.blank_cell = held, blank_cell_asked(query.text, best, passages)
-        decision = self.rules.decide(case, QUOTED)  # "总投资是多少" over a passage only naming the project
-        if decision:
+        decision = self._quoted_decision(query, case, chosen, passages)
+        if decision and decision.rule.name == "missing-kind":
+            # a runner-up about the same thing that holds the kind asked for answers instead
+            for s in ranked[1:]:
+                if s.score < ranked[0].score * self.weights.kind_runner_up:
+                    break
+                if s.coverage >= best.coverage * self.weights.same_thing and s.text != best.text:
+                    if not self._quoted_decision(query, case, [s], passages):
+                        best, chosen, decision = s, [s], None
+                        break
+        if decision:  # "总投资是多少" over a passage that only names the project
             return _ruled(refusal(query, passages), str(decision))
         terms = self.query_terms(query)
         chosen = [self._clauses(query, terms, c, passages) for c in chosen]
@@ -375,6 +380,16 @@ class ExtractiveAnswerer:
             compose(query, chosen, passages, years),
             "answer: the clauses asked about" if pointed else "answer: best sentences",
         )
+
+    def _quoted_decision(
+        self, query: Query, case: Case, chosen: Sequence[Sentence], passages: Sequence[Passage]
+    ) -> Decision | None:
+        """The second-stage refusal rules over the sentences the answer would quote."""
+        held = " ".join(figures_text(c, passages) for c in chosen)
+        if WANTS_NAME.search(query.text):
+            held = self._clauses_about(query, held)  # the name must be of what is asked about
+        case.quoted, case.blank_cell = held, blank_cell_asked(query.text, chosen[0], passages)
+        return self.rules.decide(case, QUOTED)
 
     def _clauses_about(self, query: Query, text: str) -> str:
         """The clauses of `text` holding one of the question's specific words (not one on every page,

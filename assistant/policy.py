@@ -58,6 +58,8 @@ class Sentences:
     english_alias: float = num(0.5, doc="weight of an English question's expansion terms")
     prefer_asked_year: float = num(0.6, doc="a runner-up this close from the asked year's part leads")
     max_sentences: int = num(2, 1, 10, "sentences quoted at most")
+    same_thing: float = num(0.6, doc="a second sentence covers at least this share of the first's coverage")
+    kind_runner_up: float = num(0.8, doc="a runner-up this close holding the kind of figure asked answers")
 
 
 @dataclass(frozen=True)

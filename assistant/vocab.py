@@ -109,5 +109,7 @@ FUNCTION_WORDS = frozenset(
     "打算 定 定的 到底 具体 相关 有关 关于 主要 重点 情况 方面 问题 内容 如何 多大 多高 多长 拿到 到手 涨 涨了 "
     "安排 力争 目标 计划 预期 预计 要 将 还 又 再 也 都 就 呢 吗 吧 啊 的话 这个 那个 这些 那些 其中 "
     # nouns that frame a question rather than name its topic (范围覆盖了多少, 评上了什么级别)
-    "范围 比例 级别 等级 档次 水平 程度 数量 数目 大家 人们 名称 命名 名字".split()
+    "范围 比例 级别 等级 档次 水平 程度 数量 数目 大家 人们 名称 命名 名字 "
+    # nouns that ask "how" (有啥办法, 采取什么措施): the question's topic is what they are for
+    "办法 措施 举措 对策 途径 手段 思路 招数".split()
 )
