@@ -313,7 +313,7 @@ class ExtractiveAnswerer:
                 "summary: section opening",
             )
         if query.kind == "compare":
-            compared = compare(query, ranked, passages, self.tokenizer, years)
+            compared = compare(query, ranked, passages, self.tokenizer, years, self.policy.comparing)
             if compared:
                 return _ruled(compared, "comparison: both figures and the arithmetic")
         best = ranked[0]
@@ -367,7 +367,12 @@ class ExtractiveAnswerer:
             for s in ranked[1:]:
                 if s.score < ranked[0].score * self.weights.kind_runner_up:
                     break
-                if s.coverage >= best.coverage * self.weights.same_thing and s.text != best.text:
+                other_part = query.scope and passages[s.passage].chunk.scope not in (query.scope, GENERAL)
+                if (
+                    s.coverage >= best.coverage * self.weights.same_thing
+                    and s.text != best.text
+                    and not other_part
+                ):
                     if not self._quoted_decision(query, case, [s], passages):
                         best, chosen, decision = s, [s], None
                         break

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .policy import DEFAULT as DEFAULT_POLICY
+from .policy import Comparing
 from .query import Query
 from .tables import readable_record
 from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
@@ -79,25 +81,26 @@ def _figures(
     passages: Sequence[Passage],
     tokenizer: Tokenizer,
     scope: str | None,
+    weights: Comparing = DEFAULT_POLICY.comparing,
 ) -> list[Figure]:
     terms = [t for t in tokenizer.words(SIDE_NOISE.sub(" ", side)) if not t.isdigit()]
     wants_target = any(w in side for w in SIDE_TARGET_WORDS) and not any(w in side for w in ("实际", "完成"))
     out = []
-    for s in ranked[:15]:
+    w = weights
+    for s in ranked[: w.candidates]:
         p = passages[s.passage]
         for label, seg in _segments(s, passages):
             for m in VALUE.finditer(seg):
                 unit = m.group(2) or ("%" if "%" in label else _header_unit(label))
-                near = f"{label}{seg[max(0, m.start() - 14) : m.start()]}"
+                near = f"{label}{seg[max(0, m.start() - w.window) : m.start()]}"
                 score = sum(1.0 for t in terms if t in near) / max(len(terms), 1)
-                score += 0.3 * sum(1.0 for t in terms if t in f"{p.chunk.section} {seg}") / max(len(terms), 1)
-                is_target = (
-                    any(w in near for w in ("目标", "计划", "力争", "预期", "以上")) or p.chunk.scope == PLAN
-                )
-                score += 0.3 if is_target == wants_target else -0.3
+                around = f"{p.chunk.section} {seg}"
+                score += w.context * sum(1.0 for t in terms if t in around) / max(len(terms), 1)
+                is_target = any(t in near for t in (*TARGET_WORDS, "以上")) or p.chunk.scope == PLAN
+                score += w.target_match if is_target == wants_target else -w.target_match
                 if scope and p.chunk.scope == scope:
-                    score += 0.3
-                out.append(Figure(Decimal(m.group(1)), unit, s, score + 0.05 * s.score))
+                    score += w.scope
+                out.append(Figure(Decimal(m.group(1)), unit, s, score + w.sentence * s.score))
     out.sort(key=lambda f: -f.score)
     return out
 
@@ -108,6 +111,7 @@ def compare(
     passages: Sequence[Passage],
     tokenizer: Tokenizer,
     years: tuple[int | None, int | None] = (None, None),
+    weights: Comparing = DEFAULT_POLICY.comparing,
 ) -> Answer | None:
     """An answer with both figures cited and the difference computed, or None if either is missing."""
     text = query.text
@@ -119,8 +123,8 @@ def compare(
     left_year = YEAR.findall(left)
     right_year = YEAR.findall(right) or left_year  # "比预期目标" shares the left's year
     scope_of = _scope_for(years)
-    a_list = _figures(left, right, ranked, passages, tokenizer, scope_of(left_year))
-    b_list = _figures(subject + right, left, ranked, passages, tokenizer, scope_of(right_year))
+    a_list = _figures(left, right, ranked, passages, tokenizer, scope_of(left_year), weights)
+    b_list = _figures(subject + right, left, ranked, passages, tokenizer, scope_of(right_year), weights)
     asked = re.search(rf"多少{UNIT}", text)  # "多多少亿元" wants the totals, not the growth rates
     if asked:
         a_list = [f for f in a_list if _same_unit(f.unit, asked.group(1))]

@@ -63,6 +63,18 @@ class Sentences:
 
 
 @dataclass(frozen=True)
+class Comparing:
+    """Picking each side's figure for "A比B高多少" (the arithmetic is exact; these only choose figures)."""
+
+    candidates: int = num(15, 1, 100, "ranked sentences searched for the two figures")
+    window: int = num(14, 1, 100, "characters before a figure that name it")
+    context: float = num(0.3, doc="weight of the side's words anywhere in the figure's section and clause")
+    target_match: float = num(0.3, doc="for a figure whose target/result kind is the side's (off if not)")
+    scope: float = num(0.3, doc="for a figure from the part (review/plan) the side's year implies")
+    sentence: float = num(0.05, doc="weight of the sentence's own score")
+
+
+@dataclass(frozen=True)
 class Refusal:
     """When the report does not answer (the ordered rules are in refusal.py)."""
 
@@ -87,6 +99,7 @@ class Policy:
     fusion: Fusion = field(default_factory=Fusion)
     boosts: Boosts = field(default_factory=Boosts)
     sentences: Sentences = field(default_factory=Sentences)
+    comparing: Comparing = field(default_factory=Comparing)
     refusal: Refusal = field(default_factory=Refusal)
     routing: Routing = field(default_factory=Routing)
 
