@@ -369,7 +369,7 @@ class ExtractiveAnswerer:
                     break
                 other_part = query.scope and passages[s.passage].chunk.scope not in (query.scope, GENERAL)
                 if (
-                    s.coverage >= best.coverage * self.weights.same_thing
+                    s.coverage >= best.coverage * self.weights.kind_coverage
                     and s.text != best.text
                     and not other_part
                 ):
