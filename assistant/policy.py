@@ -60,9 +60,7 @@ class Sentences:
     max_sentences: int = num(2, 1, 10, "sentences quoted at most")
     same_thing: float = num(0.6, doc="a second sentence covers at least this share of the first's coverage")
     kind_runner_up: float = num(0.8, doc="a runner-up this close holding the kind of figure asked answers")
-    kind_coverage: float = num(
-        1.0, doc="... if it covers the question at least this share as well as the best"
-    )
+    kind_coverage: float = num(0.6, doc="... covering this share of the best's coverage (1.0 measured worse)")
 
 
 @dataclass(frozen=True)
