@@ -16,12 +16,6 @@ SUBJECTLESS = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了(?!�
 QUESTION_TAIL = re.compile(
     r"(是)?(多少|几[个项家座户人天所处件条口次]?|什么|哪些|哪几个?|如何|怎么样?)[个项家座户人天所处件条口次万亿元%]*[？?。]*$"
 )
-# verbs that only ask about a figure or an outcome: they name no topic of their own ("增长了多少？")
-ASKING_VERBS = frozenset(
-    "增长 增加 提高 提升 下降 降低 减少 完成 达到 实现 超过 突破 新增 累计 同比 比上年 增速 总量 "
-    "是 有 要 办 做 搞 弄 干 花 用 占 达 变 涨 降 升 多 少 怎么 怎样 如何 解决 进行 开展 推进 落实 "
-    "安排 计划 打算 准备 预计 预期 完成了 实现了 达到了 增长了".split()
-)
 
 
 def is_follow_up(question: str) -> bool:

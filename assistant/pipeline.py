@@ -150,7 +150,7 @@ class Assistant:
         verb (停车难怎么解决) rather than one that only asks about a figure (增长了多少), or an English
         question of its own (a follow-up is condensed only when it cannot stand alone)."""
         from .answering import FUNCTION_WORDS
-        from .followup import ASKING_VERBS
+        from .vocab import ASKING_VERBS
 
         ascii_words = [w for w in re.findall(r"[A-Za-z]{3,}", text) if w.lower() not in ENGLISH_FOLLOW]
         if len(ascii_words) >= 3:

@@ -95,6 +95,14 @@ QUESTION_WORDS = (
     "报告",
 )
 
+# -- asking verbs ------------------------------------------------------------------------------
+# verbs that only ask about a figure or an outcome: they name no topic of their own ("增长了多少？")
+ASKING_VERBS = frozenset(
+    "增长 增加 提高 提升 下降 降低 减少 完成 达到 实现 超过 突破 新增 累计 同比 比上年 增速 总量 "
+    "是 有 要 办 做 搞 弄 干 花 用 占 达 变 涨 降 升 多 少 怎么 怎样 如何 解决 进行 开展 推进 落实 "
+    "安排 计划 打算 准备 预计 预期 完成了 实现了 达到了 增长了".split()
+)
+
 # -- function words ------------------------------------------------------------------------------
 # never indexed: particles, conjunctions, question words and punctuation (keyword search)
 STOP_WORDS = frozenset(
