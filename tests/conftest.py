@@ -49,7 +49,6 @@ def chunker_params() -> ChunkerParams:
 # -- a small synthetic report (made-up place and figures) and assistants built on it once per session --
 
 
-
 @pytest.fixture(scope="session")
 def synthetic_doc() -> Document:
     return load_document(SYNTHETIC_REPORT)

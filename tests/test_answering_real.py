@@ -24,7 +24,9 @@ def test_asking_for_the_target_after_a_result_gets_the_target(synthetic_real_ass
     assert "6.5%以上" in ans.text, ans.text  # 表1's 预期目标, not only the result again
 
 
-def test_a_prose_passage_outranks_the_table_row_repeating_its_figure(synthetic_real_assistant: Assistant) -> None:
+def test_a_prose_passage_outranks_the_table_row_repeating_its_figure(
+    synthetic_real_assistant: Assistant,
+) -> None:
     retriever = synthetic_real_assistant.retriever
     passages = retriever.search(retriever.understand("2028年地区生产总值增长多少？"))
     assert passages[0].chunk.kind != "table_row"

@@ -246,5 +246,7 @@ def test_history_as_role_content_messages_is_a_follow_up(client: httpx.Client) -
     ]
     r = client.post("/api/ask", json={"question": FOLLOW_UP, "history": history})
     assert r.status_code == 200, r.text
-    pairs = client.post("/api/ask", json={"question": FOLLOW_UP, "history": [[QUESTION, f"增长{FIGURE}[1]。"]]})
+    pairs = client.post(
+        "/api/ask", json={"question": FOLLOW_UP, "history": [[QUESTION, f"增长{FIGURE}[1]。"]]}
+    )
     assert r.json()["standalone_question"] == pairs.json()["standalone_question"] != FOLLOW_UP

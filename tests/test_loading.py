@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import re
 import os
 import random
+import re
 from pathlib import Path
 
 import docx

@@ -126,7 +126,9 @@ def test_answers_and_citations_name_their_report(two) -> None:  # type: ignore[n
 def test_relative_years_resolve_per_report(two) -> None:  # type: ignore[no-untyped-def]
     plan = two.ask("去年地区生产总值增长多少？", report=PLAN.name)
     assert plan.citations and all(c.report == PLAN.name for c in plan.citations)
-    queries = [two.shelves[f].retriever.understand("去年地区生产总值增长多少？").text for f in (PLAN.name, CITY)]
+    queries = [
+        two.shelves[f].retriever.understand("去年地区生产总值增长多少？").text for f in (PLAN.name, CITY)
+    ]
     assert "2028年" in queries[0] and "2029年" in queries[1]
 
 

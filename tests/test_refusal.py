@@ -249,7 +249,5 @@ def test_an_everyday_word_whose_formal_term_is_not_in_the_passages_still_refuses
 
 @pytest.mark.unit
 def test_kilowatt_hours_are_a_measure_asked_for() -> None:
-    assert (
-        missing_kind("全区一共用了多少度电？", "茶叶、水果总产值分别增长2.4%、6.1%。") == "no figure in 度"
-    )
+    assert missing_kind("全区一共用了多少度电？", "茶叶、水果总产值分别增长2.4%、6.1%。") == "no figure in 度"
     assert missing_kind("全区一共用了多少度电？", "全社会用电量9亿度。") is None
