@@ -184,7 +184,7 @@ def test_context_of_unknown_chunk_is_empty(assistant: Assistant) -> None:
 
 
 def test_a_list_question_gets_the_list_by_its_item_names(assistant: Assistant) -> None:
-    ans = assistant.ask("两大主导产业集群包括哪些？")
+    ans = assistant.ask("两大支柱产业集群包括哪些？")
     assert not ans.refused
     assert "智能装备产业" in ans.text and "绿色食品产业" in ans.text
     assert len(ans.text) < 120  # item names, not the items' whole paragraphs
@@ -195,7 +195,7 @@ def test_a_list_question_gets_the_list_by_its_item_names(assistant: Assistant) -
 
 
 def test_a_question_matching_the_label_that_opens_a_list_gets_the_list(assistant: Assistant) -> None:
-    ans = assistant.ask("2029年的两大主导产业集群是哪两个？")  # not a 哪些 question, but the label answers
+    ans = assistant.ask("2029年的两大支柱产业集群是哪两个？")  # not a 哪些 question, but the label answers
     assert not ans.refused
     assert "智能装备产业" in ans.text and "绿色食品产业" in ans.text
 
@@ -224,7 +224,7 @@ def test_a_lone_list_item_is_answered_in_full_not_by_its_name() -> None:
 
 def test_a_new_question_after_another_is_not_taken_as_a_follow_up(assistant: Assistant) -> None:
     history = [("2029年固定资产投资增长目标是多少？", "7%")]
-    for question in ("2028年接待游客多少人次？", "两大主导产业集群包括哪些？"):
+    for question in ("2028年接待游客多少人次？", "两大支柱产业集群包括哪些？"):
         ans = assistant.ask(question, history)
         assert ans.standalone_question == question
         assert not ans.refused

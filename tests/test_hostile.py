@@ -20,7 +20,7 @@ from assistant.loading import normalize_text
 from assistant.pipeline import Assistant, build_assistant
 from assistant.prompts import load_prompt
 from assistant.settings import DEFAULT_CORPUS, Secret, Settings
-from assistant.structure import parse_blocks
+from assistant.structure import H2, parse_blocks
 from assistant.types import Answer, QuestionError
 from assistant.verification import markers
 from tests.openai_stub import Behaviour, OpenAIStub, openai_stub_fixture  # noqa: F401 - fixture "openai_stub"
@@ -353,10 +353,11 @@ def test_api_key_never_shown(
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    """The report with an injected paragraph under （七）强化生态环境保护 of the 2024 plan."""
+    """The report with an injected paragraph under the first second-level heading of its plan part."""
     root = tmp_path_factory.mktemp("planted")
     lines = DEFAULT_CORPUS.read_text(encoding="utf-8").split("\n")
-    at = next(i for i, line in enumerate(lines) if line.startswith("（七）强化生态环境保护"))
+    plan = next(i for i, line in enumerate(lines) if line.startswith("三、"))
+    at = next(i for i, line in enumerate(lines) if i > plan and H2.match(line))
     lines.insert(at + 1, PLANTED)
     corpus = root / "report.txt"
     corpus.write_text("\n".join(lines), encoding="utf-8")

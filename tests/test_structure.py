@@ -150,7 +150,7 @@ def test_section_path_of_a_lead_in_paragraph(blocks: list[Block], chunks: list[C
         assert item.section_path == (
             H1_REVIEW,
             "（二）着力壮大实体经济，产业体系加快升级",
-            "现代制造业扩能提质",
+            "工业经济稳中提质",
         )
 
 
@@ -203,17 +203,17 @@ def test_box_items(blocks: list[Block]) -> None:
 
 def test_list_items_under_their_lead_in(blocks: list[Block]) -> None:
     items = [b for b in blocks if b.kind == LIST_ITEM]
-    # the heading line of each list ("两大主导产业集群：") is kept with its items
-    assert [b.section_path[-1] for b in items] == ["两大主导产业集群"] * 3 + ["三个特色优势产业集群"] * 4
-    assert items[0].text == "两大主导产业集群：" and items[3].text == "三个特色优势产业集群："
+    # the heading line of each list ("两大支柱产业集群：") is kept with its items
+    assert [b.section_path[-1] for b in items] == ["两大支柱产业集群"] * 3 + ["三个新兴产业集群"] * 4
+    assert items[0].text == "两大支柱产业集群：" and items[3].text == "三个新兴产业集群："
 
 
 @pytest.mark.parametrize(
     "paragraph, phrase",
     [
-        ("现代制造业扩能提质。全区规上工业总产值实现986.5亿元。", "现代制造业扩能提质"),
-        ("政策机制协同：印发《发展规划》。", "政策机制协同"),
-        ("两大主导产业集群：", "两大主导产业集群"),
+        ("工业经济稳中提质。全区规上工业总产值实现986.5亿元。", "工业经济稳中提质"),
+        ("要素保障有力：出台《用地保障办法》。", "要素保障有力"),
+        ("两大支柱产业集群：", "两大支柱产业集群"),
         ("全区规上工业总产值实现986.5亿元，同比增长9.1%。", None),
         ("各项工作稳步推进。", None),
         ("这是一个非常非常非常非常非常长的开头短语而且没有任何标点。后文。", None),
