@@ -1,4 +1,5 @@
-"""Shared fixtures: the bundled report (loaded and parsed once) and the fast fake embedder."""
+"""Shared fixtures: the bundled report (loaded and parsed once), the synthetic report of tests/data and
+the assistants built on it once per session, and the fast fake embedder."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from assistant.loading import load_document
 from assistant.settings import DEFAULT_CORPUS
 from assistant.structure import parse_blocks
 from assistant.types import Block, Document
+from tests.webfixtures import SYNTHETIC_REPORT
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +44,30 @@ def fake_embedder() -> HashingEmbeddings:
 @pytest.fixture
 def chunker_params() -> ChunkerParams:
     return ChunkerParams()
+
+
+# -- a small synthetic report (made-up place and figures) and assistants built on it once per session --
+
+
+@pytest.fixture(scope="session")
+def synthetic_doc() -> Document:
+    return load_document(SYNTHETIC_REPORT)
+
+
+@pytest.fixture(scope="session")
+def synthetic_assistant(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The assistant over the synthetic report with the hashing embedder (fast, no models)."""
+    from assistant.pipeline import build_assistant
+    from assistant.settings import Settings
+
+    index = tmp_path_factory.mktemp("synthetic-fake-index")
+    return build_assistant(Settings(corpus=SYNTHETIC_REPORT, index_dir=index, embedder="fake"))
+
+
+@pytest.fixture(scope="session")
+def synthetic_real_assistant():  # type: ignore[no-untyped-def]
+    """The assistant over the synthetic report with the bundled e5 embedder and a real Chroma store
+    (the same one the API tests serve: built once per session)."""
+    from tests.webfixtures import real_assistant
+
+    return real_assistant(SYNTHETIC_REPORT)

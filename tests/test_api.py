@@ -13,15 +13,22 @@ from assistant.page import LOCALE_JS
 from assistant.settings import Settings
 from tests.fake_assistant import FakeAssistant
 from tests.webfixtures import (
-    FOLLOW_UP,
     GDP_FIGURE,
     GDP_QUESTION,
-    UNANSWERABLE,
+    SYNTHETIC_REPORT,
     assistant_under_test,
     live_server,
 )
 
 pytestmark = pytest.mark.integration
+
+# The served assistant answers from the synthetic report of tests/data (made-up place and figures);
+# the FakeAssistant servers below answer GDP_QUESTION with their canned GDP_FIGURE.
+QUESTION = "2028年地区生产总值增长多少？"
+FIGURE = "6.8%"
+FOLLOW_UP = "那2029年的目标呢？"
+UNANSWERABLE = "澜川文化馆馆长是谁？"
+REPORT_NAME = "澜川区2029年计划"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +38,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="module")
 def client(settings: Settings) -> Iterator[httpx.Client]:
-    with live_server(create_app(assistant_under_test(settings), settings)) as url:
+    with live_server(create_app(assistant_under_test(settings, SYNTHETIC_REPORT), settings)) as url:
         with httpx.Client(base_url=url, timeout=60) as c:
             yield c
 
@@ -44,7 +51,7 @@ def ask(client: httpx.Client, question: object, history: object = None) -> httpx
 
 
 def test_answer_has_cited_figure(client: httpx.Client) -> None:
-    r = ask(client, GDP_QUESTION)
+    r = ask(client, QUESTION)
     assert r.status_code == 200, r.text
     data = r.json()
     assert set(data) >= {
@@ -58,23 +65,23 @@ def test_answer_has_cited_figure(client: httpx.Client) -> None:
         "suggestions",
     }
     assert data["refused"] is False
-    assert GDP_FIGURE in data["answer"]
+    assert FIGURE in data["answer"]
     assert data["citations"], data
     for c in data["citations"]:
         assert set(c) == {"n", "chunk_id", "section", "text", "quote", "report", "report_name"}
         assert c["quote"] and c["quote"] in c["text"]
-    assert any(GDP_FIGURE.rstrip("%") in c["text"] for c in data["citations"])
+    assert any(FIGURE.rstrip("%") in c["text"] for c in data["citations"])
     assert "[1]" in data["answer"]
 
 
 def test_follow_up_uses_history(client: httpx.Client) -> None:
-    first = ask(client, GDP_QUESTION).json()
-    r = ask(client, FOLLOW_UP, [[GDP_QUESTION, first["answer"]]])
+    first = ask(client, QUESTION).json()
+    r = ask(client, FOLLOW_UP, [[QUESTION, first["answer"]]])
     assert r.status_code == 200, r.text
     data = r.json()
     assert data["question"] == FOLLOW_UP
     assert data["standalone_question"] != FOLLOW_UP
-    assert "2024" in data["standalone_question"]
+    assert "2029" in data["standalone_question"]
     assert data["refused"] is False
 
 
@@ -220,26 +227,26 @@ def test_reports_lists_the_report_with_its_place_and_years(client: httpx.Client)
     r = client.get("/api/reports")
     assert r.status_code == 200
     (report,) = r.json()["reports"]
-    assert (report["place"], report["review_year"], report["plan_year"]) == ("永川区", 2023, 2024)
-    assert report["short_name"] == "永川区2024年计划" and report["chunks"] > 100
+    assert (report["place"], report["review_year"], report["plan_year"]) == ("澜川区", 2028, 2029)
+    assert report["short_name"] == REPORT_NAME and report["chunks"] > 10
 
 
 def test_ask_narrowed_to_a_report_and_an_unknown_report_is_a_clear_400(client: httpx.Client) -> None:
-    r = client.post("/api/ask", json={"question": GDP_QUESTION, "report": "永川区2024年计划"})
-    assert r.status_code == 200 and GDP_FIGURE in r.json()["answer"]
-    assert {c["report"] for c in r.json()["citations"]} == {"yongchuan-2023-execution-2024-plan.txt"}
-    r = client.post("/api/ask", json={"question": GDP_QUESTION, "report": "上海市2026年政府工作报告"})
+    r = client.post("/api/ask", json={"question": QUESTION, "report": REPORT_NAME})
+    assert r.status_code == 200 and FIGURE in r.json()["answer"]
+    assert {c["report"] for c in r.json()["citations"]} == {SYNTHETIC_REPORT.name}
+    r = client.post("/api/ask", json={"question": QUESTION, "report": "上海市2026年政府工作报告"})
     assert r.status_code == 400 and "现有报告" in r.json()["error"]
 
 
 def test_history_as_role_content_messages_is_a_follow_up(client: httpx.Client) -> None:
     history = [
-        {"role": "user", "content": GDP_QUESTION},
-        {"role": "assistant", "content": f"增长{GDP_FIGURE}[1]。"},
+        {"role": "user", "content": QUESTION},
+        {"role": "assistant", "content": f"增长{FIGURE}[1]。"},
     ]
     r = client.post("/api/ask", json={"question": FOLLOW_UP, "history": history})
     assert r.status_code == 200, r.text
     pairs = client.post(
-        "/api/ask", json={"question": FOLLOW_UP, "history": [[GDP_QUESTION, f"增长{GDP_FIGURE}[1]。"]]}
+        "/api/ask", json={"question": FOLLOW_UP, "history": [[QUESTION, f"增长{FIGURE}[1]。"]]}
     )
     assert r.json()["standalone_question"] == pairs.json()["standalone_question"] != FOLLOW_UP

@@ -385,13 +385,13 @@ def test_streamed_model_answer_says_so_in_plain_words_with_its_notice(browser, d
 
 @pytest.mark.unit
 def test_rendering_escapes_everything() -> None:
-    cit = Citation(1, "c<1>", "二、<b>目标</b>", "增长<i>8.1%</i>，投资增长11%", (0, 13))
-    answer = Answer("<script>x</script> 增长8.1%[1]", (cit,), question="q", standalone_question="q & <b>")
-    out = render_answer(answer, {"c<1>": ("<前>", "增长8.1%", "<后>")})
+    cit = Citation(1, "c<1>", "二、<b>目标</b>", "增长<i>6.8%</i>，投资增长11%", (0, 13))
+    answer = Answer("<script>x</script> 增长6.8%[1]", (cit,), question="q", standalone_question="q & <b>")
+    out = render_answer(answer, {"c<1>": ("<前>", "增长6.8%", "<后>")})
     assert "<script>" not in out and "<b>" not in out and "<i>" not in out and "<前>" not in out
     assert "&lt;script&gt;" in out and "理解为：q &amp; &lt;b&gt;" in out
     assert '<sup class="qa-ref">[1]</sup>' in out
-    assert "<mark>增长&lt;i&gt;<strong>8.1%</strong>&lt;/i&gt;</mark>" in out
+    assert "<mark>增长&lt;i&gt;<strong>6.8%</strong>&lt;/i&gt;</mark>" in out
     assert (
         render_user("<img src=x onerror=alert(1)>", 500)
         == '<div class="qa-user">&lt;img src=x onerror=alert(1)&gt;</div>'
@@ -404,58 +404,58 @@ def test_how_an_answer_was_made_is_said_in_plain_chinese(mode: str) -> None:
     label, about = mode_label(mode), about_line(mode)
     assert label == (MODEL_LABEL if mode.startswith("llm:") else EXTRACTIVE_LABEL)
     assert not re.search(r"[A-Za-z]", label + about) and "模式" not in label + about, (label, about)
-    answer = Answer("增长8.1%[1]。", (Citation(1, "c1", "一、执行情况", "增长8.1%", (0, 6)),), mode=mode)
+    answer = Answer("增长6.8%[1]。", (Citation(1, "c1", "一、执行情况", "增长6.8%", (0, 6)),), mode=mode)
     assert f'<span class="qa-badge">{label}</span>' in render_answer(answer, {})
 
 
 @pytest.mark.unit
 def test_emphasise_marks_figures_not_years() -> None:
     assert (
-        emphasise("2023年增长8.1%，达1281.4亿元")
-        == "2023年增长<strong>8.1%</strong>，达<strong>1281.4亿元</strong>"
+        emphasise("2028年增长6.8%，达742.6亿元")
+        == "2028年增长<strong>6.8%</strong>，达<strong>742.6亿元</strong>"
     )
     assert emphasise("it's") == "it&#x27;s"
 
 
 @pytest.mark.unit
 def test_emphasise_leaves_labels_and_list_numbers_plain() -> None:
-    assert emphasise("表1  2023年主要指标完成情况表") == "表1  2023年主要指标完成情况表"
+    assert emphasise("表1  2028年主要指标完成情况表") == "表1  2028年主要指标完成情况表"
     assert emphasise("表2：民生实事") == "表2：民生实事"
     assert emphasise("专栏11 重点项目，第3季度") == "专栏11 重点项目，第3季度"
     assert emphasise("1.覆盖率达到90%；\n2.培训50名；3、完成") == (
         "1.覆盖率达到<strong>90%</strong>；<br>2.培训<strong>50</strong>名；3、完成"
     )
     assert emphasise("完成情况：1.建成37个") == "完成情况：1.建成<strong>37</strong>个"
-    assert emphasise("1 ｜ 地区生产总值 ｜ 1281.4") == "1 ｜ 地区生产总值 ｜ <strong>1281.4</strong>"
+    assert emphasise("1 ｜ 地区生产总值 ｜ 742.6") == "1 ｜ 地区生产总值 ｜ <strong>742.6</strong>"
     # ...but figures that merely follow those characters are still figures
     assert (
         emphasise("更换水表5000只，代表30名") == "更换水表<strong>5000</strong>只，代表<strong>30</strong>名"
     )
-    assert emphasise("增长8.1%。") == "增长<strong>8.1%</strong>。"
+    assert emphasise("增长6.8%。") == "增长<strong>6.8%</strong>。"
 
 
 @pytest.mark.unit
 def test_collapse_cells_puts_each_table_row_on_one_line() -> None:
     raw = (
-        "全年增长8.1%。\n\n表1  2023年主要指标完成情况表\n\n"
+        "全年增长6.8%。\n\n表1  2028年主要指标完成情况表\n\n"
         "\t序号\n\t主要指标\n\t预期目标\n\t完成情况\n\n"
         "\t\n\t\n\t\n\t总量\n\t增速（%）\n\n"
-        "\t1\n\t地区生产总值（亿元）\n\t7%以上\n\t1281.4\n\t8.1\n\n"
-        "\t2\n\t老城有机更新\n\t老旧小区改造：已完工。\n\n燃气设施改造：已完成。\n\n"
-        "\t3\n\t教育惠民工程\n\n\n（一）着力落实重大战略\n\n正文。"
+        "\t1\n\t地区生产总值（亿元）\n\t6.5%以上\n\t742.6\n\t6.8\n\n"
+        "\t2\n\t城镇老旧小区改造\n\t老旧小区改造：已完工。\n\n加装电梯：已完成。\n\n"
+        "\t3\n\t“菜篮子”工程\n\n\n（一）着力推进区域协作\n\n正文。"
     )
     assert collapse_cells(raw).splitlines() == [
-        "全年增长8.1%。",
+        "全年增长6.8%。",
         "",
-        "表1  2023年主要指标完成情况表",
+        "表1  2028年主要指标完成情况表",
         "",
         "序号 ｜ 主要指标 ｜ 预期目标 ｜ 完成情况",
         "总量 ｜ 增速（%）",
-        "1 ｜ 地区生产总值（亿元） ｜ 7%以上 ｜ 1281.4 ｜ 8.1",
-        "2 ｜ 老城有机更新 ｜ 老旧小区改造：已完工。 燃气设施改造：已完成。",
-        "3 ｜ 教育惠民工程",
+        "1 ｜ 地区生产总值（亿元） ｜ 6.5%以上 ｜ 742.6 ｜ 6.8",
+        "2 ｜ 城镇老旧小区改造 ｜ 老旧小区改造：已完工。 加装电梯：已完成。",
+        "3 ｜ “菜篮子”工程",
         "",
-        "（一）着力落实重大战略",
+        "（一）着力推进区域协作",
         "",
         "正文。",
     ]
@@ -465,32 +465,32 @@ def test_collapse_cells_puts_each_table_row_on_one_line() -> None:
 
 @pytest.mark.unit
 def test_context_highlights_only_the_quote_and_collapses_tables() -> None:
-    text = "全年经济稳步回升。全年地区生产总值增长8.1%；规上工业增加值增长11.2%。"
-    quote = "全年地区生产总值增长8.1%；"
+    text = "全年经济稳步回升。全年地区生产总值增长6.8%；规上工业增加值增长9.6%。"
+    quote = "全年地区生产总值增长6.8%；"
     start = text.index(quote)
     cit = Citation(1, "c1", "一、执行情况", text, (start, start + len(quote)))
     out = render_card(cit, ("前文。", text, "\n\n表1  指标\n\n\t序号\n\t主要指标\n\n\t1\n\t地区生产总值"))
     ctx = out[out.index('<div class="qa-ctxbody">') :]
-    assert '<mark class="qa-hit">全年地区生产总值增长<strong>8.1%</strong>；</mark>' in ctx
+    assert '<mark class="qa-hit">全年地区生产总值增长<strong>6.8%</strong>；</mark>' in ctx
     assert '<span class="qa-ctxpassage">全年经济稳步回升。<mark' in ctx
     assert "序号 ｜ 主要指标<br>1 ｜ 地区生产总值" in ctx
     # a table row is quoted as its rebuilt record: the whole row (one line) is the highlight
-    record = "表1｜主要指标：地区生产总值（亿元）｜完成情况-总量：1281.4"
+    record = "表1｜主要指标：地区生产总值（亿元）｜完成情况-总量：742.6"
     row = Citation(1, "c2", "表1", record, (0, len(record)))
-    out = render_card(row, ("\t序号\n\t主要指标\n\n", "\t1\n\t地区生产总值（亿元）\n\t1281.4", ""))
+    out = render_card(row, ("\t序号\n\t主要指标\n\n", "\t1\n\t地区生产总值（亿元）\n\t742.6", ""))
     assert (
-        '<span class="qa-ctxpassage"><mark class="qa-hit">1 ｜ 地区生产总值（亿元） ｜ <strong>1281.4</strong></mark>'
+        '<span class="qa-ctxpassage"><mark class="qa-hit">1 ｜ 地区生产总值（亿元） ｜ <strong>742.6</strong></mark>'
         in out
     )
 
 
 @pytest.mark.unit
 def test_refusal_suggestions_are_question_buttons() -> None:
-    assert section_question("一、执行情况 > （三）着力扩大内需 > 区域消费中心加快建设") == (
-        "“区域消费中心加快建设”部分讲了什么？"
+    assert section_question("一、执行情况 > （二）着力壮大实体经济 > 文旅消费加快复苏") == (
+        "“文旅消费加快复苏”部分讲了什么？"
     )
     assert (
-        section_question("二、2024年经济社会发展的主要目标") == "“2024年经济社会发展的主要目标”部分讲了什么？"
+        section_question("二、2029年经济社会发展的主要目标") == "“2029年经济社会发展的主要目标”部分讲了什么？"
     )
     assert section_question("引言") == "“引言”部分讲了什么？"
     answer = Answer(

@@ -1,4 +1,4 @@
-"""Chunking invariants over tricky input and the real report (issue #2)."""
+"""Chunking invariants over tricky input, the synthetic report of tests/data and the bundled report (issue #2)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from assistant.chunking import ChunkerParams, _budget, chunk_blocks, count_tokens, split_sentences
 from assistant.structure import parse_blocks
-from assistant.types import PROSE, TABLE_ROW, Block, Chunk
+from assistant.types import PROSE, TABLE_ROW, Block, Chunk, Document
 
 pytestmark = pytest.mark.unit
 
@@ -34,16 +34,16 @@ TABLE = (
 INPUTS = {
     "empty": "",
     "one character": "字",
-    "one sentence under a heading": HEAD + "全年地区生产总值增长8.1%。",
+    "one sentence under a heading": HEAD + "全年地区生产总值增长6.8%。",
     "run-on punctuation": HEAD
     + "".join(f"第{i}项工作推进顺利。真的吗？是的！继续努力；" for i in range(150)),
     "mixed zh/en/numbers": HEAD
     + "".join(
-        f"2023年GDP达到1281.4亿元, growth 8.1% in Q{i % 4 + 1}; CPI rose 0.{i % 9}%! 新增5G基站{i}个？"
+        f"2028年GDP达到742.6亿元, growth 6.8% in Q{i % 4 + 1}; CPI rose 0.{i % 9}%! 新增5G基站{i}个？"
         for i in range(80)
     ),
     "full-width digits": HEAD
-    + "".join(f"２０２３年第{i}季度地区生产总值１２８１．４亿元，增长８．１％。" for i in range(60)),
+    + "".join(f"２０２８年第{i}季度地区生产总值７４２．６亿元，增长６．８％。" for i in range(60)),
     "several short paragraphs": HEAD + "\n\n".join(f"第{i}件事已经办好。" for i in range(40)),
     "long sentence that fits under max_tokens": HEAD + _long_sentence(28) + "其余工作按期完成。",
     "table": HEAD + TABLE,
@@ -120,49 +120,73 @@ def test_invariants_on_the_report(report_blocks: list[Block], pname: str) -> Non
     assert [c.id for c in chunk_blocks(report_blocks, params)] == [c.id for c in chunks]
 
 
-def test_report_table_rows_are_single_chunks(report_blocks: list[Block]) -> None:
-    chunks = chunk_blocks(report_blocks, ChunkerParams())
-    rows = [b for b in report_blocks if b.kind == TABLE_ROW]
-    assert len(rows) == 22
+def test_report_table_rows_are_single_chunks(synthetic_doc: Document) -> None:
+    blocks = parse_blocks(synthetic_doc.text)
+    chunks = chunk_blocks(blocks, ChunkerParams())
+    rows = [b for b in blocks if b.kind == TABLE_ROW]
+    assert len(rows) == 9  # 表1's six indicators, 表2's three projects
     texts = [c.text for c in chunks]
-    fitting = [r for r in rows if count_tokens(f"{' > '.join(r.section_path)}\n{r.text}") <= 512]
-    assert len(fitting) >= 21  # all but possibly the very long first row of 表2
-    for r in fitting:
+    for r in rows:
         assert texts.count(r.text) == 1
-    gdp = next(c for c in chunks if "1281.4" in c.text)
+    gdp = next(c for c in chunks if "742.6" in c.text)
     assert gdp.kind == TABLE_ROW and gdp.text.startswith(
-        "表1 2023年主要指标完成情况表｜主要指标：地区生产总值"
+        "表1 2028年主要指标完成情况表｜主要指标：地区生产总值"
     )
 
 
-def test_a_row_over_max_tokens_is_split_into_continued_parts(report_blocks: list[Block]) -> None:
-    chunks = chunk_blocks(report_blocks, ChunkerParams())
-    head = "表2：2023年民生实事完成情况表｜项目名称：老城有机更新｜"
-    parts = [c for c in chunks if c.text.startswith(head)]
+LONG_CELL = "\n\n".join(
+    f"{k}：完成{k}项目{i}个，涉及居民{i * 120}户，累计投入资金{i * 3}.5亿元，群众满意度持续提升，"
+    "后续将加快推进扫尾工作并建立长效管护机制。"
+    for i, k in enumerate(
+        (
+            "燃气改造",
+            "供水改造",
+            "道路修缮",
+            "绿化提升",
+            "停车改造",
+            "照明改造",
+            "管网改造",
+            "立面改造",
+            "电梯加装",
+        ),
+        1,
+    )
+)
+LONG_ROW_REPORT = (
+    "一、2028年工作回顾\n\n表5 项目完成情况表\n\n\t序号\n\t项目名称\n\t计划任务\n\t完成情况\n\n"
+    f"\t1\n\t城镇老旧小区改造\n\t改造老旧小区20个、加装电梯50台。\n\t{LONG_CELL}\n\n"
+    "\t2\n\t农贸市场建设\n\t新建农贸市场2个。\n\t已完成。\n\n\n二、2029年工作安排\n\n继续推进。\n"
+)
+LONG_ROW_HEAD = "表5 项目完成情况表｜项目名称：城镇老旧小区改造｜"
+
+
+def test_a_row_over_max_tokens_is_split_into_continued_parts() -> None:
+    blocks = parse_blocks(LONG_ROW_REPORT)
+    assert (
+        count_tokens(next(b.text for b in blocks if b.text.startswith(LONG_ROW_HEAD)))
+        > ChunkerParams().max_tokens
+    )
+    chunks = chunk_blocks(blocks, ChunkerParams())
+    parts = [c for c in chunks if c.text.startswith(LONG_ROW_HEAD)]
     assert len(parts) == 2
-    assert parts[1].text.startswith(head + "（续）")
-    assert "燃气设施改造" in parts[0].text and "增设老旧住宅电梯" in parts[1].text
+    assert parts[1].text.startswith(LONG_ROW_HEAD + "（续）")
+    assert "燃气改造" in parts[0].text and "电梯加装" in parts[1].text
+    assert all(count_tokens(c.text) <= ChunkerParams().max_tokens for c in chunks)
 
 
-def test_a_split_row_keeps_its_field_separators(report_blocks: list[Block]) -> None:
-    chunks = chunk_blocks(report_blocks, ChunkerParams())
-    first = next(
-        c for c in chunks if c.text.startswith("表2：2023年民生实事完成情况表｜项目名称：老城有机更新｜")
-    )
-    assert "增设电梯60台。｜完成情况：" in first.text
+def test_a_split_row_keeps_its_field_separators() -> None:
+    chunks = chunk_blocks(parse_blocks(LONG_ROW_REPORT), ChunkerParams())
+    first = next(c for c in chunks if c.text.startswith(LONG_ROW_HEAD))
+    assert "加装电梯50台。｜完成情况：" in first.text
 
 
-def test_the_long_report_sentences_are_kept_whole(report_blocks: list[Block]) -> None:
+def test_the_long_report_sentences_are_kept_whole() -> None:
     """Sentences longer than target_tokens but under max_tokens are not cut into clauses."""
-    chunks = chunk_blocks(report_blocks, ChunkerParams())
-    for start in (
-        "以泸永江融合发展示范区建设为抓手",
-        "坚持以习近平新时代中国特色社会主义思想为指导，深入贯彻党的二十大、二十届二中全会精神和中央",
-    ):
-        block = next(b for b in report_blocks if start in b.text)
-        sentence = next(s for s in split_sentences(block.text) if s.startswith(start))
-        assert count_tokens(sentence) > ChunkerParams().target_tokens
-        assert any(sentence in c.text for c in chunks)
+    long = _long_sentence(24)
+    assert ChunkerParams().target_tokens < count_tokens(long) < ChunkerParams().max_tokens
+    blocks = parse_blocks(HEAD + "各项工作有序推进。" + long + "其余工作按期完成。")
+    chunks = chunk_blocks(blocks, ChunkerParams())
+    assert any(long in c.text for c in chunks)
 
 
 def test_ids_are_content_hashes() -> None:
@@ -212,7 +236,7 @@ def test_no_overlap_means_windows_tile_the_paragraph() -> None:
         ("甲。乙！丙？丁；戊", ["甲。", "乙！", "丙？", "丁；", "戊"]),
         ("a!b?c;d", ["a!", "b?", "c;", "d"]),
         ("第一行\n第二行。", ["第一行", "第二行。"]),
-        ("增长8.1%。", ["增长8.1%。"]),
+        ("增长6.8%。", ["增长6.8%。"]),
     ],
 )
 def test_split_sentences(text: str, expected: list[str]) -> None:

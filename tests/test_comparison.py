@@ -10,23 +10,23 @@ pytestmark = pytest.mark.unit
 
 
 def test_each_figure_goes_with_its_item() -> None:
-    assert respectively("批发业、零售业销售额分别同比增长16.2%、11.3%") == [
-        ("批发业", "同比增长16.2%"),
-        ("零售业销售额", "同比增长11.3%"),
+    assert respectively("住宿业、餐饮业营业额分别同比增长6.4%、9.2%") == [
+        ("住宿业", "同比增长6.4%"),
+        ("餐饮业营业额", "同比增长9.2%"),
     ]
 
 
 def test_items_joined_by_he_count_too() -> None:
-    pairs = respectively("生猪、牛出栏量和禽蛋产量分别增长3.8%、13.7%、7.6%")
+    pairs = respectively("生猪、牛出栏量和禽蛋产量分别增长2.1%、5.5%、4.3%")
     assert pairs is not None and [i for i, _ in pairs] == ["生猪", "牛出栏量", "禽蛋产量"]
 
 
 @pytest.mark.parametrize(
     "clause",
     [
-        "分别同比增长10.1%和11%",  # the items are in another clause
-        "茶叶、水果分别同比增长1.2%",  # two items, one figure
-        "地区生产总值增长8.1%",  # no 分别
+        "分别同比增长5.2%和7%",  # the items are in another clause
+        "茶叶、水果分别同比增长2.4%",  # two items, one figure
+        "地区生产总值增长6.8%",  # no 分别
     ],
 )
 def test_no_pairing_when_items_and_figures_do_not_match(clause: str) -> None:
@@ -39,11 +39,20 @@ def test_a_table_header_gives_the_unit_of_its_figures() -> None:
 
 
 @pytest.mark.integration
-def test_a_comparison_asked_in_a_unit_uses_figures_in_that_unit(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from assistant.pipeline import build_assistant
-    from assistant.settings import Settings
-
-    assistant = build_assistant(Settings(index_dir=tmp_path / "index", embedder="fake"))
-    ans = assistant.ask("2023年一般公共预算收入比税收收入多多少亿元？")
+def test_a_comparison_asked_in_a_unit_quotes_the_totals_in_that_unit(synthetic_assistant) -> None:  # type: ignore[no-untyped-def]
+    ans = synthetic_assistant.ask("2028年一般公共预算收入比税收收入多多少亿元？")  # 表1: 36.9 and 24.1
     assert not ans.refused
-    assert "亿元" in ans.text.split("按报告数字计算")[-1], ans.text  # totals, not the growth rates
+    assert "36.9亿元" in ans.text, ans.text  # the total, not only the growth rate
+    assert any("一般公共预算收入（亿元）" in c.text for c in ans.citations)
+
+
+@pytest.mark.integration
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the two rows of one table (一般公共预算收入, 其中：税收收入) are not paired; no arithmetic here, "
+    "and on the bundled report the total is subtracted from an unrelated 亿元 figure of another passage",
+)
+def test_a_comparison_asked_in_a_unit_uses_figures_in_that_unit(synthetic_assistant) -> None:  # type: ignore[no-untyped-def]
+    ans = synthetic_assistant.ask("2028年一般公共预算收入比税收收入多多少亿元？")
+    arithmetic = ans.text.split("按报告数字计算")[1] if "按报告数字计算" in ans.text else ""
+    assert "36.9亿元" in arithmetic and "24.1亿元" in arithmetic and "12.8亿元" in arithmetic, ans.text

@@ -29,7 +29,7 @@ def norm(a: list[float]) -> float:
 
 @pytest.mark.unit
 def test_hashing_is_deterministic_across_instances() -> None:
-    texts = ["全年地区生产总值增长8.1%", "新建5G网络基站500个"]
+    texts = ["全年地区生产总值增长6.8%", "新建5G网络基站260个"]
     assert HashingEmbeddings().embed_documents(texts) == HashingEmbeddings().embed_documents(texts)
     assert HashingEmbeddings().embed_query(texts[0]) == HashingEmbeddings().embed_documents(texts)[0]
 
@@ -47,8 +47,8 @@ def test_hashing_vectors_are_unit_length(text: str) -> None:
 @pytest.mark.unit
 def test_hashing_similar_texts_are_closer_than_unrelated() -> None:
     emb = HashingEmbeddings()
-    q = emb.embed_query("2023年地区生产总值增长多少")
-    near, far = emb.embed_documents(["全年地区生产总值增长8.1%", "新建5G网络基站500个"])
+    q = emb.embed_query("2028年地区生产总值增长多少")
+    near, far = emb.embed_documents(["全年地区生产总值增长6.8%", "新建5G网络基站260个"])
     assert dot(q, near) > dot(q, far)
 
 
@@ -112,9 +112,9 @@ def test_st_missing_path_fails_with_clear_message() -> None:
 
 # ---------------------------------------------------------------- integration: e5
 
-QUESTION = "2023年地区生产总值增长多少"
-RELEVANT = "全年地区生产总值增长8.1%"
-UNRELATED = "新建5G网络基站500个"
+QUESTION = "2028年地区生产总值增长多少"
+RELEVANT = "全年地区生产总值增长6.8%"
+UNRELATED = "新建5G网络基站260个"
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,7 @@ def test_e5_batched_queries_are_the_vectors_of_single_queries(e5: E5Embeddings) 
 
     from assistant.batching import BatchingEmbeddings
 
-    texts = [QUESTION, RELEVANT, UNRELATED, "稳步推进乡村振兴", "持续优化营商环境", "GDP growth in 2023"] * 2
+    texts = [QUESTION, RELEVANT, UNRELATED, "稳步推进乡村振兴", "持续优化营商环境", "GDP growth in 2028"] * 2
     single = [e5.embed_query(t) for t in texts]
     assert e5.embed_queries(texts) == single
     batching = BatchingEmbeddings(e5, max_batch=4, window=0.01)
@@ -219,7 +219,7 @@ def minilm() -> SentenceTransformerEmbeddings:
 def test_st_english_similarity(minilm: SentenceTransformerEmbeddings) -> None:
     q = minilm.embed_query("How much did the economy grow last year?")
     near, far = minilm.embed_documents(
-        ["Gross domestic product grew by 8.1 percent in 2023.", "The cat is sleeping on the sofa."]
+        ["Gross domestic product grew by 6.8 percent in 2028.", "The cat is sleeping on the sofa."]
     )
     assert len(q) == len(near) == 384
     assert dot(q, near) > dot(q, far)

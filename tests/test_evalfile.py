@@ -31,8 +31,8 @@ def _line(**over: object) -> bytes:
     obj = {
         "id": "a",
         "question": "增长多少？",
-        "answers": ["8.1%"],
-        "evidence": ["增长8.1%"],
+        "answers": ["8.4%"],
+        "evidence": ["增长8.4%"],
         "category": "c",
     }
     obj.update(over)
@@ -68,8 +68,8 @@ def test_reports_field_is_optional_and_kept() -> None:
 
 CSV = (
     "id,question,answers,evidence,category,history,split,reports\n"
-    "c1,增长多少？,8.1%,全年地区生产总值增长8.1%,result,,heldout,bj.txt\n"
-    '"",两项各多少？,"[""7%"", ""9%""]","固定资产投资增长7%|工业投资增长9%",target,"[[""问"", ""答""]]",,\n'
+    "c1,增长多少？,8.4%,全年地区生产总值增长8.4%,result,,heldout,bj.txt\n"
+    '"",两项各多少？,"[""6%"", ""8%""]","固定资产投资增长6%|工业投资增长8%",target,"[[""问"", ""答""]]",,\n'
     ",永川区区长是谁？,,,unanswerable,,,\n"
 )
 
@@ -77,12 +77,12 @@ CSV = (
 def test_csv_rows_become_items() -> None:
     c1, c2, c3 = parse_eval_bytes(CSV.encode(), "set.csv")
     assert c1 == EvalItem(
-        "c1", "增长多少？", ("8.1%",), ("全年地区生产总值增长8.1%",), "result", (), "heldout", ("bj.txt",)
+        "c1", "增长多少？", ("8.4%",), ("全年地区生产总值增长8.4%",), "result", (), "heldout", ("bj.txt",)
     )
     assert (
         c2.id == "row-3"
-        and c2.answers == ("7%", "9%")
-        and c2.evidence == ("固定资产投资增长7%", "工业投资增长9%")
+        and c2.answers == ("6%", "8%")
+        and c2.evidence == ("固定资产投资增长6%", "工业投资增长8%")
     )
     assert c2.history == (("问", "答"),)
     assert c3.id == "row-4" and not c3.answerable and c3.evidence == ()
@@ -90,7 +90,7 @@ def test_csv_rows_become_items() -> None:
 
 def test_csv_from_a_chinese_excel_is_read_as_gb18030() -> None:
     [item] = parse_eval_bytes(
-        "question,answers,evidence,category\n增长多少？,8.1%,增长8.1%,c\n".encode("gb18030"), "x.csv"
+        "question,answers,evidence,category\n增长多少？,8.4%,增长8.4%,c\n".encode("gb18030"), "x.csv"
     )
     assert item.question == "增长多少？"
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import select
 import shutil
 import signal
@@ -26,12 +27,14 @@ from assistant.pipeline import Assistant, build_assistant
 from assistant.settings import DEFAULT_CORPUS, ROOT, Secret, Settings
 from assistant.store import current_build, read_manifest
 from assistant.types import Answer, CorpusError, IndexUnavailableError
+from assistant.verification import verify_answer
 from tests.openai_stub import Behaviour, OpenAIStub, openai_stub_fixture  # noqa: F401 - fixture "openai_stub"
 
 pytestmark = pytest.mark.integration
 
+# asked of the bundled report; what it answers is measured by evals/, here only that it answers from
+# its passages (a figure, cited, every figure of the answer in the passage it cites)
 GDP_QUESTION = "2023年地区生产总值增长多少？"
-GDP_FIGURE = "8.1%"
 KEY = "sk-faults-SECRET-5e1d0c"
 
 
@@ -39,11 +42,16 @@ def settings_for(index_dir: Path, **overrides: object) -> Settings:
     return Settings(index_dir=index_dir, embedder="fake", **overrides)  # type: ignore[arg-type]
 
 
+def assert_cited(answer: Answer) -> None:
+    """An answer with a figure, every marker cited and every figure in the passage it cites."""
+    assert not answer.refused and answer.citations, answer.text
+    assert re.search(r"\d+(\.\d+)?%", answer.text), answer.text
+    assert verify_answer(answer.text, {c.n: f"{c.section}\n{c.text}" for c in answer.citations}) == []
+
+
 def assert_answers(assistant: Assistant) -> Answer:
     answer = assistant.ask(GDP_QUESTION)
-    assert not answer.refused
-    assert GDP_FIGURE in answer.text
-    assert answer.citations
+    assert_cited(answer)
     return answer
 
 
@@ -307,7 +315,7 @@ def final(items: Iterator[str | Answer]) -> Answer:
 def assert_degraded(answer: Answer, notice: str | None) -> None:
     assert answer.mode == "extractive"
     assert answer.notice if notice is None else answer.notice == notice
-    assert GDP_FIGURE in answer.text and answer.citations
+    assert_cited(answer)
     assert KEY not in answer.text + answer.notice
 
 
@@ -451,7 +459,7 @@ def test_read_only_index_dir_enforced_by_the_kernel(read_only_index: Path) -> No
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     if result["writable"]:
         pytest.skip("file modes are not enforced for this process")
-    assert GDP_FIGURE in result["answer"] and result["citations"]
+    assert re.search(r"\d+(\.\d+)?%\[1\]", result["answer"]) and result["citations"], result
     assert not result["copy_left"]
     assert "building the index" not in proc.stderr
     assert snapshot(read_only_index) == before

@@ -8,54 +8,55 @@ from assistant.followup import condense, is_follow_up
 
 pytestmark = pytest.mark.unit
 
-GDP_2023 = [("2023年地区生产总值增长多少？", "全年地区生产总值增长8.1%[1]。")]
-BUDGET_2023 = [("2023年一般公共预算收入增长多少？", "一般公共预算收入增长19%[1]。")]
+# made-up turns (years and figures of no real report)
+GDP_2028 = [("2028年地区生产总值增长多少？", "全年地区生产总值增长6.8%[1]。")]
+BUDGET_2028 = [("2028年一般公共预算收入增长多少？", "一般公共预算收入增长12%[1]。")]
 
 
 def test_new_year_replaces_the_old_one_and_keeps_the_subject() -> None:
-    out = condense("那2024年的目标呢？", GDP_2023)
-    assert "2024" in out
+    out = condense("那2029年的目标呢？", GDP_2028)
+    assert "2029" in out
     assert "地区生产总值" in out
     assert "目标" in out
-    assert "2023" not in out
+    assert "2028" not in out
 
 
 def test_sub_item_keeps_the_parent_subject() -> None:
-    out = condense("其中税收收入呢？", BUDGET_2023)
+    out = condense("其中税收收入呢？", BUDGET_2028)
     assert "税收收入" in out
     assert "一般公共预算收入" in out
-    assert "2023" in out
+    assert "2028" in out
 
 
 def test_self_contained_question_is_unchanged() -> None:
-    q = "2024年永川区计划新开工多少个重点项目？"
+    q = "2029年澜川区计划新开工多少个重点项目？"
     assert not is_follow_up(q)
-    assert condense(q, GDP_2023) == q
+    assert condense(q, GDP_2028) == q
 
 
 def test_no_history_leaves_the_question_unchanged() -> None:
-    assert condense("那2024年的目标呢？", []) == "那2024年的目标呢？"
+    assert condense("那2029年的目标呢？", []) == "那2029年的目标呢？"
     assert condense("其中税收收入呢？", ()) == "其中税收收入呢？"
 
 
 def test_follow_up_naming_its_own_topic_keeps_only_the_time_frame() -> None:
-    out = condense("那公共充电桩呢？", GDP_2023, own_topic=lambda text: "充电桩" in text)
-    assert "公共充电桩" in out
-    assert "2023年" in out
+    out = condense("那城市绿道呢？", GDP_2028, own_topic=lambda text: "绿道" in text)
+    assert "城市绿道" in out
+    assert "2028年" in out
     assert "地区生产总值" not in out
 
 
 def test_uses_the_latest_turn() -> None:
-    history = [*BUDGET_2023, *GDP_2023]
-    out = condense("那2024年的目标呢？", history)
+    history = [*BUDGET_2028, *GDP_2028]
+    out = condense("那2029年的目标呢？", history)
     assert "地区生产总值" in out and "一般公共预算收入" not in out
 
 
 @pytest.mark.parametrize(
     ("prev", "question", "standalone"),
     [
-        ("2024年政府主导类项目有多少个？", "市场主导类的呢？", "2024年市场主导类项目有多少个？"),
-        ("2023年城镇居民人均可支配收入是多少？", "农村居民呢？", "2023年农村居民人均可支配收入是多少？"),
+        ("2029年国有投资类项目有多少个？", "社会投资类的呢？", "2029年社会投资类项目有多少个？"),
+        ("2028年城镇居民人均消费支出是多少？", "乡村居民呢？", "2028年乡村居民人均消费支出是多少？"),
     ],
 )
 def test_a_parallel_item_takes_the_place_of_the_previous_one(
@@ -65,20 +66,20 @@ def test_a_parallel_item_takes_the_place_of_the_previous_one(
 
 
 def test_a_part_asked_with_qizhong_is_not_a_parallel_item() -> None:
-    out = condense("其中税收收入呢？", [("2023年一般公共预算收入增长多少？", "19%")])
+    out = condense("其中税收收入呢？", [("2028年一般公共预算收入增长多少？", "12%")])
     assert "一般公共预算收入" in out and "税收收入" in out
 
 
 def test_a_question_opening_on_a_verb_done_keeps_the_previous_subject() -> None:
-    history = [("2023年全区城镇新增就业多少人？", "2.9万人")]
+    history = [("2028年全区城镇新增就业多少人？", "1.6万人")]
     out = condense("完成了年度任务的多少？", history, own_topic=lambda text: True)
     assert "城镇新增就业" in out and "完成了年度任务" in out
     assert is_follow_up("实现了多少？")
-    for standalone in ("为了稳就业，2024年有哪些措施？", "除了工业，还有哪些产业？", "了解一下2024年的目标"):
+    for standalone in ("为了稳就业，2029年有哪些措施？", "除了工业，还有哪些产业？", "了解一下2029年的目标"):
         assert not is_follow_up(standalone)
 
 
 def test_a_fiscal_year_is_replaced_whole() -> None:
-    history = [("2022年度初二女生的首针接种率是多少？", "52%")]
-    out = condense("那2023年度的首针接种率呢？", history, own_topic=lambda text: True)
-    assert out.startswith("2023年度") and "度的" not in out and "2022" not in out
+    history = [("2027年度初二女生的首针接种率是多少？", "61%")]
+    out = condense("那2028年度的首针接种率呢？", history, own_topic=lambda text: True)
+    assert out.startswith("2028年度") and "度的" not in out and "2027" not in out

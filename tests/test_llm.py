@@ -25,28 +25,35 @@ from tests.openai_stub import Behaviour, OpenAIStub, openai_stub_fixture  # noqa
 
 KEY = "test-KEY-7f3a9c1e55"
 MODEL = "stub-model"
-GDP_2023 = "全年地区生产总值增长8.1%；规上工业增加值增长11.2%；固定资产投资增长11%。"
-TABLE_ROW = "地区生产总值（亿元）：预期目标7%以上；完成情况总量1281.4，增速8.1。"
+GDP_REVIEW = "全年地区生产总值增长6.8%；规上工业增加值增长9.6%；固定资产投资增长10.4%。"
+TABLE_ROW = "地区生产总值（亿元）：预期目标6.5%以上；完成情况总量742.6，增速6.8。"
 PASSAGES = (
     Passage(
         Chunk(
-            "c-gdp", GDP_2023, ("一、2023年国民经济和社会发展计划执行情况",), "review", "prose", 100, 140, 30
+            "c-gdp",
+            GDP_REVIEW,
+            ("一、2028年国民经济和社会发展计划执行情况",),
+            "review",
+            "prose",
+            100,
+            140,
+            30,
         ),
         0.9,
     ),
     Passage(
-        Chunk("c-table", TABLE_ROW, ("表1  2023年主要指标完成情况表",), "review", "table_row", 300, 336, 25),
+        Chunk("c-table", TABLE_ROW, ("表1  2028年主要指标完成情况表",), "review", "table_row", 300, 336, 25),
         0.8,
     ),
 )
-GOOD = "2023年全区地区生产总值1281.4亿元[2]，比上年增长8.1%[1]。"
+GOOD = "2028年全区地区生产总值742.6亿元[2]，比上年增长6.8%[1]。"
 
 
 def extractive() -> Answer:
     """The fallback the pipeline would pass: an extractive answer from passage 1."""
     return Answer(
-        text="全年地区生产总值增长8.1%[1]。",
-        citations=(Citation(1, "c-gdp", PASSAGES[0].chunk.section, GDP_2023, (0, 14), 100, 140),),
+        text="全年地区生产总值增长6.8%[1]。",
+        citations=(Citation(1, "c-gdp", PASSAGES[0].chunk.section, GDP_REVIEW, (0, 14), 100, 140),),
         mode="extractive",
     )
 
@@ -72,9 +79,9 @@ def assert_fell_back(answer: Answer, notice: str) -> None:
 @pytest.mark.unit
 def test_format_passages() -> None:
     assert format_passages(PASSAGES) == (
-        "[1] 〔一、2023年国民经济和社会发展计划执行情况〕\n"
-        + GDP_2023
-        + "\n\n[2] 〔表1  2023年主要指标完成情况表〕\n"
+        "[1] 〔一、2028年国民经济和社会发展计划执行情况〕\n"
+        + GDP_REVIEW
+        + "\n\n[2] 〔表1  2028年主要指标完成情况表〕\n"
         + TABLE_ROW
     )
 
@@ -96,20 +103,20 @@ def test_make_chat_model_settings() -> None:
 
 @pytest.mark.unit
 def test_valid_answer_cites_only_used_passages() -> None:
-    answer = fake("地区生产总值增长8.1%［1］。").answer("2023年GDP增长多少？", PASSAGES, extractive)
+    answer = fake("地区生产总值增长6.8%［1］。").answer("2028年GDP增长多少？", PASSAGES, extractive)
     assert answer.mode == "llm:fake"
     assert answer.notice == ""
-    assert answer.text == "地区生产总值增长8.1%[1]。"  # full-width marker tidied
+    assert answer.text == "地区生产总值增长6.8%[1]。"  # full-width marker tidied
     assert [c.n for c in answer.citations] == [1]
     cite = answer.citations[0]
-    assert (cite.chunk_id, cite.text, cite.start, cite.end) == ("c-gdp", GDP_2023, 100, 140)
-    assert cite.text[cite.span[0] : cite.span[1]] == "全年地区生产总值增长8.1%；"
-    assert answer.passages == PASSAGES and answer.question == "2023年GDP增长多少？"
+    assert (cite.chunk_id, cite.text, cite.start, cite.end) == ("c-gdp", GDP_REVIEW, 100, 140)
+    assert cite.text[cite.span[0] : cite.span[1]] == "全年地区生产总值增长6.8%；"
+    assert answer.passages == PASSAGES and answer.question == "2028年GDP增长多少？"
 
 
 @pytest.mark.unit
 def test_numbers_from_table_and_computed_difference_pass() -> None:
-    text = GOOD + "增速比预期目标高1.1个百分点（8.1%-7%=1.1个百分点）[2]。"
+    text = GOOD + "增速比预期目标高0.3个百分点（6.8%-6.5%=0.3个百分点）[2]。"
     answer = fake(text).answer("q", PASSAGES, extractive)
     assert answer.mode == "llm:fake", answer.notice
     assert [c.n for c in answer.citations] == [1, 2]
@@ -120,11 +127,11 @@ def test_numbers_from_table_and_computed_difference_pass() -> None:
     "text",
     [
         "地区生产总值增长9.1%[1]。",  # number in no passage
-        "地区生产总值增长8.1%[9]。",  # made-up citation
-        "地区生产总值增长8.1%。",  # number without a marker
+        "地区生产总值增长6.8%[9]。",  # made-up citation
+        "地区生产总值增长6.8%。",  # number without a marker
         "经济稳步回升。",  # no citation at all
         "",  # empty
-        "增速比目标高1.2个百分点（8.1%-7%=1.2个百分点）[2]。",  # wrong arithmetic is not "computed"
+        "增速比目标高0.4个百分点（6.8%-6.5%=0.4个百分点）[2]。",  # wrong arithmetic is not "computed"
     ],
 )
 def test_unverified_answers_fall_back(text: str) -> None:
@@ -134,7 +141,7 @@ def test_unverified_answers_fall_back(text: str) -> None:
 @pytest.mark.unit
 @pytest.mark.parametrize("text", [REFUSAL, REFUSAL + "。", "“报告未涉及该问题”"])
 def test_refusal(text: str) -> None:
-    answer = fake(text).answer("永川的GDP在2030年是多少？", PASSAGES, extractive)
+    answer = fake(text).answer("澜川的GDP在2031年是多少？", PASSAGES, extractive)
     assert answer.refused and answer.text == REFUSAL and answer.mode == "llm:fake"
     assert answer.citations == ()
 
@@ -155,11 +162,11 @@ def test_no_passages_returns_fallback_untouched() -> None:
 
 @pytest.mark.unit
 def test_condense() -> None:
-    model = FakeListChatModel(responses=["独立问题：2024年地区生产总值增长目标是多少？\n"])
+    model = FakeListChatModel(responses=["独立问题：2029年地区生产总值增长目标是多少？\n"])
     answerer = LLMAnswerer(model, timeout=5.0, model_name="fake")
-    history = [("2023年地区生产总值增长多少？", "增长8.1%[1]。")]
-    assert answerer.condense("那2024年呢？", history) == "2024年地区生产总值增长目标是多少？"
-    assert answerer.condense("那2024年呢？", []) == "那2024年呢？"  # no history: no call
+    history = [("2028年地区生产总值增长多少？", "增长6.8%[1]。")]
+    assert answerer.condense("那2029年呢？", history) == "2029年地区生产总值增长目标是多少？"
+    assert answerer.condense("那2029年呢？", []) == "那2029年呢？"  # no history: no call
 
 
 class _Broken(FakeListChatModel):
@@ -171,7 +178,7 @@ class _Broken(FakeListChatModel):
 def test_failures_keep_question_and_scrub_key(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     answerer = LLMAnswerer(_Broken(responses=["x"]), timeout=5.0, model_name="fake", secrets=[KEY])
-    assert answerer.condense("那2024年呢？", [("问", "答")]) == "那2024年呢？"
+    assert answerer.condense("那2029年呢？", [("问", "答")]) == "那2029年呢？"
     answer = answerer.answer("q", PASSAGES, extractive)
     assert_fell_back(answer, NOTICE_UNAVAILABLE)
     assert "rejected key ***" in caplog.text
@@ -192,7 +199,7 @@ def test_scrub() -> None:
 @pytest.mark.integration
 def test_good_answer_over_http(openai_stub: OpenAIStub) -> None:
     openai_stub.behaviour = Behaviour(content=GOOD)
-    answer = stub_answerer(openai_stub.base_url).answer("2023年地区生产总值是多少？", PASSAGES, extractive)
+    answer = stub_answerer(openai_stub.base_url).answer("2028年地区生产总值是多少？", PASSAGES, extractive)
     assert answer.mode == f"llm:{MODEL}" and answer.notice == ""
     assert answer.text == GOOD and [c.n for c in answer.citations] == [1, 2]
     (request,) = openai_stub.requests
@@ -202,12 +209,12 @@ def test_good_answer_over_http(openai_stub: OpenAIStub) -> None:
     system, user = request.body["messages"]
     assert system["role"] == "system" and "报告未涉及该问题" in system["content"]
     assert user["role"] == "user"
-    assert user["content"] == f"资料：\n\n{format_passages(PASSAGES)}\n\n问题：2023年地区生产总值是多少？"
+    assert user["content"] == f"资料：\n\n{format_passages(PASSAGES)}\n\n问题：2028年地区生产总值是多少？"
 
 
 @pytest.mark.integration
 def test_stream_over_http(openai_stub: OpenAIStub) -> None:
-    pieces = ["2023年全区地区生产总值", "1281.4亿元[2]，", "比上年增长", "8.1%[1]。"]
+    pieces = ["2028年全区地区生产总值", "742.6亿元[2]，", "比上年增长", "6.8%[1]。"]
     openai_stub.behaviour = Behaviour(content=pieces)
     out = list(stub_answerer(openai_stub.base_url).stream("q", PASSAGES, extractive))
     assert out[:-1] == pieces
@@ -222,7 +229,7 @@ def test_stream_over_http(openai_stub: OpenAIStub) -> None:
     ("behaviour", "notice"),
     [
         (Behaviour(content="地区生产总值增长9.9%[1]。"), NOTICE_UNVERIFIED),
-        (Behaviour(content="地区生产总值增长8.1%[9]。"), NOTICE_UNVERIFIED),
+        (Behaviour(content="地区生产总值增长6.8%[9]。"), NOTICE_UNVERIFIED),
         (Behaviour(garbage=True), NOTICE_UNAVAILABLE),
         (Behaviour(status=500), NOTICE_UNAVAILABLE),
     ],
@@ -277,7 +284,7 @@ def test_key_never_logged_or_shown(openai_stub: OpenAIStub, caplog: pytest.LogCa
         answerer.answer("q", PASSAGES, extractive),
         list(answerer.stream("q", PASSAGES, extractive))[-1],
     ]
-    assert answerer.condense("那2024年呢？", [("问", "答")]) == "那2024年呢？"
+    assert answerer.condense("那2029年呢？", [("问", "答")]) == "那2029年呢？"
     assert openai_stub.requests[0].headers["authorization"] == f"Bearer {KEY}"  # the key was sent...
     assert "invalid api key ***" in caplog.text  # ...echoed back, and scrubbed
     assert KEY not in caplog.text
@@ -301,12 +308,12 @@ def test_connection_refused_falls_back() -> None:
 
 @pytest.mark.integration
 def test_condense_over_http(openai_stub: OpenAIStub) -> None:
-    openai_stub.behaviour = Behaviour(content="2024年地区生产总值增长目标是多少？")
+    openai_stub.behaviour = Behaviour(content="2029年地区生产总值增长目标是多少？")
     answerer = stub_answerer(openai_stub.base_url)
-    history = [("2023年地区生产总值增长多少？", "全年地区生产总值增长8.1%[1]。")]
-    assert answerer.condense("那2024年呢？", history) == "2024年地区生产总值增长目标是多少？"
+    history = [("2028年地区生产总值增长多少？", "全年地区生产总值增长6.8%[1]。")]
+    assert answerer.condense("那2029年呢？", history) == "2029年地区生产总值增长目标是多少？"
     user = openai_stub.requests[0].body["messages"][1]["content"]
     assert (
         user
-        == "对话历史：\n用户：2023年地区生产总值增长多少？\n助手：全年地区生产总值增长8.1%。\n\n最新追问：那2024年呢？"
+        == "对话历史：\n用户：2028年地区生产总值增长多少？\n助手：全年地区生产总值增长6.8%。\n\n最新追问：那2029年呢？"
     )

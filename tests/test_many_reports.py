@@ -1,5 +1,6 @@
 """Several reports in one index (issue #11): unique ids, per-report metadata, the embedding cache,
-bad files in a folder, and answers that name their report. Fake embedder, real Chroma on disk."""
+bad files in a folder, and answers that name their report. Fake embedder, real Chroma on disk; the
+reports are the synthetic ones of tests/data (made-up places and figures, two genres)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from assistant.chunking import ChunkerParams
 from assistant.embeddings import HashingEmbeddings, embedder_id
 from assistant.index import ensure_index
 from assistant.pipeline import build_assistant
-from assistant.settings import ROOT, Settings
+from assistant.settings import Settings
 from assistant.store import build_index
+from tests.webfixtures import SYNTHETIC_REPORT
 
 pytestmark = pytest.mark.integration
 
-REPORTS = ROOT / "evals" / "reports"
-BUNDLED = ROOT / "corpus" / "yongchuan-2023-execution-2024-plan.txt"
-HENAN, HUBEI = "gov-work-2026-henan.txt", "gov-work-2026-hubei.txt"
+REPORTS = SYNTHETIC_REPORT.parent
+PLAN = SYNTHETIC_REPORT  # a district's plan report (澜川区, 2028 reviewed, 2029 planned)
+CITY, COUNTY = "tongzhou-2030-work-report.txt", "yunjin-2030-work-report.txt"  # work reports, 2029/2030
+PLAN_NAME, CITY_NAME = "澜川区2029年计划", "桐州2030年政府工作报告"
 
 
 class CountingEmbeddings(HashingEmbeddings):
@@ -38,8 +41,8 @@ class CountingEmbeddings(HashingEmbeddings):
 def folder(tmp_path: Path) -> Path:
     d = tmp_path / "corpus"
     d.mkdir()
-    shutil.copyfile(BUNDLED, d / BUNDLED.name)
-    shutil.copyfile(REPORTS / HENAN, d / HENAN)
+    shutil.copyfile(PLAN, d / PLAN.name)
+    shutil.copyfile(REPORTS / CITY, d / CITY)
     return d
 
 
@@ -57,9 +60,9 @@ def test_two_reports_sharing_lines_index_every_chunk_with_its_own_metadata(
     shared = [c for c in index.chunks if c.text == "各位代表："]
     assert len(shared) == 2 and shared[0].id != shared[1].id  # the same line in two reports: two chunks
     by_file = {r.file: r for r in m.report_list()}
-    assert (by_file[BUNDLED.name].review_year, by_file[BUNDLED.name].plan_year) == (2023, 2024)
-    assert (by_file[HENAN].review_year, by_file[HENAN].plan_year) == (2025, 2026)
-    assert by_file[HENAN].place == "河南省" and by_file[BUNDLED.name].place == "永川区"
+    assert (by_file[PLAN.name].review_year, by_file[PLAN.name].plan_year) == (2028, 2029)
+    assert (by_file[CITY].review_year, by_file[CITY].plan_year) == (2029, 2030)
+    assert by_file[CITY].place == "桐州" and by_file[PLAN.name].place == "澜川区"
     assert {c["sha256"] for c in m.corpus} == {r.sha256 for r in m.report_list()}
 
 
@@ -71,27 +74,26 @@ def test_unchanged_rebuild_embeds_nothing_and_a_new_report_only_its_chunks(
     assert first.embedded == emb.embedded == first.chunk_count
     again = build(folder, tmp_path / "idx", emb)
     assert again.embedded == 0 and emb.embedded == first.chunk_count
-    shutil.copyfile(REPORTS / HUBEI, folder / HUBEI)
+    shutil.copyfile(REPORTS / COUNTY, folder / COUNTY)
     third = build(folder, tmp_path / "idx", emb)
-    hubei_chunks = sum(1 for r in third.report_list() if r.file == HUBEI)
-    assert hubei_chunks == 1
+    assert sum(1 for r in third.report_list() if r.file == COUNTY) == 1
     # only the new report's chunks are embedded (less any whose embedded text an old chunk already had)
     from assistant.loading import scan_corpus
     from assistant.store import make_chunks
 
     chunks, _ = make_chunks(scan_corpus(folder)[0], ChunkerParams())
-    old = {c.indexed_text for c in chunks if c.source != HUBEI}
-    new = {c.indexed_text for c in chunks if c.source == HUBEI} - old
+    old = {c.indexed_text for c in chunks if c.source != COUNTY}
+    new = {c.indexed_text for c in chunks if c.source == COUNTY} - old
     assert third.embedded == len(new) > 0.9 * (third.chunk_count - first.chunk_count)
     assert emb.embedded == first.chunk_count + len(new)
 
 
 def test_a_duplicate_and_an_empty_file_are_skipped_and_named(folder: Path, tmp_path: Path) -> None:
-    shutil.copyfile(folder / HENAN, folder / "copy-of-henan.txt")
+    shutil.copyfile(folder / CITY, folder / "copy-of-city.txt")
     (folder / "empty.txt").write_text("   \n", encoding="utf-8")
     m = build(folder, tmp_path / "idx", HashingEmbeddings())
     skipped = {Path(s["path"]).name: s["reason"] for s in m.skipped}
-    assert set(skipped) == {"empty.txt", HENAN} or set(skipped) == {"empty.txt", "copy-of-henan.txt"}
+    assert set(skipped) == {"empty.txt", CITY} or set(skipped) == {"empty.txt", "copy-of-city.txt"}
     assert any("duplicate" in r for r in skipped.values()) and any("empty" in r for r in skipped.values())
     assert len(m.reports) == 2
 
@@ -108,44 +110,44 @@ def test_a_damaged_embedding_cache_is_set_aside(folder: Path, tmp_path: Path) ->
 def two(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     d = tmp_path_factory.mktemp("two")
     (d / "corpus").mkdir()
-    shutil.copyfile(BUNDLED, d / "corpus" / BUNDLED.name)
-    shutil.copyfile(REPORTS / HENAN, d / "corpus" / HENAN)
+    shutil.copyfile(PLAN, d / "corpus" / PLAN.name)
+    shutil.copyfile(REPORTS / CITY, d / "corpus" / CITY)
     return build_assistant(Settings(corpus=d / "corpus", index_dir=d / "idx", embedder="fake"))
 
 
 def test_answers_and_citations_name_their_report(two) -> None:  # type: ignore[no-untyped-def]
-    a = two.ask("河南2025年粮食产量是多少？")
-    assert not a.refused and a.reports == (HENAN,) and a.rule.startswith("answer")
-    assert a.text.startswith("【河南省2026年政府工作报告】")
-    assert a.citations and {c.report for c in a.citations} == {HENAN}
-    assert {c.report_name for c in a.citations} == {"河南省2026年政府工作报告"}
+    a = two.ask("桐州2029年粮食产量是多少？")
+    assert not a.refused and a.reports == (CITY,) and a.rule.startswith("answer")
+    assert a.text.startswith(f"【{CITY_NAME}】") and "86.4万吨" in a.text
+    assert a.citations and {c.report for c in a.citations} == {CITY}
+    assert {c.report_name for c in a.citations} == {CITY_NAME}
 
 
 def test_relative_years_resolve_per_report(two) -> None:  # type: ignore[no-untyped-def]
-    yc = two.ask("去年地区生产总值增长多少？", report=BUNDLED.name)
-    assert all(c.report == BUNDLED.name for c in yc.citations)
+    plan = two.ask("去年地区生产总值增长多少？", report=PLAN.name)
+    assert plan.citations and all(c.report == PLAN.name for c in plan.citations)
     queries = [
-        two.shelves[f].retriever.understand("去年地区生产总值增长多少？").text for f in (BUNDLED.name, HENAN)
+        two.shelves[f].retriever.understand("去年地区生产总值增长多少？").text for f in (PLAN.name, CITY)
     ]
-    assert "2023年" in queries[0] and "2025年" in queries[1]
+    assert "2028年" in queries[0] and "2029年" in queries[1]
 
 
 def test_a_place_no_report_covers_is_refused_naming_the_corpus(two) -> None:  # type: ignore[no-untyped-def]
-    a = two.ask("浙江今年地区生产总值增长目标是多少？")
+    a = two.ask("浙江今年的粮食产量目标是多少？")
     assert a.refused and a.route == "uncovered" and a.rule.startswith("refused")
-    assert "浙江" in a.text and "河南省2026年政府工作报告" in a.text and "永川区2024年计划" in a.text
+    assert "浙江" in a.text and CITY_NAME in a.text and PLAN_NAME in a.text
 
 
 def test_a_follow_up_switches_report(two) -> None:  # type: ignore[no-untyped-def]
-    a = two.ask("那永川呢？", [("河南2025年粮食产量是多少？", "…")])
-    assert a.standalone_question.startswith("永川") and "粮食产量" in a.standalone_question
-    assert a.reports == (BUNDLED.name,)
+    a = two.ask("那澜川呢？", [("桐州2029年粮食产量是多少？", "…")])
+    assert a.standalone_question.startswith("澜川") and "粮食产量" in a.standalone_question
+    assert a.reports == (PLAN.name,)
 
 
 def test_a_question_naming_two_reports_answers_both(two) -> None:  # type: ignore[no-untyped-def]
-    a = two.ask("永川和河南的粮食产量分别是多少？")
-    assert set(a.reports) == {BUNDLED.name, HENAN}
-    assert "【永川区2024年计划】" in a.text and "【河南省2026年政府工作报告】" in a.text
+    a = two.ask("澜川和桐州的地区生产总值分别增长多少？")
+    assert set(a.reports) == {PLAN.name, CITY}
+    assert f"【{PLAN_NAME}】" in a.text and f"【{CITY_NAME}】" in a.text
     assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
 
 
@@ -168,4 +170,4 @@ def test_a_report_whose_years_cannot_be_derived_is_indexed_with_a_warning_naming
     assert "notes.txt" in err and "years not derivable" in err and "notes.txt.meta.json" in err
     assert main(["index", "info", *args]) == 0
     out = capsys.readouterr().out
-    assert "reports:   3" in out and "notes.txt" in out and "永川区2024年计划" in out
+    assert "reports:   3" in out and "notes.txt" in out and PLAN_NAME in out

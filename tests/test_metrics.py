@@ -27,17 +27,17 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("８．１％", "8.1%"),  # full-width digits, point and percent
+        ("８．４％", "8.4%"),  # full-width digits, point and percent
         ("地区生产总值（亿元）", "地区生产总值(亿元)"),
-        ("1,281.4亿元", "1281.4亿元"),
+        ("1,742.6亿元", "1742.6亿元"),
         ("1,234,567", "1234567"),
         ("12,34", "12,34"),  # not a thousands group
-        ("增长8.1%，其中", "增长8.1%,其中"),  # Chinese comma is kept (becomes ASCII, not removed)
+        ("增长8.4%，其中", "增长8.4%,其中"),  # Chinese comma is kept (becomes ASCII, not removed)
         ("完成50，126个", "完成50,126个"),  # ...even between digits
         ("提高 1.1 个百分点", "提高1.1%"),
         ("提高1.1百分点", "提高1.1%"),
-        ("GDP\tGrowth\n 8.1", "gdpgrowth8.1"),
-        ("1281.4\n\t8.1", "1281.4 8.1"),  # whitespace between numbers survives as one space
+        ("GDP\tGrowth\n 8.4", "gdpgrowth8.4"),
+        ("1742.6\n\t8.4", "1742.6 8.4"),  # whitespace between numbers survives as one space
         ("表 1  2023年", "表1 2023年"),
         ("ＡＢＣ", "abc"),
         ("", ""),
@@ -50,24 +50,24 @@ def test_normalize_for_match(raw: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("haystack", "needle", "expected"),
     [
-        ("全年地区生产总值增长8.1%；", "8.1%", True),
-        ("全年地区生产总值增长８．１％", "8.1%", True),
+        ("全年地区生产总值增长8.4%；", "8.4%", True),
+        ("全年地区生产总值增长８．４％", "8.4%", True),
         ("普惠率提高1.1个百分点", "1.1个百分点", True),
         ("普惠率提高1.1个百分点", "1.1%", True),
         ("普惠率提高1.1%", "1.1个百分点", True),
-        ("总量1,281.4亿元", "1281.4", True),
-        ("总量1281.4亿元", "1,281.4", True),
-        ("地区生产总值（亿元）\n\t7%以上\n\t1281.4", "地区生产总值(亿元)7%以上1281.4", True),
-        ("增长18.1%", "8.1%", False),  # number boundary on the left
-        ("增长8.15%", "8.1", False),  # number boundary on the right
-        ("增长11.2%", "11", False),  # '.' followed by a digit continues the number
+        ("总量1,742.6亿元", "1742.6", True),
+        ("总量1742.6亿元", "1,742.6", True),
+        ("地区生产总值（亿元）\n\t7%以上\n\t1742.6", "地区生产总值(亿元)7%以上1742.6", True),
+        ("增长18.4%", "8.4%", False),  # number boundary on the left
+        ("增长8.45%", "8.4", False),  # number boundary on the right
+        ("增长19.6%", "19", False),  # '.' followed by a digit continues the number
         ("增长11%。", "11", True),  # sentence-final '.'-like punctuation is fine
         ("版本1.1.2", "1.2", False),
-        ("增长8.1%，8.1%", "8.1%", True),
-        ("\t1281.4\n\t8.1", "1281.4", True),  # adjacent table cells stay separate numbers
-        ("\t1281.4\n\t8.1", "8.1", True),
-        ("\t1281.4\n\t8.1", "1281.48.1", False),
-        ("第18.1和8.1", "8.1", True),  # second occurrence qualifies
+        ("增长8.4%，8.4%", "8.4%", True),
+        ("\t1742.6\n\t8.4", "1742.6", True),  # adjacent table cells stay separate numbers
+        ("\t1742.6\n\t8.4", "8.4", True),
+        ("\t1742.6\n\t8.4", "1742.68.4", False),
+        ("第18.4和8.4", "8.4", True),  # second occurrence qualifies
         ("新能源汽车", "能源", True),
         ("新能源汽车", "", False),
         ("新能源汽车", "  ", False),
@@ -81,9 +81,9 @@ def test_contains(haystack: str, needle: str, expected: bool) -> None:
 @pytest.mark.parametrize(
     ("texts", "evidence", "expected"),
     [
-        (["甲", "全年地区生产总值增长8.1%", "乙"], ["生产总值增长8.1%"], 2),
-        (["生产总值增长8.1%", "生产总值增长8.1%"], ["生产总值增长8.1%"], 1),
-        (["甲", "乙", "丙"], ["生产总值增长8.1%"], None),
+        (["甲", "全年地区生产总值增长8.4%", "乙"], ["生产总值增长8.4%"], 2),
+        (["生产总值增长8.4%", "生产总值增长8.4%"], ["生产总值增长8.4%"], 1),
+        (["甲", "乙", "丙"], ["生产总值增长8.4%"], None),
         (["甲", "乙 丙"], ["不存在", "乙丙"], 2),  # any quote; whitespace ignored
         (["甲"], [], None),
         ([], ["甲"], None),
@@ -128,11 +128,11 @@ def test_mrr(ranks: list[int | None], expected: float | None) -> None:
 @pytest.mark.parametrize(
     ("answer", "facts", "refused", "expected"),
     [
-        ("地区生产总值增长8.1%[1]。", ["8.1%"], False, True),
-        ("总量1,281.4亿元，增长8.1%", ["1281.4", "8.1%"], False, True),
-        ("总量1281.4亿元", ["1281.4", "8.1%"], False, False),  # every fact is needed
-        ("增长18.1%", ["8.1%"], False, False),
-        ("报告提到增长8.1%，但无法确定", ["8.1%"], True, False),  # a refusal is never correct here
+        ("地区生产总值增长8.4%[1]。", ["8.4%"], False, True),
+        ("总量1,742.6亿元，增长8.4%", ["1742.6", "8.4%"], False, True),
+        ("总量1742.6亿元", ["1742.6", "8.4%"], False, False),  # every fact is needed
+        ("增长18.4%", ["8.4%"], False, False),
+        ("报告提到增长8.4%，但无法确定", ["8.4%"], True, False),  # a refusal is never correct here
         ("报告中没有相关信息。", [], True, True),  # unanswerable and refused
         ("常住人口为115万人。", [], False, False),  # unanswerable but answered
     ],
@@ -144,9 +144,9 @@ def test_answer_correct(answer: str, facts: list[str], refused: bool, expected: 
 @pytest.mark.parametrize(
     ("cited", "evidence", "expected"),
     [
-        (["甲", "全年地区生产总值增长8.1%；规上工业"], ["全年地区生产总值增长8.1%"], True),
-        (["甲", "乙"], ["全年地区生产总值增长8.1%"], False),
-        ([], ["全年地区生产总值增长8.1%"], False),
+        (["甲", "全年地区生产总值增长8.4%；规上工业"], ["全年地区生产总值增长8.4%"], True),
+        (["甲", "乙"], ["全年地区生产总值增长8.4%"], False),
+        ([], ["全年地区生产总值增长8.4%"], False),
         (["甲"], [], False),
     ],
 )
@@ -183,10 +183,10 @@ def _substring_check(num: str, passages: list[str]) -> bool:
 @pytest.mark.parametrize(
     ("answer", "cited", "expected"),
     [
-        ("增长8.1%[1]，总量1281.4亿元[2]。", ["增长8.1%", "总量1281.4"], True),
-        ("增长8.1%[1]，总量1281.4亿元[2]。", ["增长8.1%"], False),
+        ("增长8.4%[1]，总量1742.6亿元[2]。", ["增长8.4%", "总量1742.6"], True),
+        ("增长8.4%[1]，总量1742.6亿元[2]。", ["增长8.4%"], False),
         ("没有数字[1]。", [], True),  # citation markers are not numbers
-        ("增长8.1%[3]", [], False),
+        ("增长8.4%[3]", [], False),
         ("增长9%[1]", ["增长9%"], True),
     ],
 )
@@ -195,9 +195,9 @@ def test_numbers_all_cited_with_injected_tools(answer: str, cited: list[str], ex
 
 
 def test_numbers_all_cited_fallback_tools() -> None:
-    assert metrics._simple_extract("增长８．１％，总量1,281.4亿元") == ["8.1%", "1281.4"]
-    assert metrics._simple_supported("8.1%", ["甲", "增长8.1%"])
-    assert not metrics._simple_supported("8.1%", ["增长18.1%"])
+    assert metrics._simple_extract("增长８．４％，总量1,742.6亿元") == ["8.4%", "1742.6"]
+    assert metrics._simple_supported("8.4%", ["甲", "增长8.4%"])
+    assert not metrics._simple_supported("8.4%", ["增长18.4%"])
 
 
 def test_numbers_all_cited_resolves_defaults_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -208,8 +208,8 @@ def test_numbers_all_cited_resolves_defaults_at_call_time(monkeypatch: pytest.Mo
         return _digits_only, _substring_check
 
     monkeypatch.setattr(metrics, "_default_number_tools", fake_tools)
-    assert numbers_all_cited("增长8.1%[1]", ["增长8.1%"])
-    assert not numbers_all_cited("增长7.5%[1]", ["增长8.1%"])
+    assert numbers_all_cited("增长8.4%[1]", ["增长8.4%"])
+    assert not numbers_all_cited("增长7.5%[1]", ["增长8.4%"])
     assert calls == ["resolved", "resolved"]
 
 
@@ -255,8 +255,8 @@ def _rec(answer: str, refused: bool, retrieved: list[str], cited: list[str], tot
 
 def test_score_group_by_hand() -> None:
     rows = [
-        (["8.1%"], ["增长8.1%"], _rec("增长8.1%[1]", False, ["甲", "增长8.1%"], ["增长8.1%"], 10.0)),
-        (["9.3%"], ["增长9.3%"], _rec("无法回答", True, ["甲", "乙"], [], 20.0)),
+        (["8.4%"], ["增长8.4%"], _rec("增长8.4%[1]", False, ["甲", "增长8.4%"], ["增长8.4%"], 10.0)),
+        (["7.2%"], ["增长7.2%"], _rec("无法回答", True, ["甲", "乙"], [], 20.0)),
         ([], [], _rec("无法回答", True, [], [], 30.0)),
     ]
     g = score_group(rows, _digits_only, _substring_check)
@@ -272,25 +272,25 @@ def test_score_group_by_hand() -> None:
 
 
 def test_computed_difference_with_its_formula_counts_as_cited() -> None:
-    answer = "增长8.1%[1]；预期目标7%以上[2]。按报告数字计算：8.1% − 7% = 1.1个百分点，即高1.1个百分点。"
-    assert numbers_all_cited(answer, ["全年地区生产总值增长8.1%", "预期目标：7%以上"])
-    wrong = "增长8.1%[1]；预期目标7%以上[2]。按报告数字计算：8.1% − 7% = 1.3个百分点。"
-    assert not numbers_all_cited(wrong, ["全年地区生产总值增长8.1%", "预期目标：7%以上"])
+    answer = "增长8.4%[1]；预期目标7%以上[2]。按报告数字计算：8.4% − 7% = 1.4个百分点，即高1.4个百分点。"
+    assert numbers_all_cited(answer, ["全年地区生产总值增长8.4%", "预期目标：7%以上"])
+    wrong = "增长8.4%[1]；预期目标7%以上[2]。按报告数字计算：8.4% − 7% = 1.3个百分点。"
+    assert not numbers_all_cited(wrong, ["全年地区生产总值增长8.4%", "预期目标：7%以上"])
 
 
 SPAN_CASES = [
-    ("全年地区生产总值增长8.1%；", ["8.1%"]),
-    ("全年地区生产总值增长８．１％，其中", ["8.1%"]),
+    ("全年地区生产总值增长8.4%；", ["8.4%"]),
+    ("全年地区生产总值增长８．４％，其中", ["8.4%"]),
     ("普惠率提高1.1个百分点", ["1.1%"]),
     ("普惠率提高1.1%", ["1.1个百分点"]),
-    ("总量1,281.4亿元", ["1281.4"]),
-    ("总量1281.45亿元", ["1281.4"]),  # a number is never split: no span
-    ("地区生产总值（亿元）\n\t7%以上\n\t1281.4", ["地区生产总值(亿元)7%以上1281.4"]),
-    ("GDP\tGrowth 8.1", ["gdpgrowth"]),
-    ("增长8.1%，增长8.1%", ["增长8.1%"]),  # every occurrence
-    ("固定资产投资增长7%，其中工业投资增长9%", ["投资增长7%", "工业投资增长9%", "增长7%，其中工业"]),
-    ("", ["8.1%"]),
-    ("𠮷野家增长8.1%", ["8.1%"]),  # a character outside the BMP before the span
+    ("总量1,742.6亿元", ["1742.6"]),
+    ("总量1742.65亿元", ["1742.6"]),  # a number is never split: no span
+    ("地区生产总值（亿元）\n\t7%以上\n\t1742.6", ["地区生产总值(亿元)7%以上1742.6"]),
+    ("GDP\tGrowth 8.4", ["gdpgrowth"]),
+    ("增长8.4%，增长8.4%", ["增长8.4%"]),  # every occurrence
+    ("固定资产投资增长6%，其中工业投资增长8%", ["投资增长6%", "工业投资增长8%", "增长6%，其中工业"]),
+    ("", ["8.4%"]),
+    ("𠮷野家增长8.4%", ["8.4%"]),  # a character outside the BMP before the span
 ]
 
 
@@ -305,11 +305,11 @@ def test_evidence_spans_agree_with_contains(text: str, quotes: list[str]) -> Non
 
 
 def test_evidence_spans_by_hand() -> None:
-    assert metrics.evidence_spans("增长８．１％，其中", ["8.1%"]) == [(2, 6)]
+    assert metrics.evidence_spans("增长８．４％，其中", ["8.4%"]) == [(2, 6)]
     assert metrics.evidence_spans("提高1.1个百分点。", ["1.1%"]) == [(2, 9)]  # 个百分点 is part of the span
-    assert metrics.evidence_spans("总量1,281.4亿元", ["1281.4"]) == [(2, 9)]
+    assert metrics.evidence_spans("总量1,742.6亿元", ["1742.6"]) == [(2, 9)]
     assert metrics.evidence_spans("甲7%乙7%", ["7%"]) == [(1, 3), (4, 6)]
-    assert metrics.evidence_spans("投资增长7%，其中工业投资增长9%", ["投资增长7%", "增长7%，其中"]) == [
+    assert metrics.evidence_spans("投资增长6%，其中工业投资增长8%", ["投资增长6%", "增长6%，其中"]) == [
         (0, 9)
     ]
 
@@ -328,22 +328,22 @@ def _r(
 @pytest.mark.parametrize(
     ("facts", "record", "expected"),
     [
-        (["8.1%"], _r("增长8.1%[1]", cited=("增长8.1%",), retrieved=("增长8.1%",)), metrics.PASSED),
+        (["8.4%"], _r("增长8.4%[1]", cited=("增长8.4%",), retrieved=("增长8.4%",)), metrics.PASSED),
         ([], _r("抱歉", refused=True), metrics.PASSED),
-        ([], _r("增长8.1%[1]", cited=("增长8.1%",)), metrics.SHOULD_REFUSE),
-        (["8.1%"], _r("抱歉", refused=True, retrieved=("增长8.1%",)), metrics.WRONGLY_REFUSED),
-        (["8.1%"], _r("增长7%[1]", cited=("增长8.1%",), retrieved=("增长8.1%",)), metrics.WRONG_FACT),
-        (["8.1%"], _r("增长8.1%[1]", cited=("甲",), retrieved=("甲", "增长8.1%")), metrics.NOT_CITED),
+        ([], _r("增长8.4%[1]", cited=("增长8.4%",)), metrics.SHOULD_REFUSE),
+        (["8.4%"], _r("抱歉", refused=True, retrieved=("增长8.4%",)), metrics.WRONGLY_REFUSED),
+        (["8.4%"], _r("增长7%[1]", cited=("增长8.4%",), retrieved=("增长8.4%",)), metrics.WRONG_FACT),
+        (["8.4%"], _r("增长8.4%[1]", cited=("甲",), retrieved=("甲", "增长8.4%")), metrics.NOT_CITED),
         (
-            ["8.1%"],
-            _r("增长8.1%[1]", cited=("甲",), retrieved=("甲", "乙", "丙", "丁", "戊", "增长8.1%")),
+            ["8.4%"],
+            _r("增长8.4%[1]", cited=("甲",), retrieved=("甲", "乙", "丙", "丁", "戊", "增长8.4%")),
             metrics.NOT_RETRIEVED,
         ),
-        (["8.1%"], _r("增长7%", cited=(), retrieved=()), metrics.NOT_RETRIEVED),
+        (["8.4%"], _r("增长7%", cited=(), retrieved=()), metrics.NOT_RETRIEVED),
     ],
 )
 def test_classify(facts: list[str], record: dict, expected: str) -> None:
-    assert metrics.classify(facts, ["增长8.1%"] if facts else [], record) == expected
+    assert metrics.classify(facts, ["增长8.4%"] if facts else [], record) == expected
 
 
 def test_right_report_share() -> None:
@@ -374,7 +374,7 @@ def test_right_report_share() -> None:
 def test_answer_length_excludes_markers_and_the_first_sentence_is_checked_alone() -> None:
     from assistant.metrics import answer_chars, first_sentence_holds
 
-    assert answer_chars("增长8.1%[1]。") == len("增长8.1%。")
-    assert first_sentence_holds("增长8.1%[1]。总量1281.4亿元[2]。", ["8.1%"])
-    assert not first_sentence_holds("增长8.1%[1]。总量1281.4亿元[2]。", ["8.1%", "1281.4"])
-    assert not first_sentence_holds("【甲】增长8.1%[1]。\n【乙】增长5%[2]。", ["5%"])
+    assert answer_chars("增长8.4%[1]。") == len("增长8.4%。")
+    assert first_sentence_holds("增长8.4%[1]。总量1742.6亿元[2]。", ["8.4%"])
+    assert not first_sentence_holds("增长8.4%[1]。总量1742.6亿元[2]。", ["8.4%", "1742.6"])
+    assert not first_sentence_holds("【甲】增长8.4%[1]。\n【乙】增长5%[2]。", ["5%"])

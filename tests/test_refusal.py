@@ -1,13 +1,14 @@
-"""The refusal rules that look at what kind of figure a question wants and where it is asked about."""
+"""The refusal rules that look at what kind of figure a question wants and where it is asked about.
+
+Unit tests use sentences written here; the integration tests ask the synthetic report of tests/data."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.answering import Sentence, figures_text
-from assistant.pipeline import Assistant, build_assistant
+from assistant.pipeline import Assistant
 from assistant.refusal import PLACE, initials_named, missing_kind, question_clauses
-from assistant.settings import Settings
 from assistant.types import TABLE_ROW, Chunk, Passage
 
 
@@ -15,22 +16,22 @@ from assistant.types import TABLE_ROW, Chunk, Passage
 @pytest.mark.parametrize(
     ("question", "answer", "reason"),
     [
-        ("项目总投资是多少亿元？", "启动建设二期项目，全面配套影视衍生服务。", "no sum of money"),
-        ("项目总投资是多少钱？", "新建5G基站500个。", "no sum of money"),  # a figure, but not money
-        ("进出口增速是多少？", "全区进出口总额完成81.8亿元。", "no percentage"),
-        ("进出口同比增长了多少？", "全区进出口总额完成81.8亿元。", "no percentage"),
+        ("项目总投资是多少亿元？", "启动建设三期工程，完善配套服务设施。", "no sum of money"),
+        ("项目总投资是多少钱？", "新建5G基站260个。", "no sum of money"),  # a figure, but not money
+        ("进出口增速是多少？", "全区进出口总额完成56.3亿元。", "no percentage"),
+        ("进出口同比增长了多少？", "全区进出口总额完成56.3亿元。", "no percentage"),
         ("新增多少个5A级景区？", "创建国家4A级旅游景区。", "no figure"),  # 4A is a grade, not a count
         ("二期项目总投资是多少？", "启动建设二期项目。", "no figure"),  # 二期 is a phase
         ("自来水普及率要达到多少？", "推动城乡供水一体化建设。", "no percentage"),
-        ("GDP在全市排第几名？", "地区生产总值增长8.1%。", "no ranking"),
-        ("房子多少钱一平米？", "提供保障性租赁住房5052套，投入1300万元。", "no price"),
+        ("GDP在全市排第几名？", "地区生产总值增长6.8%。", "no ranking"),
+        ("房子多少钱一平米？", "提供保障性租赁住房2150套，投入860万元。", "no price"),
         ("那个展馆叫什么名字？", "会展业开拓新局，积极引进专业运营团队。", "no name"),
         ("中心设计有多少张床位？", "完成主体工程的80%，新建住院楼1栋。", "no figure in 张"),
-        ("占比是多少？", "完成投资7.43亿元。", "no percentage"),
+        ("占比是多少？", "完成投资5.16亿元。", "no percentage"),
         ("规划面积有多大？", "综合保税区封关运行。", "no figure"),
         ("新增了几家景区？", "推动景区完善基础设施。", "no figure"),
-        ("新增多少个景区？", "制定《2023年旅游方案》，推进G246升级改造。", "no figure"),  # a year, a code
-        ("一共收发了多少件快递？", "京东居家（永川）线下体验馆开业运营，新增网点12个。", "no figure in 件"),
+        ("新增多少个景区？", "制定《2028年旅游方案》，推进G318升级改造。", "no figure"),  # a year, a code
+        ("一共收发了多少件快递？", "云购居家（澜川）线下体验馆开业运营，新增网点9个。", "no figure in 件"),
     ],
 )
 def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer: str, reason: str) -> None:
@@ -41,21 +42,21 @@ def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer:
 @pytest.mark.parametrize(
     ("question", "answer"),
     [
-        ("项目总投资是多少亿元？", "完成投资7.43亿元。"),
-        ("发放了多少钱的补贴？", "发放补贴7710.2万元。"),
-        ("增速是多少？", "地区生产总值增长8.1%。"),
+        ("项目总投资是多少亿元？", "完成投资5.16亿元。"),
+        ("发放了多少钱的补贴？", "发放补贴3620.5万元。"),
+        ("增速是多少？", "地区生产总值增长6.8%。"),
         ("比上年提高了多少？", "提高0.5个百分点。"),
-        ("新增了几家？", "新增社会办养老机构2所。"),
+        ("新增了几家？", "新增社会办养老机构3所。"),
         ("新建了几所学校？", "新建两所学校。"),
-        ("目标是多少？", "力争实际使用外资增长一倍。"),
-        ("就业人数增长了多少万人？", "城镇新增就业2.9万人。"),
-        ("包括哪几个方面？", "经济金融安全、安全生产和防灾减灾。"),  # 哪几个 asks for names
+        ("目标是多少？", "力争进出口总额增长一倍。"),
+        ("就业人数增长了多少万人？", "城镇新增就业1.6万人。"),
+        ("包括哪几个方面？", "防汛抗旱、食品药品安全和社会治理。"),  # 哪几个 asks for names
         ("有什么措施？", "健全最低工资标准调整机制。"),  # asks for no figure at all
-        ("计划改建多少公里供水管网？", "改建供水管网100余公里。"),
+        ("计划改建多少公里供水管网？", "改建供水管网60余公里。"),
         ("排名第几？", "综合排名位居全市第3位。"),
         ("自来水多少钱一吨？", "居民用水价格为每吨3.5元。"),
-        ("那个展馆叫什么名字？", "渝西地区规模最大的展馆——永川国际会展中心建成投用。"),
-        ("那个品牌叫什么？", "打响“永川秀芽”品牌。"),
+        ("那个展馆叫什么名字？", "全市规模最大的展馆——澜川国际博览中心建成投用。"),
+        ("那个品牌叫什么？", "打响“澜川云雾”品牌。"),
     ],
 )
 def test_an_answer_holding_the_wanted_kind_of_figure_passes(question: str, answer: str) -> None:
@@ -64,22 +65,22 @@ def test_an_answer_holding_the_wanted_kind_of_figure_passes(question: str, answe
 
 @pytest.mark.unit
 def test_place_names_need_a_name_before_the_suffix() -> None:
-    assert PLACE.match("江津区") and PLACE.match("荣昌县")
+    assert PLACE.match("宁川区") and PLACE.match("云津县")
     assert not PLACE.match("全区") and not PLACE.match("城区")
 
 
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    return build_assistant(Settings(index_dir=tmp_path_factory.mktemp("index"), embedder="fake"))
+@pytest.fixture
+def assistant(synthetic_assistant: Assistant) -> Assistant:
+    return synthetic_assistant
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize(
     "question",
     [
-        "2023年江津区地区生产总值增长多少？",  # another district
-        "乐和乐都提档升级要花多少钱？",  # the project is named, its cost is not
-        "永川国际会展中心是哪个月建成的？",  # a month the report does not give
+        "2028年宁川区地区生产总值增长多少？",  # another district
+        "滨江绿道提档升级要花多少钱？",  # the project is named, its cost is not
+        "澜川国际博览中心是哪个月建成的？",  # a month the report does not give
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
@@ -90,8 +91,8 @@ def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
 @pytest.mark.parametrize(
     ("question", "fact"),
     [
-        ("2023年全区规上工业总产值是多少？", "1815.8亿元"),  # 全区 is the report's own area
-        ("永川图书馆评上了什么级别？", "国家一级图书馆"),  # 级别 frames the question, it is no topic
+        ("2028年全区规上工业总产值是多少？", "986.5亿元"),  # 全区 is the report's own area
+        ("澜川文化馆评上了什么级别？", "国家一级文化馆"),  # 级别 frames the question, it is no topic
     ],
 )
 def test_the_report_s_own_words_around_a_question_do_not_refuse_it(
@@ -105,10 +106,10 @@ def test_the_report_s_own_words_around_a_question_do_not_refuse_it(
 @pytest.mark.integration
 def test_a_compound_of_a_report_term_and_a_modifier_is_not_an_unknown_term(assistant: Assistant) -> None:
     policy = assistant.extractive.rules
-    assert policy._near_term_in("大面积", "修补破损路面面积2.3万平方米")  # 大 + 面积
+    assert policy._near_term_in("大面积", "修补破损路面面积1.8万平方米")  # 大 + 面积
     assert policy._near_term_in("体育赛事", "体育场馆开放，举办赛事活动")  # both parts in the passage
-    assert not policy._near_term_in("城镇居民", "全体常住居民人均可支配收入")  # 城镇 is the point
-    assert not policy._near_term_in("房顶", "工商业屋顶分布式光伏")
+    assert not policy._near_term_in("城镇居民", "全体居民人均可支配收入")  # 城镇 is the point
+    assert not policy._near_term_in("房顶", "屋顶分布式光伏项目")
 
 
 @pytest.mark.unit
@@ -118,7 +119,7 @@ def test_a_compound_of_a_report_term_and_a_modifier_is_not_an_unknown_term(assis
         ("开电车的人多了，今年要新建几个充电桩？", "今年要新建几个充电桩？"),  # the lead-in sets the scene
         ("买房的人关心，交付率多少，进度如何？", "交付率多少，进度如何？"),
         ("去年GDP增长多少？", "去年GDP增长多少？"),
-        ("介绍一下永川，谢谢", "介绍一下永川，谢谢"),  # nothing asks: all of it counts
+        ("介绍一下澜川，谢谢", "介绍一下澜川，谢谢"),  # nothing asks: all of it counts
     ],
 )
 def test_the_clauses_that_ask(question: str, asked: str) -> None:
@@ -127,16 +128,16 @@ def test_the_clauses_that_ask(question: str, asked: str) -> None:
 
 @pytest.mark.integration
 def test_a_word_the_report_never_uses_in_a_lead_in_clause_does_not_refuse(assistant: Assistant) -> None:
-    ans = assistant.ask("开电车的人越来越多，2024年要新建多少个公共充电桩？")
+    ans = assistant.ask("开电车的人越来越多，2029年要新建多少个公共充电桩？")
     assert not ans.refused, ans.text
-    assert "350个" in ans.text
+    assert "420个" in ans.text
 
 
 @pytest.mark.integration
 def test_going_abroad_is_no_place_name(assistant: Assistant) -> None:
-    ans = assistant.ask("2023年永川和外国做生意，进出口总额是多少？")
+    ans = assistant.ask("2028年澜川和外国做生意，进出口总额是多少？")
     assert not ans.refused, ans.text
-    assert "81.8亿元" in ans.text
+    assert "56.3亿元" in ans.text
 
 
 @pytest.mark.unit
@@ -144,71 +145,71 @@ def test_a_table_cell_marked_as_no_figure_gives_no_figure() -> None:
     chunk = Chunk("t1", ROW, ("表1",), "review", TABLE_ROW, 0, len(ROW), 40)
     text = figures_text(Sentence(0, ROW, 0, 1.0, 1.0), [Passage(chunk, 1.0)])
     assert "—" not in text and "亿元" not in text  # the total is "—"; （亿元） is only a header
-    assert missing_kind("2023年固定资产投资总额是多少亿元？", text) == "no sum of money"
-    assert missing_kind("2023年固定资产投资增长多少？", text) is None
+    assert missing_kind("2028年固定资产投资总额是多少亿元？", text) == "no sum of money"
+    assert missing_kind("2028年固定资产投资增长多少？", text) is None
 
 
-ROW = "表1 主要指标｜主要指标：固定资产投资（亿元）｜预期目标：10%以上｜完成情况-总量：—｜完成情况-增速（%）：11.0"
+ROW = "表1 主要指标｜主要指标：固定资产投资（亿元）｜预期目标：9%以上｜完成情况-总量：—｜完成情况-增速（%）：10.4"
 
 
 @pytest.mark.unit
 def test_places_named_together_by_their_initials() -> None:
-    text = "以泸永江融合发展示范区建设为抓手"
-    assert initials_named(["泸州", "永川", "江津"], text)
-    assert initials_named(["泸县", "永川", "江津区"], text)
-    assert not initials_named(["江津"], text)  # one place alone is no compound of initials
-    assert not initials_named(["泸州", "江津"], text)  # 泸永江 names a third place too
-    assert not initials_named(["荣昌", "永川"], text)
+    text = "以桐澜云协同发展示范区建设为抓手"
+    assert initials_named(["桐州", "澜川", "云津"], text)
+    assert initials_named(["桐乡", "澜川", "云津区"], text)
+    assert not initials_named(["云津"], text)  # one place alone is no compound of initials
+    assert not initials_named(["桐州", "云津"], text)  # 桐澜云 names a third place too
+    assert not initials_named(["宁川", "澜川"], text)
 
 
 @pytest.mark.integration
 def test_other_places_the_report_names_by_initials_do_not_refuse(assistant: Assistant) -> None:
-    ans = assistant.ask("泸州、永川、江津一起推出了多少条精品旅游线路？")
+    ans = assistant.ask("桐州、澜川、云津一起推出了多少条精品旅游线路？")  # the report says 桐澜云
     assert not ans.refused, ans.text
-    assert "10条" in ans.text
-    assert assistant.ask("泸州2023年的地区生产总值增长多少？").refused
+    assert "8条" in ans.text
+    assert assistant.ask("桐州2028年的地区生产总值增长多少？").refused
 
 
 @pytest.mark.integration
 def test_a_year_in_a_lead_in_clause_does_not_refuse(assistant: Assistant) -> None:
-    ans = assistant.ask("孩子明年上小学，2024年要新建多少个公共充电桩？")  # 明年 = 2025 only sets the scene
+    ans = assistant.ask("孩子明年上小学，2029年要新建多少个公共充电桩？")  # 明年 = 2030 only sets the scene
     assert not ans.refused, ans.text
-    assert "350个" in ans.text
-    assert assistant.ask("2025年要新建多少个公共充电桩？").refused  # a year the report does not plan
+    assert "420个" in ans.text
+    assert assistant.ask("2030年要新建多少个公共充电桩？").refused  # a year the report does not plan
 
 
 @pytest.mark.integration
 def test_an_everyday_word_for_a_term_the_quoted_sentence_uses_does_not_refuse(assistant: Assistant) -> None:
-    ans = assistant.ask("2024年城区停车位要新增多少个？")  # 停车位: the report says 泊位
+    ans = assistant.ask("2029年城区停车位要新增多少个？")  # 停车位: the report says 泊位
     assert not ans.refused, ans.text
-    assert "500个" in ans.text
+    assert "600个" in ans.text
     policy = assistant.extractive.rules
-    assert policy._everyday_for("房顶", "新增工商业屋顶分布式光伏项目备案48个")
-    assert not policy._everyday_for("房顶", "全区新增市级科技型企业500家")  # the term must be quoted
+    assert policy._everyday_for("房顶", "新增屋顶分布式光伏项目备案31个")
+    assert not policy._everyday_for("房顶", "全区新增规上工业企业41家")  # the term must be quoted
 
 
 @pytest.mark.integration
 def test_a_name_must_be_of_what_the_question_asks_about(assistant: Assistant) -> None:
-    ans = assistant.ask("渝西地区规模最大的那个展馆叫什么名字？")  # 名字 frames the question
+    ans = assistant.ask("全市规模最大的那个展馆叫什么名字？")  # 名字 frames the question
     assert not ans.refused, ans.text
-    assert "永川国际会展中心" in ans.text
-    # the sentence on the pandas names a festival and an award, but not the pandas
-    assert assistant.ask("2023年引进的大熊猫叫啥名字？").refused
+    assert "澜川国际博览中心" in ans.text
+    # the sentence on the cranes names a festival and an award, but not the cranes
+    assert assistant.ask("2028年引进的丹顶鹤叫啥名字？").refused
 
 
 @pytest.mark.integration
 def test_a_table_cell_marked_as_not_given_for_the_column_asked_refuses(assistant: Assistant) -> None:
-    assert assistant.ask("2023年固定资产投资完成的总量是多少？").refused  # 表1: 总量 "—"
-    ans = assistant.ask("2023年地区生产总值完成的总量是多少？")
+    assert assistant.ask("2028年固定资产投资完成的总量是多少？").refused  # 表1: 总量 "—"
+    ans = assistant.ask("2028年地区生产总值完成的总量是多少？")
     assert not ans.refused, ans.text
-    assert "1281.4" in ans.text
+    assert "742.6" in ans.text
 
 
 @pytest.mark.unit
 def test_blank_cell_asked() -> None:
     from assistant.answering import blank_cell_asked
 
-    row = "表1｜主要指标：规上工业增加值（亿元）｜完成情况-总量：—｜完成情况-增速（%）：11.2"
+    row = "表1｜主要指标：规上工业增加值（亿元）｜完成情况-总量：—｜完成情况-增速（%）：9.6"
     passages = [Passage(Chunk("t1", row, ("表1",), "review", TABLE_ROW, 0, len(row), 40), 1.0)]
     s = Sentence(0, row, 0, 1.0, 1.0)
     assert blank_cell_asked("规上工业增加值的总量是多少？", s, passages)
@@ -228,10 +229,10 @@ def test_formal_terms_name_what_reports_state_and_everyday_words_are_not_among_t
 
 @pytest.mark.integration
 def test_an_everyday_word_the_report_never_uses_does_not_refuse(assistant: Assistant) -> None:
-    ans = assistant.ask("2024年街上要新装多少个公共充电桩？")  # 新装: the report says 新建
+    ans = assistant.ask("2029年街上要新装多少个公共充电桩？")  # 新装: the report says 新建
     assert not ans.refused, ans.text
-    assert "350个" in ans.text
-    assert assistant.ask("2023年永川常住人口有多少人？").refused  # a statistic the report never gives
+    assert "420个" in ans.text
+    assert assistant.ask("2028年澜川常住人口有多少人？").refused  # a statistic the report never gives
 
 
 @pytest.mark.integration
@@ -239,16 +240,14 @@ def test_an_everyday_word_whose_formal_term_is_not_in_the_passages_still_refuses
     assistant: Assistant,
 ) -> None:
     policy = assistant.extractive.rules
-    assert policy._names_a_measure("病人", "完成江苏省中医院重庆医院主体施工")  # 病人 -> 患者, absent
-    assert not policy._names_a_measure("病人", "服务患者12万人次")
-    assert not policy._names_a_measure("新装", "完成江苏省中医院重庆医院主体施工")  # no formal term at all
-    assert policy._names_a_measure("房顶", "完成江苏省中医院重庆医院主体施工")  # 房顶 -> 屋顶, absent
-    assert policy._names_a_measure("常住人口", "全体常住居民人均可支配收入")
+    assert policy._names_a_measure("病人", "完成区人民医院新院区主体施工")  # 病人 -> 患者, absent
+    assert not policy._names_a_measure("病人", "服务患者8万人次")
+    assert not policy._names_a_measure("新装", "完成区人民医院新院区主体施工")  # no formal term at all
+    assert policy._names_a_measure("房顶", "完成区人民医院新院区主体施工")  # 房顶 -> 屋顶, absent
+    assert policy._names_a_measure("常住人口", "全体居民人均可支配收入")
 
 
 @pytest.mark.unit
 def test_kilowatt_hours_are_a_measure_asked_for() -> None:
-    assert (
-        missing_kind("全区一共用了多少度电？", "茶叶、水果总产值分别增长1.2%、10.6%。") == "no figure in 度"
-    )
-    assert missing_kind("全区一共用了多少度电？", "全社会用电量12亿度。") is None
+    assert missing_kind("全区一共用了多少度电？", "茶叶、水果总产值分别增长2.4%、6.1%。") == "no figure in 度"
+    assert missing_kind("全区一共用了多少度电？", "全社会用电量9亿度。") is None

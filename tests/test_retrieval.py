@@ -256,11 +256,11 @@ def test_a_table_row_yields_to_prose_stating_the_same_unless_a_table_is_asked_ab
 @pytest.mark.unit
 def test_a_box_or_table_named_by_number_picks_its_own_chunks() -> None:
     paths = [
-        ("三、2024年重点工作", "专栏11  2024年10件重点民生实事"),
-        ("一、2023年执行情况", "表2：2023年民生实事完成情况表"),
-        ("一、2023年执行情况", "专栏1  重点项目"),
-        ("一、2023年执行情况", "（六）民生福祉，表2所列项目全部完成"),  # mentions 表2 but is not it
+        ("三、2029年重点工作", "专栏12  2029年6件重点民生实事"),
+        ("一、2028年执行情况", "表2：2028年民生实事完成情况表"),
+        ("一、2028年执行情况", "专栏1  重点项目"),
+        ("一、2028年执行情况", "（六）民生福祉，表2所列项目全部完成"),  # mentions 表2 but is not it
     ]
-    assert labelled("专栏11一共列了几件民生实事？", paths) == {0}  # 专栏11, not 专栏1
+    assert labelled("专栏12里一共有几件民生实事？", paths) == {0}  # 专栏12, not 专栏1
     assert labelled("表 2 里老年食堂建了几个？", paths) == {1}
     assert labelled("民生实事有哪些？", paths) == set()

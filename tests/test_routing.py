@@ -27,7 +27,7 @@ def test_a_named_place_picks_its_report_in_the_order_named() -> None:
 
 
 def test_a_provincial_place_no_report_covers_is_uncovered() -> None:
-    r = route("浙江今年地区生产总值增长目标是多少？", ALL)
+    r = route("浙江今年粮食产量目标是多少？", ALL)
     assert r.rule == "uncovered" and r.reports == () and r.uncovered == ("浙江省",)
 
 
@@ -48,8 +48,8 @@ def test_a_selected_report_wins_and_a_single_report_is_always_asked() -> None:
 
 def test_each_report_is_asked_only_about_itself() -> None:
     assert (
-        without_places("江苏和广东今年地区生产总值增长目标分别是多少？", ["江苏", "广东"])
-        == "今年地区生产总值增长目标分别是多少？"
+        without_places("江苏和广东今年粮食产量目标分别是多少？", ["江苏", "广东"])
+        == "今年粮食产量目标分别是多少？"
     )
     assert "2031" not in without_places("乙县2028年和河南省2031年的目标分别是多少？", ["河南省"])
 

@@ -14,42 +14,40 @@ from assistant.types import BOX, GENERAL, LIST_ITEM, PLAN, PROSE, REVIEW, TABLE_
 
 pytestmark = pytest.mark.unit
 
-H1_REVIEW = "一、2023年国民经济和社会发展计划执行情况"
-T1 = "表1 2023年主要指标完成情况表"
-T2 = "表2：2023年民生实事完成情况表"
+H1_REVIEW = "一、2028年国民经济和社会发展计划执行情况"
+T1 = "表1 2028年主要指标完成情况表"
+T2 = "表2：2028年民生实事完成情况表"
 T1_ROWS = [
-    f"{T1}｜主要指标：地区生产总值（亿元）｜预期目标：7%以上｜完成情况-总量：1281.4｜完成情况-增速（%）：8.1",
-    f"{T1}｜主要指标：规上工业增加值（亿元）｜预期目标：9%以上｜完成情况-总量：—｜完成情况-增速（%）：11.2",
-    f"{T1}｜主要指标：固定资产投资（亿元）｜预期目标：10%以上｜完成情况-总量：—｜完成情况-增速（%）：11.0",
-    f"{T1}｜主要指标：社会消费品零售总额（亿元）｜预期目标：7%以上｜完成情况-总量：556.4｜完成情况-增速（%）：9.3",
-    f"{T1}｜主要指标：一般公共预算收入（亿元）｜预期目标：7%以上｜完成情况-总量：50.1｜完成情况-增速（%）：19.0",
-    f"{T1}｜主要指标：其中：税收收入（亿元）｜预期目标：—｜完成情况-总量：33.8｜完成情况-增速（%）：9.0",
-    f"{T1}｜主要指标：全体常住居民人均可支配收入（元）｜预期目标：快于经济增长｜完成情况-总量：43276｜完成情况-增速（%）：4.9",
+    f"{T1}｜主要指标：地区生产总值（亿元）｜预期目标：6.5%以上｜完成情况-总量：742.6｜完成情况-增速（%）：6.8",
+    f"{T1}｜主要指标：规上工业增加值（亿元）｜预期目标：8%以上｜完成情况-总量：—｜完成情况-增速（%）：9.6",
+    f"{T1}｜主要指标：固定资产投资（亿元）｜预期目标：9%以上｜完成情况-总量：—｜完成情况-增速（%）：10.4",
+    f"{T1}｜主要指标：社会消费品零售总额（亿元）｜预期目标：6%以上｜完成情况-总量：318.7｜完成情况-增速（%）：7.2",
+    f"{T1}｜主要指标：一般公共预算收入（亿元）｜预期目标：5%以上｜完成情况-总量：36.9｜完成情况-增速（%）：12.0",
+    f"{T1}｜主要指标：其中：税收收入（亿元）｜预期目标：—｜完成情况-总量：24.1｜完成情况-增速（%）：7.0",
 ]
-T2_PROJECTS = [
-    "老城有机更新",
-    "“四好农村路”建设",
-    "教育惠民工程",
-    "开展青少年心理健康教育",
-    "适龄女性接种HPV疫苗补助",
-    "医疗卫生服务能力提升工程",
-    "开展“百千万惠残助残行动”",
-    "实施老年人照顾服务计划",
-    "就业创业帮扶",
-    "“增绿添园”工程",
-    "城乡厕所建设",
-    "地下“有限空间”安全监测整治",
-    "城市道路照明改造工程",
-    "城区交通缓堵工程",
-    "群众身边的体育设施建设",
-]
+T2_PROJECTS = ["老旧小区改造", "“菜篮子”工程", "居家适老化改造"]
 
 
 @pytest.fixture(scope="module")
-def report_chunks(report_blocks: list[Block]) -> list[Chunk]:
+def blocks(synthetic_doc: Document) -> list[Block]:
+    return parse_blocks(synthetic_doc.text)
+
+
+@pytest.fixture(scope="module")
+def chunks(blocks: list[Block]) -> list[Chunk]:
     from assistant.chunking import ChunkerParams
 
-    return chunk_blocks(report_blocks, ChunkerParams())
+    return chunk_blocks(blocks, ChunkerParams())
+
+
+@pytest.fixture(scope="module", params=["synthetic", "bundled"])
+def any_report(request: pytest.FixtureRequest) -> tuple[Document, list[Block], list[Chunk]]:
+    """The synthetic report and the bundled one, for invariants that hold of any report."""
+    from assistant.chunking import ChunkerParams
+
+    doc = request.getfixturevalue("synthetic_doc" if request.param == "synthetic" else "report_doc")
+    parsed = parse_blocks(doc.text)
+    return doc, parsed, chunk_blocks(parsed, ChunkerParams())
 
 
 def _one(items, needle: str):  # type: ignore[no-untyped-def]
@@ -62,27 +60,29 @@ def _rows(blocks: list[Block], title: str) -> list[Block]:
     return [b for b in blocks if b.kind == TABLE_ROW and b.section_path[-1] == title]
 
 
-# ── the real report ──────────────────────────────────────────────────────────────────────────
-
-
-def test_report_years(report_doc: Document) -> None:
-    assert report_years(report_doc.text) == ReportYears(2023, 2024)
+# ── invariants of any report (the synthetic one and the bundled one) ──────────────────────────────
 
 
 def test_every_block_and_chunk_has_section_and_scope(
-    report_blocks: list[Block], report_chunks: list[Chunk]
+    any_report: tuple[Document, list[Block], list[Chunk]],
 ) -> None:
-    assert len(report_blocks) > 100
-    for item in [*report_blocks, *report_chunks]:
+    _, parsed, chunked = any_report
+    assert len(parsed) > 30
+    for item in [*parsed, *chunked]:
         assert item.section_path and all(p.strip() for p in item.section_path), item
         assert item.scope in {REVIEW, PLAN, GENERAL}, item
 
 
-def test_scope_follows_the_top_level_heading(report_chunks: list[Chunk]) -> None:
-    tops = {c.section_path[0] for c in report_chunks}
-    assert H1_REVIEW in tops
-    assert any(t.startswith("二、2024年") for t in tops) and any(t.startswith("三、2024年") for t in tops)
-    for c in report_chunks:
+def test_scope_follows_the_top_level_heading(any_report: tuple[Document, list[Block], list[Chunk]]) -> None:
+    doc, _, chunked = any_report
+    years = report_years(doc.text)
+    assert years.review and years.plan and years.review < years.plan
+    tops = {c.section_path[0] for c in chunked}
+    assert any(t.startswith(f"一、{years.review}年") for t in tops)
+    assert any(t.startswith(f"二、{years.plan}年") for t in tops) and any(
+        t.startswith(f"三、{years.plan}年") for t in tops
+    )
+    for c in chunked:
         top = c.section_path[0]
         if top.startswith("一、"):
             assert c.scope == REVIEW, c
@@ -92,65 +92,14 @@ def test_scope_follows_the_top_level_heading(report_chunks: list[Chunk]) -> None
             assert top == "引言" and c.scope == GENERAL, c
 
 
-@pytest.mark.parametrize(
-    "passage, scope, top",
-    [
-        ("全年地区生产总值增长8.1%", REVIEW, "一、"),
-        ("全区规上工业总产值实现1815.8亿元", REVIEW, "一、"),
-        ("完成情况-总量：1281.4", REVIEW, "一、"),
-        ("地区生产总值增长7.5%左右", PLAN, "二、"),
-        ("新建5G网络基站500个", PLAN, "三、"),
-        ("更新改造105个老旧小区", PLAN, "三、"),
-        ("受区人民政府委托", GENERAL, "引言"),
-    ],
-)
-def test_known_passages_scope(report_chunks: list[Chunk], passage: str, scope: str, top: str) -> None:
-    chunk = _one(report_chunks, passage)
-    assert chunk.scope == scope
-    assert chunk.section_path[0].startswith(top)
-
-
-def test_section_path_of_a_lead_in_paragraph(report_blocks: list[Block], report_chunks: list[Chunk]) -> None:
-    for item in (
-        _one(report_blocks, "全区规上工业总产值实现1815.8亿元"),
-        _one(report_chunks, "全区规上工业总产值实现1815.8亿元"),
-    ):
-        assert item.section_path == (
-            H1_REVIEW,
-            "（二）着力提升产业能级，现代化产业体系加快构建",
-            "现代制造业扩能提质",
-        )
-
-
-def test_table1_rows_are_one_record_each(report_blocks: list[Block]) -> None:
-    rows = _rows(report_blocks, T1)
-    assert [r.text for r in rows] == T1_ROWS
-    for r in rows:
-        assert r.section_path == (H1_REVIEW, T1)
-        assert r.scope == REVIEW
-        assert "序号" not in r.text
-
-
-def test_table2_rows_are_one_record_each(report_blocks: list[Block]) -> None:
-    rows = _rows(report_blocks, T2)
-    assert len(rows) == 15
-    for project, row in zip(T2_PROJECTS, rows, strict=True):
-        assert row.text.startswith(f"{T2}｜项目名称：{project}｜计划任务："), row.text
-        assert row.text.count("｜完成情况：") == 1 and "序号" not in row.text
-        assert row.section_path == (H1_REVIEW, "（六）着力创造高品质生活，民生福祉不断增进", T2)
-        assert row.scope == REVIEW
-    first = rows[0].text
-    # the multi-paragraph 完成情况 cell stays in its row's record, in order
-    for part in ("老旧小区改造：", "燃气设施改造：", "供水管道改造：", "增设老旧住宅电梯："):
-        assert part in first
-    assert first.index("燃气设施改造") < first.index("增设老旧住宅电梯")
-    assert "湖山1号幼儿园：已完成。" in rows[2].text
-    assert rows[-1].text.endswith("｜完成情况：完成农村体育中心户30户、健身点30个。")
-
-
-def test_table_rows_point_at_their_source_lines(report_doc: Document, report_blocks: list[Block]) -> None:
-    for row in [b for b in report_blocks if b.kind == TABLE_ROW]:
-        span = report_doc.text[row.start : row.end]
+def test_table_rows_point_at_their_source_lines(
+    any_report: tuple[Document, list[Block], list[Chunk]],
+) -> None:
+    doc, parsed, _ = any_report
+    rows = [b for b in parsed if b.kind == TABLE_ROW]
+    assert rows
+    for row in rows:
+        span = doc.text[row.start : row.end]
         # every cell value of the record is inside the row's source span
         for field in row.text.split("｜")[1:]:
             value = field.split("：", 1)[-1] if "：" in field else field
@@ -158,50 +107,114 @@ def test_table_rows_point_at_their_source_lines(report_doc: Document, report_blo
                 assert para in span, (para, span)
 
 
-def test_text_after_table2_is_prose_again(report_blocks: list[Block]) -> None:
-    after = _one(report_blocks, "2023年全区处于疫情防控平稳转段后")
+def test_offsets_of_non_table_blocks(any_report: tuple[Document, list[Block], list[Chunk]]) -> None:
+    doc, parsed, _ = any_report
+    others = [b for b in parsed if b.kind != TABLE_ROW]
+    assert others
+    for b in others:
+        assert doc.text[b.start : b.end] == b.text, b
+    starts = [b.start for b in parsed]
+    assert starts == sorted(starts)
+
+
+# ── the synthetic report of tests/data: sections, tables, boxes and lists in the genre's layout ──────
+
+
+def test_report_years(synthetic_doc: Document) -> None:
+    assert report_years(synthetic_doc.text) == ReportYears(2028, 2029)
+
+
+@pytest.mark.parametrize(
+    "passage, scope, top",
+    [
+        ("全年地区生产总值增长6.8%", REVIEW, "一、"),
+        ("全区规上工业总产值实现986.5亿元", REVIEW, "一、"),
+        ("完成情况-总量：742.6", REVIEW, "一、"),
+        ("地区生产总值增长6%左右", PLAN, "二、"),
+        ("新建公共充电桩420个", PLAN, "三、"),
+        ("改造老旧小区30个", PLAN, "三、"),
+        ("受区人民政府委托", GENERAL, "引言"),
+    ],
+)
+def test_known_passages_scope(chunks: list[Chunk], passage: str, scope: str, top: str) -> None:
+    chunk = _one(chunks, passage)
+    assert chunk.scope == scope
+    assert chunk.section_path[0].startswith(top)
+
+
+def test_section_path_of_a_lead_in_paragraph(blocks: list[Block], chunks: list[Chunk]) -> None:
+    for item in (
+        _one(blocks, "全区规上工业总产值实现986.5亿元"),
+        _one(chunks, "全区规上工业总产值实现986.5亿元"),
+    ):
+        assert item.section_path == (
+            H1_REVIEW,
+            "（二）着力壮大实体经济，产业体系加快升级",
+            "工业经济稳中提质",
+        )
+
+
+def test_table1_rows_are_one_record_each(blocks: list[Block]) -> None:
+    rows = _rows(blocks, T1)
+    assert [r.text for r in rows] == T1_ROWS
+    for r in rows:
+        assert r.section_path == (H1_REVIEW, T1)
+        assert r.scope == REVIEW
+        assert "序号" not in r.text
+
+
+def test_table2_rows_are_one_record_each(blocks: list[Block]) -> None:
+    rows = _rows(blocks, T2)
+    assert len(rows) == len(T2_PROJECTS)
+    for project, row in zip(T2_PROJECTS, rows, strict=True):
+        assert row.text.startswith(f"{T2}｜项目名称：{project}｜计划任务："), row.text
+        assert row.text.count("｜完成情况：") == 1 and "序号" not in row.text
+        assert row.section_path == (H1_REVIEW, "（四）着力保障和改善民生，群众获得感不断增强", T2)
+        assert row.scope == REVIEW
+    first = rows[0].text
+    # the multi-paragraph 完成情况 cell stays in its row's record, in order
+    for part in ("小区改造：", "加装电梯："):
+        assert part in first
+    assert first.index("小区改造") < first.index("加装电梯：")
+    assert rows[-1].text.endswith("｜完成情况：已完成。")
+
+
+def test_text_after_table2_is_prose_again(blocks: list[Block]) -> None:
+    after = _one(blocks, "全区民生支出占一般公共预算支出的比重")
     assert after.kind == PROSE and T2 not in after.section_path
 
 
-def test_box_items(report_blocks: list[Block]) -> None:
-    box11 = [b for b in report_blocks if b.section_path[-1] == "专栏11 2024年10件重点民生实事"]
-    assert [b.kind for b in box11] == [BOX] * 10
-    assert box11[0].text == "1.更新改造105个老旧小区。"
-    assert box11[-1].text == "10.建设10处新型公共文体空间。"
-    assert all(b.scope == PLAN for b in box11)
-    box12 = [b for b in report_blocks if b.section_path[-1] == "专栏12 2024年安全稳定重点事项"]
-    assert [b.kind for b in box12] == [BOX] * 3
+def test_box_items(blocks: list[Block]) -> None:
+    box2 = [b for b in blocks if b.section_path[-1] == "专栏2 2029年4件重点民生实事"]
+    assert [b.kind for b in box2] == [BOX] * 4
+    assert box2[0].text == "1.改造老旧小区30个。"
+    assert box2[-1].text == "4.建设口袋公园8个。"
+    assert all(b.scope == PLAN for b in box2)
+    box3 = [b for b in blocks if b.section_path[-1] == "专栏3 2029年安全稳定重点事项"]
+    assert [b.kind for b in box3] == [BOX] * 3
     # the box ends at the next heading
-    assert not any(
-        b.kind == BOX
-        for b in report_blocks
-        if "（九）" not in " ".join(b.section_path) and "专栏11" not in b.section_path[-1]
-    )
+    tail = _one(blocks, "深化营商环境创新试点")
+    assert tail.kind == PROSE and tail.section_path[-1] == "（四）持续深化改革开放"
+    assert {b.section_path[-1] for b in blocks if b.kind == BOX} == {
+        box2[0].section_path[-1],
+        box3[0].section_path[-1],
+    }
 
 
-def test_list_items_under_their_lead_in(report_blocks: list[Block]) -> None:
-    items = [b for b in report_blocks if b.kind == LIST_ITEM]
-    # the heading line of each list ("两大主导产业集群：") is kept with its items
-    assert [b.section_path[-1] for b in items] == ["两大主导产业集群"] * 3 + ["五个特色优势产业集群"] * 6
-    assert items[0].text == "两大主导产业集群：" and items[3].text == "五个特色优势产业集群："
-
-
-def test_offsets_of_non_table_blocks(report_doc: Document, report_blocks: list[Block]) -> None:
-    others = [b for b in report_blocks if b.kind != TABLE_ROW]
-    assert others
-    for b in others:
-        assert report_doc.text[b.start : b.end] == b.text, b
-    starts = [b.start for b in report_blocks]
-    assert starts == sorted(starts)
+def test_list_items_under_their_lead_in(blocks: list[Block]) -> None:
+    items = [b for b in blocks if b.kind == LIST_ITEM]
+    # the heading line of each list ("两大支柱产业集群：") is kept with its items
+    assert [b.section_path[-1] for b in items] == ["两大支柱产业集群"] * 3 + ["三个新兴产业集群"] * 4
+    assert items[0].text == "两大支柱产业集群：" and items[3].text == "三个新兴产业集群："
 
 
 @pytest.mark.parametrize(
     "paragraph, phrase",
     [
-        ("现代制造业扩能提质。全区规上工业总产值实现1815.8亿元。", "现代制造业扩能提质"),
-        ("政策机制协同：印发《发展规划》。", "政策机制协同"),
-        ("两大主导产业集群：", "两大主导产业集群"),
-        ("全区规上工业总产值实现1815.8亿元，同比增长10%。", None),
+        ("工业经济稳中提质。全区规上工业总产值实现986.5亿元。", "工业经济稳中提质"),
+        ("要素保障有力：出台《用地保障办法》。", "要素保障有力"),
+        ("两大支柱产业集群：", "两大支柱产业集群"),
+        ("全区规上工业总产值实现986.5亿元，同比增长9.1%。", None),
         ("各项工作稳步推进。", None),
         ("这是一个非常非常非常非常非常长的开头短语而且没有任何标点。后文。", None),
     ],
