@@ -17,7 +17,7 @@ from .refusal import PASSAGES, QUOTED, WANTS_NAME, Case, Decision, RefusalRules
 from .tables import UNIT_IN_NAME, readable_record
 from .tagging import Tagger
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
-from .vocab import ASKING_VERBS, FUNCTION_WORDS, TARGET_MARKS, alternation
+from .vocab import FUNCTION_WORDS, TARGET_MARKS, alternation
 from .vocab import YEAR as YEAR_TOKEN
 
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
@@ -394,31 +394,21 @@ class ExtractiveAnswerer:
         if WANTS_NAME.search(query.text):
             held = self._clauses_about(query, held)  # the name must be of what is asked about
         case.quoted, case.blank_cell = held, blank_cell_asked(query.text, chosen[0], passages)
-        first = chosen[0]
-        # a list of figures (the year's targets) none of whose clauses names what is asked about
-        case.unnamed_in_list = (
-            query.kind == "number"
-            and passages[first.passage].chunk.kind != TABLE_ROW
-            and len(NUM.findall(first.text)) >= MIN_FIGURES_TO_POINT
-            and not self._clauses_about(query, first.text, strict=True)
-        )
         return self.rules.decide(case, QUOTED)
 
-    def _clauses_about(self, query: Query, text: str, strict: bool = False) -> str:
-        """(strict: only words that name a topic, not the verbs that ask about a figure — 增长, 完成 —
-        and nothing when the question has none.)"""
+    def _clauses_about(self, query: Query, text: str) -> str:
         """The clauses of `text` holding one of the question's specific words (not one on every page,
         like the district's own name): "举办第十届…旅游节" names a festival, not the pandas asked about."""
         n = len(self.keyword.chunks) or 1
         specific = []
         for alts in self.query_terms(query, everyday=True):
             dfs = [len(self.keyword.words.postings.get(a, ())) for a in alts]
-            if (0 < max(dfs) and min(dfs) <= self.policy.refusal.specific_share * n) and not (
-                strict and alts[0] in ASKING_VERBS
+            if (
+                0 < max(dfs) and min(dfs) <= self.policy.refusal.specific_share * n
             ):  # a report word, not on every page
                 specific.append(alts)
         if not specific:
-            return "" if strict else text
+            return text
         clauses = re.split(r"[，；。]", text)
         return "，".join(c for c in clauses if any(a in c for alts in specific for a in alts))
 

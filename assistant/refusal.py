@@ -20,10 +20,8 @@ the sentences the answer would quote (after they are chosen):
  8. low-coverage      the IDF-weighted share of the question's content words in the best passages is
                       below the threshold;
  9. no-place          a "where" question whose quoted sentences name no place;
-10. not-in-list       a figure asked for over a sentence listing many figures (the year's targets), none
-                      of whose clauses names a specific word of the question;
-11. blank-cell        the table row quoted marks the figure asked for as not given (—);
-12. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
+10. blank-cell        the table row quoted marks the figure asked for as not given (—);
+11. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
                       ranking, a name, a count in a measure word, any figure) the quoted sentences lack.
 """
 
@@ -126,7 +124,6 @@ class Case:
     function_words: frozenset[str] | set[str]
     quoted: str = ""  # the figures of the sentences the answer would quote
     blank_cell: bool = False  # the quoted table row marks the asked-for figure as not given
-    unnamed_in_list: bool = False  # the quoted list of figures names nothing specific the question asks
     scanned: tuple[str | None, str | None] | None = field(default=None, repr=False)
 
 
@@ -225,9 +222,6 @@ class RefusalRules:
     def low_coverage(self, case: Case) -> str | None:
         return f"{case.coverage:.2f}" if case.coverage < self.numbers.threshold else None
 
-    def not_in_list(self, case: Case) -> str | None:
-        return "" if case.unnamed_in_list else None
-
     def blank_cell_asked(self, case: Case) -> str | None:
         return "" if case.blank_cell else None
 
@@ -318,7 +312,6 @@ RULES: tuple[Rule, ...] = (
     Rule("unknown-term", PASSAGES, "the question names something the report never mentions", RefusalRules.unknown_term),
     Rule("low-coverage", PASSAGES, "the report's passages share too little with the question", RefusalRules.low_coverage),
     Rule("no-place", QUOTED, "the report does not say where", RefusalRules.no_place_named),
-    Rule("not-in-list", QUOTED, "the report's list of figures does not include it", RefusalRules.not_in_list),
     Rule("blank-cell", QUOTED, "the report's table marks that figure as not given", RefusalRules.blank_cell_asked),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
