@@ -123,6 +123,7 @@ class ExtractiveAnswerer:
         nouns = {w for w, flag in self.policy.tags(query.text) if flag.startswith("n") or flag == "eng"}
         words, glued = self._glued(self.tokenizer.terms(query.text))
         pairs = query.aliases + (everyday_pairs(query.text) if everyday else ())
+        related = dict(query.related) if everyday else {}
         for w in words:
             if w in FUNCTION_WORDS or YEAR_TOKEN.fullmatch(w) or len(w) == 1 and not w.isdigit():
                 continue
@@ -143,6 +144,8 @@ class ExtractiveAnswerer:
             else:
                 idf = max(k for k in known if k is not None)
             df = min((len(self.keyword.words.postings.get(a, ())) for a in alts), default=0)
+            if w in related:  # a thesaurus synonym lets the word be found; it does not make it weigh more
+                alts += related[w].split()
             terms[tuple(dict.fromkeys(alts))] = idf * (0.3 if df > 0.2 * n else 1.0)
         if query.english:
             for _, expansion in query.aliases:

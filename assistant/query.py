@@ -6,10 +6,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .loading import normalize_text
 from .structure import ReportYears
 from .types import PLAN, REVIEW
+
+if TYPE_CHECKING:
+    from .lexicon import Lexicon
 
 ALIASES_FILE = Path(__file__).with_name("data") / "aliases.tsv"
 COLLOQUIAL_FILE = Path(__file__).with_name("data") / "colloquial.tsv"
@@ -53,6 +57,8 @@ class Query:
     kind: str  # "summary" | "compare" | "list" | "define" | "number" | "other"
     english: bool
     aliases: tuple[tuple[str, str], ...] = ()  # (alias, expansion) pairs found in the question
+    # (question word, its thesaurus synonyms the report uses): looser than aliases, like everyday words
+    related: tuple[tuple[str, str], ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -159,8 +165,12 @@ def simplified(text: str) -> str:
 
 
 def understand(
-    question: str, years: ReportYears, aliases: tuple[tuple[str, str], ...] | None = None
+    question: str,
+    years: ReportYears,
+    aliases: tuple[tuple[str, str], ...] | None = None,
+    lexicon: Lexicon | None = None,
 ) -> Query:
+    """`lexicon`: the report's own vocabulary (its glossary, the thesaurus mapped onto its words)."""
     text = simplified(normalize_text(question)).strip()
     text = re.sub(r"\s+", " ", text)
     text = resolve_years(text, years)
@@ -174,6 +184,11 @@ def understand(
     elif PLAN_WORDS.search(text) and not REVIEW_WORDS.search(text):
         scope = PLAN
     matched = matched_aliases(text, aliases if aliases is not None else load_aliases())
+    related: tuple[tuple[str, str], ...] = ()
+    if lexicon is not None:  # what the report defines counts as an alias; a synonym is looser
+        core = {a for a, _ in matched}
+        matched += tuple(p for p in lexicon.defined(text) if p[0] not in core)
+        related = lexicon.related(text)
     search = f"{text} {' '.join(e for _, e in matched)}" if matched else text
     if aliases is None:
         # everyday words widen the search; they are looser than the alias table, so they count as the
@@ -183,5 +198,7 @@ def understand(
         extra = [e for a, e in matched_aliases(text, load_aliases(COLLOQUIAL_FILE)) if a not in core]
         if extra:
             search = f"{search} {' '.join(extra)}"
+    if related:
+        search = f"{search} {' '.join(e for _, e in related)}"
     english = len(ASCII_WORD.findall(text)) > len(re.findall(r"[\u4e00-\u9fff]", text))
-    return Query(question, text, search, found, scope, question_kind(text), english, matched)
+    return Query(question, text, search, found, scope, question_kind(text), english, matched, related)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from .keyword import KeywordIndex
+from .lexicon import related_in
 from .query import Query, everyday_terms, is_formal, load_aliases
 from .types import GENERAL, Passage
 
@@ -101,7 +102,8 @@ class RefusalPolicy:
 
     def _alias_covered(self, word: str, query: Query) -> bool:
         low = query.text.lower()
-        return any(a in low and (word.lower() in a or a in word.lower()) for a, _ in load_aliases())
+        aliases = (*load_aliases(), *query.aliases)  # the table's and what the report defines
+        return any(a in low and (word.lower() in a or a in word.lower()) for a, _ in aliases)
 
     def reason(
         self,
@@ -176,7 +178,7 @@ class RefusalPolicy:
                 continue  # the report's own place, glued to a word by jieba (北京地区, of 北京地区生产总值)
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
-            if self._everyday_for(word, best_sentence):
+            if self._everyday_for(word, best_sentence) or related_in(word, query.related, best_sentence):
                 continue
             # another place: one the report hardly mentions (its own places, 永川/重庆/新建, recur)
             if place and self._df(word) < RARE_PLACE * self.n and not initials_named(places, best_context):
