@@ -58,7 +58,7 @@ class ReportIndex:
 
     @cached_property
     def lexicon(self) -> Lexicon:
-        """The report's question vocabulary (glossary, thesaurus synonyms), built on first use."""
+        """The report's question vocabulary (its own definitions, thesaurus synonyms), built on first use."""
         return Lexicon.build(self.chunks, self.keyword)
 
     @property

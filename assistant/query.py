@@ -170,7 +170,7 @@ def understand(
     aliases: tuple[tuple[str, str], ...] | None = None,
     lexicon: Lexicon | None = None,
 ) -> Query:
-    """`lexicon`: the report's own vocabulary (its glossary, the thesaurus mapped onto its words)."""
+    """`lexicon`: the report's own vocabulary (its own definitions, the thesaurus mapped onto its words)."""
     text = simplified(normalize_text(question)).strip()
     text = re.sub(r"\s+", " ", text)
     text = resolve_years(text, years)

@@ -52,13 +52,15 @@ class Thesaurus:
         """Every word sharing a synonym set with `word` (any of its senses), without `word` itself."""
         return {w for i in self.of_word.get(word, ()) for w in self.sets[i]} - {word}
 
-    def onto(self, vocabulary: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
+    def onto(self, vocabulary: Mapping[str, int], most: int | None = None) -> dict[str, tuple[str, ...]]:
         """Each word outside `vocabulary` (word -> how many chunks use it) mapped to its synonyms inside
-        it, most used first: how a question's wording reaches the words one report uses. Built once
-        per report; a question then costs one dictionary look-up per word."""
+        it, used in at most `most` chunks, most used first: how a question's wording reaches the words
+        one report uses. Built once per report; a question then costs one look-up per word."""
         out: dict[str, dict[str, int]] = {}
         for words in self.sets:
             used = {w: vocabulary[w] for w in words if w in vocabulary}
+            if most is not None:
+                used = {w: n for w, n in used.items() if n <= most}
             if not used:
                 continue
             for w in words:

@@ -34,13 +34,15 @@ FIELD = "｜"
 
 
 @dataclass(frozen=True)
-class Glossary:
+class Definitions:
     """(key, expansion) pairs, longest key first; a whole name maps to "" (found, not expanded)."""
 
     pairs: tuple[tuple[str, str], ...]
 
     @classmethod
-    def of(cls, chunks: Sequence[Chunk], tokenizer: Tokenizer, postings: Mapping[str, Sequence[int]]) -> Glossary:
+    def of(
+        cls, chunks: Sequence[Chunk], tokenizer: Tokenizer, postings: Mapping[str, Sequence[int]]
+    ) -> Definitions:
         """`postings`: word -> the chunks that use it (the keyword index's)."""
         texts = [c.text for c in chunks]
         abbreviations = dict(abbreviations_in(texts))
@@ -108,7 +110,9 @@ def names_in(chunks: Iterable[Chunk]) -> Iterable[str]:
                     yield name
 
 
-def name_parts(names: Iterable[str], tokenizer: Tokenizer, postings: Mapping[str, Sequence[int]]) -> dict[str, str]:
+def name_parts(
+    names: Iterable[str], tokenizer: Tokenizer, postings: Mapping[str, Sequence[int]]
+) -> dict[str, str]:
     """Each part of a name (whole words of it, at least MIN_KEY characters) that the report uses only
     where it uses that name (its chunks are among the name's), mapped to the name: in this report
     失业率 is 城镇调查失业率; 老年人, used everywhere, stands for none of the names holding it."""
