@@ -31,7 +31,7 @@ class Lexicon:
         cls, chunks: Sequence[Chunk], keyword: KeywordIndex, thesaurus: Thesaurus | None = None
     ) -> Lexicon:
         vocabulary = {w: len(ids) for w, ids in keyword.words.postings.items()}
-        most = int(COMMON_SHARE * len(keyword.chunks))
+        most = max(1, int(COMMON_SHARE * len(keyword.chunks)))  # one chunk is never "everywhere"
         synonyms = (thesaurus or cilin()).onto(vocabulary, most)
         return cls(
             keyword.tokenizer, synonyms, Definitions.of(chunks, keyword.tokenizer, keyword.words.postings)
