@@ -39,7 +39,7 @@ class Lexicon:
 
     def related(self, text: str) -> Pairs:
         """(question word, its synonyms the report uses) for the question's words the report never
-        uses: a looser match than an alias, so it widens the search and counts towards coverage."""
+        uses: a looser match than an alias, counted towards coverage like an everyday word."""
         out = []
         for w in dict.fromkeys(self.tokenizer.terms(text)):
             found = self.synonyms.get(w)

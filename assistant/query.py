@@ -185,7 +185,10 @@ def understand(
         scope = PLAN
     matched = matched_aliases(text, aliases if aliases is not None else load_aliases())
     related: tuple[tuple[str, str], ...] = ()
-    if lexicon is not None:  # what the report defines counts as an alias; a synonym is looser
+    if lexicon is not None:
+        # what the report defines counts as an alias; a thesaurus synonym is looser: it counts towards
+        # coverage, not the search (the dense vectors match synonyms already; a word's other senses,
+        # 方便 -> 便民/有利, would pull in passages the question is not about)
         core = {a for a, _ in matched}
         matched += tuple(p for p in lexicon.defined(text) if p[0] not in core)
         related = lexicon.related(text)
@@ -198,7 +201,5 @@ def understand(
         extra = [e for a, e in matched_aliases(text, load_aliases(COLLOQUIAL_FILE)) if a not in core]
         if extra:
             search = f"{search} {' '.join(extra)}"
-    if related:
-        search = f"{search} {' '.join(e for _, e in related)}"
     english = len(ASCII_WORD.findall(text)) > len(re.findall(r"[\u4e00-\u9fff]", text))
     return Query(question, text, search, found, scope, question_kind(text), english, matched, related)
