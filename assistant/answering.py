@@ -111,6 +111,7 @@ class ExtractiveAnswerer:
         nouns = {w for w, flag in self.tagger(query.text) if flag.startswith("n") or flag == "eng"}
         words, glued = self._glued(self.tokenizer.terms(query.text))
         pairs = query.aliases + (everyday_pairs(query.text) if everyday else ())
+        related = dict(query.related) if everyday else {}
         for w in words:
             if w in FUNCTION_WORDS or YEAR_TOKEN.fullmatch(w) or len(w) == 1 and not w.isdigit():
                 continue
@@ -135,6 +136,8 @@ class ExtractiveAnswerer:
             else:
                 idf = max(k for k in known if k is not None)
             df = min((len(self.keyword.words.postings.get(a, ())) for a in alts), default=0)
+            if w in related:  # a thesaurus synonym lets the word be found; it does not make it weigh more
+                alts += related[w].split()
             common = df > self.weights.common_share * n
             terms[tuple(dict.fromkeys(alts))] = idf * (self.weights.common_weight if common else 1.0)
         if query.english:

@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 
 from .chunking import ChunkerParams
 from .keyword import KeywordIndex, Tokenizer, user_terms
+from .lexicon import Lexicon
 from .loading import scan_corpus
 from .reports import Report
 from .store import (
@@ -54,6 +55,11 @@ class ReportIndex:
     @cached_property
     def table_rows(self) -> list[bool]:
         return [c.kind == TABLE_ROW for c in self.chunks]
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        """The report's question vocabulary (its own definitions, thesaurus synonyms), built on first use."""
+        return Lexicon.build(self.chunks, self.keyword)
 
     @property
     def years(self) -> ReportYears:

@@ -6,12 +6,16 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .loading import normalize_text
 from .numerals import arabic_figures
 from .structure import ReportYears
 from .types import PLAN, REVIEW
 from .vocab import COMPARE_BI, RELATIVE_YEARS, YEAR_DIGITS
+
+if TYPE_CHECKING:
+    from .lexicon import Lexicon
 
 ALIASES_FILE = Path(__file__).with_name("data") / "aliases.tsv"
 COLLOQUIAL_FILE = Path(__file__).with_name("data") / "colloquial.tsv"
@@ -47,6 +51,8 @@ class Query:
     kind: str  # "summary" | "compare" | "list" | "define" | "number" | "other"
     english: bool
     aliases: tuple[tuple[str, str], ...] = ()  # (alias, expansion) pairs found in the question
+    # (question word, its thesaurus synonyms the report uses): looser than aliases, like everyday words
+    related: tuple[tuple[str, str], ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -153,8 +159,12 @@ def simplified(text: str) -> str:
 
 
 def understand(
-    question: str, years: ReportYears, aliases: tuple[tuple[str, str], ...] | None = None
+    question: str,
+    years: ReportYears,
+    aliases: tuple[tuple[str, str], ...] | None = None,
+    lexicon: Lexicon | None = None,
 ) -> Query:
+    """`lexicon`: the report's own vocabulary (its own definitions, the thesaurus mapped onto its words)."""
     text = arabic_figures(simplified(normalize_text(question)).strip())
     text = re.sub(r"\s+", " ", text)
     text = resolve_years(text, years)
@@ -168,6 +178,14 @@ def understand(
     elif PLAN_WORDS.search(text) and not REVIEW_WORDS.search(text):
         scope = PLAN
     matched = matched_aliases(text, aliases if aliases is not None else load_aliases())
+    related: tuple[tuple[str, str], ...] = ()
+    if lexicon is not None:
+        # what the report defines counts as an alias; a thesaurus synonym is looser: it counts towards
+        # coverage, not the search (the dense vectors match synonyms already; a word's other senses,
+        # 方便 -> 便民/有利, would pull in passages the question is not about)
+        core = {a for a, _ in matched}
+        matched += tuple(p for p in lexicon.defined(text) if p[0] not in core)
+        related = lexicon.related(text)
     search = f"{text} {' '.join(e for _, e in matched)}" if matched else text
     if aliases is None:
         # everyday words widen the search; they are looser than the alias table, so they count as the
@@ -178,4 +196,4 @@ def understand(
         if extra:
             search = f"{search} {' '.join(extra)}"
     english = len(ASCII_WORD.findall(text)) > len(re.findall(r"[\u4e00-\u9fff]", text))
-    return Query(question, text, search, found, scope, question_kind(text), english, matched)
+    return Query(question, text, search, found, scope, question_kind(text), english, matched, related)

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .keyword import KeywordIndex
+from .lexicon import related_in
 from .policy import Refusal as RefusalNumbers
 from .query import Query, everyday_terms, is_formal, load_aliases
 from .tagging import Tagger
@@ -240,7 +241,8 @@ class RefusalRules:
 
     def _alias_covered(self, word: str, query: Query) -> bool:
         low = query.text.lower()
-        return any(a in low and (word.lower() in a or a in word.lower()) for a, _ in load_aliases())
+        aliases = (*load_aliases(), *query.aliases)  # the table's and what the report defines
+        return any(a in low and (word.lower() in a or a in word.lower()) for a, _ in aliases)
 
     def _scan_words(self, case: Case) -> tuple[str | None, str | None]:
         query, best_context = case.query, case.best_context
@@ -262,7 +264,9 @@ class RefusalRules:
                 continue  # the report's own place, glued to a word by jieba (北京地区, of 北京地区生产总值)
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
-            if self._everyday_for(word, case.best_sentence):
+            if self._everyday_for(word, case.best_sentence) or related_in(
+                word, query.related, case.best_sentence
+            ):
                 continue
             # another place: one the report hardly mentions (its own places, 永川/重庆/新建, recur)
             rare = self._df(word) < self.numbers.rare_place * self.n

@@ -202,7 +202,7 @@ class HybridRetriever:
         self._cache, self._cache_lock = other._cache, other._cache_lock
 
     def understand(self, question: str) -> Query:
-        return understand(question, self.index.years)
+        return understand(question, self.index.years, lexicon=self.index.lexicon)
 
     def search(self, query: Query, k: int | None = None, vector: list[float] | None = None) -> list[Passage]:
         """The k best passages; `vector` is the query's vector if the caller has it already."""

