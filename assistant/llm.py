@@ -189,7 +189,7 @@ class LLMAnswerer:
         return dataclasses.replace(answer, notice=notice, mode="extractive")
 
     def _failure(self, fallback: Callable[[], Answer], exc: BaseException) -> Answer:
-        notice = NOTICE_TIMEOUT if isinstance(exc, TimeoutError) else NOTICE_UNAVAILABLE
+        notice = NOTICE_TIMEOUT if _is_timeout(exc) else NOTICE_UNAVAILABLE
         return self._fallback(fallback, notice, f"{type(exc).__name__}: {str(exc)[:300]}")
 
     def _finish(
@@ -284,3 +284,12 @@ class LLMAnswerer:
         if not line or len(line) > max(200, 4 * len(question)) or line.startswith(REFUSAL):
             return question
         return line
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """Our deadline, or the client's own (openai.APITimeoutError, httpx's timeouts): both mean the
+    endpoint was too slow, not that it is down."""
+    import httpx
+    import openai
+
+    return isinstance(exc, TimeoutError | openai.APITimeoutError | httpx.TimeoutException)
