@@ -339,7 +339,9 @@ def build_assistant(
 
     check_store=False opens the Chroma store later (OpenIndex.check_store), when the build keeps its
     vectors beside the chunks: the server answers a second sooner and checks the store afterwards."""
-    embeddings = make_embeddings(settings.embedder)
+    embeddings = make_embeddings(
+        settings.embedder, settings.embed_workers, settings.embed_threads, settings.embed_queue
+    )
     params = ChunkerParams(target_tokens=settings.chunk_tokens, overlap_sentences=settings.chunk_overlap)
     index = ensure_index(
         settings.corpus,
@@ -358,7 +360,7 @@ def build_assistant(
         settings.keyword_weight, settings.dense_weight, settings.scope_boost, settings.table_penalty
     )
     queries = embeddings  # one micro-batcher for every report's questions
-    if settings.embed_batch > 0:
+    if settings.embed_batch > 0 and not getattr(embeddings, "pooled", False):
         queries = BatchingEmbeddings(
             embeddings, settings.embed_batch, settings.embed_window_ms / 1000, settings.embed_queue
         )
