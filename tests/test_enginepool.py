@@ -213,3 +213,53 @@ def test_bad_sizes_are_refused_and_worker_count_defaults_to_the_cores(monkeypatc
     assert engine_workers(0) == 8
     monkeypatch.setattr("os.cpu_count", lambda: None)
     assert engine_workers(0) == 1
+
+
+@pytest.mark.integration
+def test_the_api_answers_503_busy_when_the_engines_queue_is_full_and_stops_them_at_shutdown() -> None:
+    """A real server: while the one (fake) engine is held and the queue is full, a new question gets a
+    clear 503 at once; the queued ones are answered once it runs again; shutdown stops its thread."""
+    import httpx
+
+    from assistant.api import BUSY, starting_app
+    from assistant.settings import Settings
+    from tests.fake_assistant import FakeAssistant
+    from tests.webfixtures import GDP_QUESTION, live_server
+
+    gate = threading.Event()
+    engines = Engines(gate=gate)
+    pool = pool_of(engines, workers=1, max_pending=2)
+
+    class Pooled(FakeAssistant):
+        def ask(self, question, history=(), report=None):  # type: ignore[no-untyped-def]
+            pool.run([question], is_query=True)
+            return super().ask(question, history)
+
+        def close_engines(self) -> None:
+            pool.close()
+
+    settings = Settings(api_rate_per_minute=0, api_concurrency_limit=8)
+    site = starting_app(settings, Pooled, ui=False)
+    codes: list[int] = []
+    with live_server(site) as url, httpx.Client(base_url=url, timeout=30) as c:
+        deadline = time.monotonic() + 30
+        while c.get("/api/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        def ask() -> None:
+            with httpx.Client(base_url=url, timeout=30) as own:
+                codes.append(own.post("/api/ask", json={"question": GDP_QUESTION}).status_code)
+
+        askers = [threading.Thread(target=ask) for _ in range(3)]  # one held in the engine, two queued
+        for t in askers:
+            t.start()
+        while not (engines.running == 1 and pool.pending() == 2) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        busy = c.post("/api/ask", json={"question": GDP_QUESTION})
+        assert busy.status_code == 503 and busy.json() == {"error": BUSY}
+        assert busy.headers["retry-after"] == "1"
+        gate.set()
+        for t in askers:
+            t.join(30)
+        assert codes == [200, 200, 200]
+    assert pool._threads and not any(t.is_alive() for t in pool._threads)
