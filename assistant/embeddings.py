@@ -74,7 +74,9 @@ class E5Embeddings(Embeddings):
     # the embedder queues and spreads concurrent queries itself: no micro-batcher in front of it
     pooled = True
 
-    def __init__(self, workers: int = E5_WORKERS, threads: int = E5_THREADS, max_pending: int = E5_QUEUE) -> None:
+    def __init__(
+        self, workers: int = E5_WORKERS, threads: int = E5_THREADS, max_pending: int = E5_QUEUE
+    ) -> None:
         from .enginepool import EnginePool
 
         limit = _e5_limit if threads > 0 else None
