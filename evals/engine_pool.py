@@ -175,7 +175,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "engine_pool.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     lines = [
-        "# One e5 engine on every core vs a pool of one-thread engines",
+        "# One e5 engine on every core vs pools of engines side by side",
         "",
         f"`python evals/engine_pool.py --rounds {args.rounds} --seconds {args.seconds:g}`; {os.cpu_count()} CPUs; "
         "the two measured in turn, round by round, in one process (load = 1-min load average at the start "

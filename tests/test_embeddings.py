@@ -218,8 +218,9 @@ def test_e5_engines_are_one_per_worker_each_limited_to_its_threads() -> None:
     for i, text in enumerate(texts):
         assert got[i] == [float(x) for x in direct.query(text)]
     assert emb.embed_documents([RELEVANT]) == [[float(x) for x in direct.passage(RELEVANT)]]
+    workers = list(emb.pool._threads)
     emb.close()
-    assert not any(t.is_alive() for t in emb.pool._threads)
+    assert workers and not any(t.is_alive() for t in workers)
 
 
 # ---------------------------------------------------------------- integration: sentence-transformers

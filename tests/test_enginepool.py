@@ -186,7 +186,7 @@ def test_an_engine_that_cannot_load_fails_the_call_and_is_retried() -> None:
     pool.close()
 
 
-def test_close_finishes_what_is_queued_then_stops_and_refuses_more() -> None:
+def test_close_finishes_what_is_queued_then_stops_and_a_later_call_starts_again() -> None:
     engines = Engines(delay=0.02)
     pool = pool_of(engines, workers=2)
     out: list[list[list[float]]] = []
@@ -194,12 +194,15 @@ def test_close_finishes_what_is_queued_then_stops_and_refuses_more() -> None:
     caller.start()
     while pool.stats.texts == 0 and engines.running == 0:
         time.sleep(0.001)
+    workers = list(pool._threads)
     pool.close()
     caller.join(5)
     assert out == [expected([f"段{i}" for i in range(6)], False)]
-    assert not any(t.is_alive() for t in pool._threads)
-    with pytest.raises(RuntimeError, match="closed"):
-        pool.run(["问"], is_query=True)
+    assert pool._threads == [] and workers and not any(t.is_alive() for t in workers)
+    # the same assistant served again (another server in the same process): new workers
+    assert pool.run(["问"], is_query=True) == expected(["问"], True)
+    assert len(pool._threads) == 2
+    pool.close()
 
 
 def test_bad_sizes_are_refused_and_worker_count_defaults_to_the_cores(monkeypatch) -> None:
@@ -241,6 +244,7 @@ def test_the_api_answers_503_busy_when_the_engines_queue_is_full_and_stops_them_
     settings = Settings(api_rate_per_minute=0, api_concurrency_limit=8)
     site = starting_app(settings, Pooled, ui=False)
     codes: list[int] = []
+    started: list[threading.Thread] = []
     with live_server(site) as url, httpx.Client(base_url=url, timeout=30) as c:
         deadline = time.monotonic() + 30
         while c.get("/api/health").status_code != 200 and time.monotonic() < deadline:
@@ -262,4 +266,5 @@ def test_the_api_answers_503_busy_when_the_engines_queue_is_full_and_stops_them_
         for t in askers:
             t.join(30)
         assert codes == [200, 200, 200]
-    assert pool._threads and not any(t.is_alive() for t in pool._threads)
+        started = list(pool._threads)
+    assert started and not any(t.is_alive() for t in started) and pool._threads == []
