@@ -42,6 +42,7 @@ eval: install
 BENCH_VS ?=
 bench: install
 	$(PY) evals/batch_curve.py
+	$(PY) evals/engine_pool.py
 	$(PY) evals/latency.py $(if $(BENCH_VS),--vs $(BENCH_VS) --rounds 1)
 	$(PY) evals/profile.py
 	$(PY) evals/bench.py $(if $(BENCH_VS),--vs $(BENCH_VS)) $(ARGS)

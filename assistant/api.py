@@ -365,6 +365,9 @@ class Site:
         bench = getattr(self.api.state, "eval_workbench", None)
         if bench is not None:
             await run_in_threadpool(bench.worker.close)
+        close_engines = getattr(self.service.assistant, "close_engines", None)
+        if callable(close_engines):  # the embedding engines' threads (requests have finished)
+            await run_in_threadpool(close_engines)
         await send({"type": "lifespan.shutdown.complete"})
 
     async def start_ui(self, host: FastAPI, asgi: Any) -> None:

