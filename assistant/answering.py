@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .comparison import compare
+from .glossary import gloss_terms
 from .keyword import KeywordIndex
 from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
 from .refusal import WANTS_NAME, RefusalPolicy, missing_kind
@@ -149,6 +150,9 @@ class ExtractiveAnswerer:
                 for w in self.tokenizer.words(expansion):
                     if self.keyword.idf(w) is not None and w not in FUNCTION_WORDS:
                         terms.setdefault((w,), 0.5 * (self.keyword.idf(w) or 0.0))
+            idf = lambda w: self.keyword.idf(w) or self.keyword.phrase_idf(w)  # noqa: E731
+            for alts, weight in gloss_terms(query, idf, self.max_idf).items():
+                terms.setdefault(alts, weight)
         return terms
 
     def _idf(self, word: str, glued: set[str]) -> float | None:

@@ -53,6 +53,8 @@ class Query:
     kind: str  # "summary" | "compare" | "list" | "define" | "number" | "other"
     english: bool
     aliases: tuple[tuple[str, str], ...] = ()  # (alias, expansion) pairs found in the question
+    # an English question's phrases with the report's words for each (glossary.Gloss), set by retrieval
+    glosses: tuple = ()
 
 
 @lru_cache(maxsize=4)
