@@ -28,9 +28,13 @@ TIME = re.compile(
     r"(?:19|20)\d{2}年度?|(?<![A-Za-z])(?:19|20)\d{2}(?![\d年])|[“\"]?[十][一二三四五六七八九]?五[”\"]?(?:时期|期间)?"
     r"|(?:今|去|明|前|上一?|下一?|本|当)年度?|[上下]半年|(?:第?[一二三四])季度|(?:过去|近)[一二三四五六七八九十]年"
 )
-CONNECTIVE = re.compile(r"^(?:那么|那(?![些个里边样])|另外|还有|此外|同时|再问一下|and|also|then|so)[，,\s]*", re.I)
+CONNECTIVE = re.compile(
+    r"^(?:那么|那(?![些个里边样])|另外|还有|此外|同时|再问一下|and|also|then|so)[，,\s]*", re.I
+)
 PART = re.compile(r"^其中[，,]?")
-ANAPHOR = re.compile(r"^(?:它们|它|其(?![他它次余实])|该(?!怎)|这个|这些|这项|这一|此项|上述|那些|那个|前者|后者)")
+ANAPHOR = re.compile(
+    r"^(?:它们|它|其(?![他它次余实])|该(?!怎)|这个|这些|这项|这一|此项|上述|那些|那个|前者|后者)"
+)
 ANAPHOR_EN = re.compile(r"\b(?:it|its|they|their|them|that|those|these)\b", re.I)
 ELLIPSIS_END = re.compile(r"(?:的)?呢[？?]?$")
 ENGLISH_ELLIPSIS = re.compile(r"^(?:what|how) about\b|^and\b", re.I)

@@ -25,7 +25,7 @@ MAX_ALTERNATIVES = 6  # report words kept for one English phrase (the most speci
 MIN_HEADWORD = 2
 GLOSS_WEIGHT = 0.5  # a dictionary word weighs this share of its IDF, as an alias expansion does
 UNKNOWN_GLOSS = 0.2  # share of the top IDF for a phrase the report has no word for (as answering's unknown)  # one-character headwords (大, 新) are too loose to stand for an English word
-WORD = re.compile(r"[a-z][a-z'-]*")
+WORD = re.compile(r"[a-z][a-z']*")  # "medium-sized" is two words, as definitions are read
 PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth)\s+")
 # English function words and question frames: they ask, they name nothing a report would state
@@ -59,7 +59,7 @@ class Gloss:
 
 
 def _plain(definition: str) -> str:
-    text = PARENS.sub(" ", definition.lower()).strip()
+    text = PARENS.sub(" ", definition.lower()).replace("-", " ").strip()
     text = LEADING.sub("", text)
     return re.sub(r"\s+", " ", text).strip(" .,;:!?")
 
@@ -125,7 +125,7 @@ def dictionary() -> tuple[dict[str, tuple[str, ...]], ...]:
 
 
 def glosses(
-    text: str, in_report: Callable[[str], float | None], common: Callable[[str], int] = len
+    text: str, in_report: Callable[[str], float | None], common: Callable[[str], int] = lambda w: 0
 ) -> tuple[Gloss, ...]:
     """The English phrases of `text` (longest first, no overlaps) with the report's words for each.
 

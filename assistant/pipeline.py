@@ -160,7 +160,13 @@ class Assistant:
         for word, flag in self.extractive.policy.tags(YEAR.sub(" ", text)):
             if len(word) < 2 or word in FUNCTION_WORDS or word in ASKING_VERBS:
                 continue
-            if flag.startswith("n") or flag in NOUN_LIKE or how and flag[:1] in ("v", "a") and not word.isascii():
+            if (
+                flag.startswith("n")
+                or flag in NOUN_LIKE
+                or how
+                and flag[:1] in ("v", "a")
+                and not word.isascii()
+            ):
                 return True
             if (
                 flag == "x"
