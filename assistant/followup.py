@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 # a time of its own: a year, a relative year, a plan period, a part of a year
 TIME = re.compile(
-    r"(?:19|20)\d{2}年度?|(?<![A-Za-z])(?:19|20)\d{2}(?![\d年])|[“\"]?[十][一二三四五六七八九]?五[”\"]?(?:时期|期间)?"
-    r"|(?:今|去|明|前|上一?|下一?|本|当)年度?|[上下]半年|(?:第?[一二三四])季度|(?:过去|近)[一二三四五六七八九十]年"
+    r"(?:19|20)\d{2}年度?|(?<![A-Za-z])(?:19|20)\d{2}(?![\d年])"
+    r"|[“\"]十[一二三四五六七八九]?五[”\"](?:时期|期间)?|十[一二三四五六七八九]?五(?:时期|期间)"
+    r"|(?<![比较])(?:今|去|明|前|上一?|下一?|本|当)年度?|[上下]半年|(?:第?[一二三四])季度|(?:过去|近)[一二三四五六七八九十]年"
 )
 CONNECTIVE = re.compile(
     r"^(?:那么|那(?![些个里边样])|另外|还有|此外|同时|再问一下|and|also|then|so)[，,\s]*", re.I
@@ -49,6 +50,7 @@ FRAME_ONLY = re.compile(
     r"^[的呢吗了，,？?\s]*(?:(?:的|是|要|将|能|预计|预期|目标|计划|打算|实际|完成|实现|达到|增长|增速|同比|"
     r"情况|怎么样|如何|多少|几|呢|吗|了|\s)*)[？?]*$"
 )
+ASKS = re.compile(r"多少|几|什么|啥|哪|吗|如何|怎么|怎样|咋|是否|有没有")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NUMBER_Q = re.compile(r"多少|几[个项家座户人天所处件条口次万亿千百名张辆台吨亩]|how (?:many|much)", re.I)
@@ -124,8 +126,11 @@ def condense_rule(
     pointer = ANAPHOR.match(_untimed(rest))
     if pointer:
         after = _untimed(rest)[pointer.end() :].lstrip("的")
-        if own_topic(after) and not ellipsis:  # "该区今年的粮食产量目标是多少？": only the pointer goes
+        if own_topic(after) and not ellipsis and after[:POINTED_CHARS] not in prev:
+            # "该区今年的粮食产量目标是多少？" points at nothing the previous question asked about
             return Condensed(_in_frame(rest.replace(pointer.group(0), "", 1), prev, times), "anaphor")
+        if own_topic(after) and not ellipsis:  # "那些游客…" after a question about 游客: its subject too
+            return Condensed(f"{_framed(subject, rest)}，{after}{_tail(after, prev)}", "anaphor")
         return Condensed(f"{_framed(subject, rest)}{after}{_tail(after, prev)}", "anaphor")
     if ellipsis and not QUESTION_TAIL.search(rest + "？"):
         item = _untimed(rest).removesuffix("的")
@@ -173,7 +178,7 @@ def _framed(subject: str, rest: str) -> str:
 
 def _tail(rest: str, prev: str) -> str:
     """How the follow-up ends: its own question words, else the previous question's kind of ask."""
-    if QUESTION_TAIL.search(rest + "？") or rest.endswith(("吗", "？", "?")):
+    if QUESTION_TAIL.search(rest + "？") or ASKS.search(rest) or rest.endswith(("吗", "？", "?")):
         return "" if rest.endswith(("？", "?")) else "？"
     return "是多少？" if re.search(r"多少|几", prev) else "是什么？"
 
@@ -204,6 +209,7 @@ def _switch_time(prev: str, time: str, rest: str) -> str:
     return out
 
 
+POINTED_CHARS = 2  # a pointer's noun ("那些游客") is the previous subject's if it opens with a word of it
 SWAP_SLACK = 2  # characters a parallel term may be longer than the item that replaces it
 # words a time switch adds to the previous question ("那2024年的目标呢？" asks for the target)
 FRAME_EXTRA = re.compile(r"目标|计划|预期|实际")
