@@ -24,7 +24,7 @@ MAX_PHRASE = 4  # English words in the longest definition looked up
 MAX_ALTERNATIVES = 6  # report words kept for one English phrase (the most specific first)
 MIN_HEADWORD = 2
 GLOSS_WEIGHT = 0.5  # a dictionary word weighs this share of its IDF, as an alias expansion does
-UNKNOWN_GLOSS = 0.2  # share of the top IDF for a phrase the report has no word for (as answering's unknown)  # one-character headwords (大, 新) are too loose to stand for an English word
+UNKNOWN_GLOSS = 0.5  # share of the top IDF for a phrase the report has no word for (English harness: 0.2 -> 0.5 refuses one more, answers as many)
 WORD = re.compile(r"[a-z][a-z']*")  # "medium-sized" is two words, as definitions are read
 PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth)\s+")
@@ -56,6 +56,7 @@ class Gloss:
     english: str
     words: tuple[str, ...]  # the report's words for it, its commonest first
     absent: str = ""  # with no `words`: the dictionary's commonest word for it, which the report lacks
+    name: bool = False  # a proper name (Jiangjin -> 江津)
 
 
 def _plain(definition: str) -> str:
@@ -136,27 +137,31 @@ def glosses(
     names, *tiers = dictionary()
     capitalised = {w.lower() for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z]+", text)}
     words = WORD.findall(text.lower())
-    out: list[Gloss] = []
-    i = 0
-    while i < len(words):
-        found = None
-        for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+    # phrases of two or more words first, the longest anywhere in the question winning ("permanent
+    # resident population" is read as "resident population" -> 常住人口, not 永久 + 居民 + 人口)
+    phrases = []
+    for i in range(len(words)):
+        for n in range(min(MAX_PHRASE, len(words) - i), 1, -1):
             span = words[i : i + n]
-            if span[0] in ENGLISH_STOP:
-                break
-            if span[-1] in ENGLISH_STOP:
-                continue
-            named = n == 1 and span[0] in capitalised and span[0] in names
-            found = _lookup(span, [names] if named else tiers if n == 1 else tiers[:1], in_report, common)
-            if found and (found.words or n == 1):
-                i += n
-                break
-            found = None
-        if found is None:
-            i += 1
+            if span[0] not in ENGLISH_STOP and span[-1] not in ENGLISH_STOP:
+                found = _lookup(span, tiers[:1], in_report, common)
+                if found:
+                    phrases.append((-n, i, found))
+    taken: dict[int, Gloss] = {}
+    used: set[int] = set()
+    for neg, i, found in sorted(phrases, key=lambda p: (p[0], p[1])):
+        span = set(range(i, i - neg))
+        if not span & used:
+            used |= span
+            taken[i] = found
+    for i, word in enumerate(words):
+        if i in used or word in ENGLISH_STOP:
             continue
-        out.append(found)
-    return tuple(out)
+        named = word in capitalised and word in names
+        found = _lookup([word], [names] if named else tiers, in_report, common)
+        if found:
+            taken[i] = replace(found, name=True) if named else found
+    return tuple(taken[i] for i in sorted(taken))
 
 
 def _lookup(span: list[str], tiers, in_report, common) -> Gloss | None:  # type: ignore[no-untyped-def]
@@ -184,9 +189,10 @@ def with_glosses(query: Query, keyword: KeywordIndex) -> Query:
     freq = keyword.tokenizer._jieba.FREQ  # type: ignore[attr-defined]
     found = glosses(query.text, lambda w: keyword.idf(w) or keyword.phrase_idf(w), lambda w: freq.get(w, 0))
     aliased = " ".join(a for a, _ in query.aliases)  # an alias (GDP) already says what the report calls it
-    found = tuple(g for g in found if not any(w in aliased.split() for w in g.english.split()))
-    # searched for, and read by the refusal rules as the Chinese question's words would be
-    words = [g.words[0] if g.words else g.absent for g in found]
+    found = tuple(g for g in found if " " in g.english or g.english not in aliased.split())
+    # searched for, and read by the refusal rules as the Chinese question's words would be; of the words
+    # the report lacks only names and formal terms (地铁): the dictionary's other senses are too loose
+    words = [g.words[0] if g.words else g.absent for g in found if g.words or g.name or is_formal(g.absent)]
     search = f"{query.search_text} {' '.join(words)}" if words else query.search_text
     return replace(query, search_text=search, glosses=found)
 
