@@ -189,7 +189,7 @@ def with_glosses(query: Query, keyword: KeywordIndex) -> Query:
     freq = keyword.tokenizer._jieba.FREQ  # type: ignore[attr-defined]
     found = glosses(query.text, lambda w: keyword.idf(w) or keyword.phrase_idf(w), lambda w: freq.get(w, 0))
     aliased = " ".join(a for a, _ in query.aliases)  # an alias (GDP) already says what the report calls it
-    found = tuple(g for g in found if " " in g.english or g.english not in aliased.split())
+    found = tuple(g for g in found if not any(w in aliased.split() for w in g.english.split()))
     # searched for, and read by the refusal rules as the Chinese question's words would be; of the words
     # the report lacks only names and formal terms (地铁): the dictionary's other senses are too loose
     words = [g.words[0] if g.words else g.absent for g in found if g.words or g.name or is_formal(g.absent)]
