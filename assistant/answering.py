@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .comparison import compare
+from .glossary import gloss_terms
 from .keyword import KeywordIndex
 from .policy import DEFAULT as DEFAULT_POLICY
 from .policy import Policy
@@ -145,6 +146,9 @@ class ExtractiveAnswerer:
                 for w in self.tokenizer.words(expansion):
                     if self.keyword.idf(w) is not None and w not in FUNCTION_WORDS:
                         terms.setdefault((w,), self.weights.english_alias * (self.keyword.idf(w) or 0.0))
+            idf = lambda w: self.keyword.idf(w) or self.keyword.phrase_idf(w)  # noqa: E731
+            for alts, weight in gloss_terms(query, idf, self.max_idf).items():
+                terms.setdefault(alts, weight)
         return terms
 
     def _idf(self, word: str, glued: set[str]) -> float | None:

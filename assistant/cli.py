@@ -123,7 +123,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     assistant = build_assistant(_settings(args), progress=_progress())
     try:
-        answer = assistant.ask(args.question, report=args.report)
+        history = [(q, "") for q in args.history or ()]
+        answer = assistant.ask(args.question, history, report=args.report)
     except QuestionError as e:
         print(str(e), file=sys.stderr)
         return 2
@@ -190,6 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", help="answer from this report only (file name or short name)")
+    p.add_argument(
+        "--history",
+        action="append",
+        metavar="QUESTION",
+        help="an earlier question of the conversation (repeat, oldest first)",
+    )
     p.add_argument(
         "--explain", action="store_true", help="show the routing and answer rules and the tuned numbers"
     )

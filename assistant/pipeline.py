@@ -36,6 +36,9 @@ from .vocab import YEAR_NIAN_OPT as YEAR
 
 History = Sequence[tuple[str, str]]
 HOW_Q = re.compile(r"怎么|怎样|如何|为什么|为啥|咋|啥办法|什么办法")
+# part-of-speech flags that name a thing as nouns do: idioms and set phrases (粮食产量, 停车难),
+# abbreviations, attributives that only modify a noun (公共充电桩 = 公共/b 充电/v 桩/q)
+NOUN_LIKE = frozenset({"l", "i", "j", "b", "vn", "an"})
 ENGLISH_FOLLOW = {"and", "what", "about", "how", "the", "then", "that", "this", "year", "last", "next"}
 
 
@@ -159,7 +162,13 @@ class Assistant:
         for word, flag in self.extractive.tagger(YEAR.sub(" ", text)):
             if len(word) < 2 or word in FUNCTION_WORDS or word in ASKING_VERBS:
                 continue
-            if flag.startswith("n") or how and flag[:1] in ("v", "a", "i", "l") and not word.isascii():
+            if (
+                flag.startswith("n")
+                or flag in NOUN_LIKE
+                or how
+                and flag[:1] in ("v", "a")
+                and not word.isascii()
+            ):
                 return True
             if (
                 flag == "x"

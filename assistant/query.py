@@ -53,6 +53,8 @@ class Query:
     aliases: tuple[tuple[str, str], ...] = ()  # (alias, expansion) pairs found in the question
     # (question word, its thesaurus synonyms the report uses): looser than aliases, like everyday words
     related: tuple[tuple[str, str], ...] = ()
+    # an English question's phrases with the report's words for each (glossary.Gloss), set by retrieval
+    glosses: tuple = ()
 
 
 @lru_cache(maxsize=4)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
+from .glossary import with_glosses
 from .index import ReportIndex
 from .policy import DEFAULT as POLICY
 from .policy import Policy
@@ -202,7 +203,9 @@ class HybridRetriever:
         self._cache, self._cache_lock = other._cache, other._cache_lock
 
     def understand(self, question: str) -> Query:
-        return understand(question, self.index.years, lexicon=self.index.lexicon)
+        return with_glosses(
+            understand(question, self.index.years, lexicon=self.index.lexicon), self.index.keyword
+        )
 
     def search(self, query: Query, k: int | None = None, vector: list[float] | None = None) -> list[Passage]:
         """The k best passages; `vector` is the query's vector if the caller has it already."""

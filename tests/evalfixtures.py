@@ -30,8 +30,9 @@ ALWAYS_FAILS = {
 HOSTILE = {
     "id": "fixture-html",
     "question": f"{XSS}<script>alert(2)</script>地区生产总值？",
-    "answers": [],
-    "evidence": [],
+    # a fact not in the report: it fails whether it is answered or refused, so the failure list shows it
+    "answers": ["这句话不在报告中"],
+    "evidence": ["全年地区生产总值增长8.1%"],
     "category": "<b>粗体</b>",
 }
 

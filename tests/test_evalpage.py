@@ -188,7 +188,7 @@ def test_exports_escape_what_was_uploaded(client: httpx.Client) -> None:
     assert again == [HOSTILE["question"], ALWAYS_FAILS["question"], formula["question"]]
     csv_items = parse_eval_bytes(client.get(f"/api/eval/runs/{run_id}/export.csv").content, "again.csv")
     assert [i.answers for i in csv_items] == [
-        (),
+        tuple(HOSTILE["answers"]),
         tuple(ALWAYS_FAILS["answers"]),
         tuple(ALWAYS_FAILS["answers"]),
     ]

@@ -1,0 +1,82 @@
+"""English questions reach a report's own words through CC-CEDICT read backwards (synthetic reports)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from assistant.glossary import Gloss, gloss_terms, glosses, with_glosses
+from assistant.keyword import KeywordIndex, Tokenizer
+from assistant.query import understand
+from assistant.structure import ReportYears
+from assistant.types import Chunk
+
+pytestmark = pytest.mark.unit
+
+SENTENCES = [
+    "全年新建污水处理厂3座，日处理能力达到12万吨。",
+    "引进大熊猫2只，动物园游客人数同比增长15%。",
+    "新建公共图书馆分馆8个，全区居民人均阅读量提高。",
+    "江北镇新增农村公路40公里。",
+]
+
+
+def vocabulary(words: set[str]):  # type: ignore[no-untyped-def]
+    """A report vocabulary: the IDF of each word it uses, None for the others."""
+    return lambda w: 1.0 if w in words else None
+
+
+def test_a_phrase_finds_the_report_word_defined_as_it() -> None:
+    found = glosses("How many tourists visited the zoo?", vocabulary({"游客", "动物园"}))
+    assert {g.english: g.words for g in found if g.words} == {"tourists": ("游客",), "zoo": ("动物园",)}
+
+
+def test_only_the_report_words_of_a_phrase_are_kept() -> None:
+    # "library" is 图书馆 and 库 in the dictionary; a report that only says 图书馆 keeps that one
+    (g,) = glosses("library", vocabulary({"图书馆"}))
+    assert g.words == ("图书馆",)
+
+
+def test_a_plural_and_a_british_spelling_are_looked_up_as_the_dictionary_writes_them() -> None:
+    words = {"熊猫", "大熊猫", "公里"}
+    assert glosses("pandas", vocabulary(words))[0].words  # "giant panda" ends in "panda"
+    assert glosses("kilometres", vocabulary(words))[0].words == ("公里",)
+
+
+def test_a_phrase_the_report_has_no_word_for_names_what_it_lacks() -> None:
+    (g,) = glosses("subway", vocabulary({"公路"}), common=lambda w: 10 if w == "地铁" else 0)
+    assert g.words == () and g.absent == "地铁"  # the commonest of the dictionary's words for it
+
+
+def test_question_words_and_unknown_names_are_not_glossed() -> None:
+    assert glosses("What is it and how much was it?", vocabulary(set())) == ()
+    assert glosses("Xqzvy", vocabulary(set())) == ()
+
+
+def test_a_proper_name_is_found_by_its_pinyin() -> None:
+    (g,) = glosses("How long are the roads of Beijing?", vocabulary({"北京"}))[-1:]
+    assert g.words == ("北京",)
+
+
+def test_a_missing_phrase_lowers_coverage_and_a_found_one_is_one_group_of_alternatives() -> None:
+    q = understand("How many subway lines?", ReportYears(2023, 2024), aliases=())
+    q = dataclasses.replace(q, glosses=(Gloss("subway", (), "地铁"), Gloss("lines", ("线路", "队伍"))))
+    terms = gloss_terms(q, lambda w: 2.0, top=3.0)
+    assert terms[("线路", "队伍")] == pytest.approx(1.0)
+    assert ("subway",) in terms and terms[("subway",)] > 0
+
+
+def test_an_english_question_is_searched_with_the_report_words() -> None:
+    chunks = [
+        Chunk(f"c{i}", text, ("一、情况",), "review", "prose", 0, len(text), 20, source="r.txt")
+        for i, text in enumerate(SENTENCES)
+    ]
+    tokenizer = Tokenizer()
+    keyword = KeywordIndex(chunks, tokenizer)
+    q = with_glosses(understand("How many pandas did the zoo bring in?", ReportYears(2023, 2024)), keyword)
+    assert "熊猫" in q.search_text or "大熊猫" in q.search_text
+    best = max(keyword.search(q.search_text).items(), key=lambda kv: kv[1])[0]
+    assert "大熊猫" in chunks[best].text
+    chinese = understand("动物园引进了几只大熊猫？", ReportYears(2023, 2024))
+    assert with_glosses(chinese, keyword) is chinese  # a Chinese question is left as it is
