@@ -19,8 +19,17 @@ REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回
 NUM = re.compile(r"\d+(?:\.\d+)?")
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
 CLAUSE = re.compile(r"[^，；：]+[，；：]?")
-MIN_FIGURES_TO_POINT = 4
+POINT_MIN_CHARS = 24  # a sentence this short is the answer already; a longer one is pointed at its clauses
 MAX_WINDOW = 4  # clauses a pointed quote may span
+SECOND_CLOSE = 0.95  # a second quote scoring this close to the first is shown: the ranking cannot choose
+ADDS_MIN = 0.01  # coverage a second quote must add to be shown (it answers a word the first lacks)
+MIN_NEW_CHARS = 2  # characters or digits a quoted part must hold beyond the question's own (not a bare label)
+PLANNED_CELL = re.compile(r"计划|目标|预期|任务")  # a table's planned columns (计划任务, 预期目标)
+RESULT_ASKED = re.compile(r"实际|完成|达到|实现|建成|结果")  # ... and a question asking the result as well
+LABEL = re.compile(r"[^，；：。]{1,16}[：:]")  # "能源：" opening a sentence names what it is about
+HOW = re.compile(r"怎么样|怎样|如何|情况")  # asks how something went: all the sentence says answers it
+FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d年]|\.\d)")  # a figure, not a year
+SAYS = re.compile(r"[\u4e00-\u9fff\d]")  # what a quoted part says (not its punctuation)
 POINT_MIN_COVERAGE = 0.75  # below this the question's own words do not pick the clause: quote the sentence
 ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪些|什么|其中.{0,12}呢")
 WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
@@ -371,13 +380,43 @@ class ExtractiveAnswerer:
                 refusal(query, passages),
                 "refused: the kind of figure asked for is not in the quoted sentences",
             )
-        terms = self.query_terms(query)
-        chosen = [self._clauses(query, terms, c, passages) for c in chosen]
+        terms = self.query_terms(query, everyday=True)  # everyday words point at the clause they mean
+        chosen = self._adding(query, terms, [self._clauses(query, terms, c, passages) for c in chosen], passages)
         pointed = any(c.pointed for c in chosen)
         return _ruled(
             compose(query, chosen, passages, years),
             "answer: the clauses asked about" if pointed else "answer: best sentences",
         )
+
+    def _adding(
+        self,
+        query: Query,
+        terms: dict[tuple[str, ...], float],
+        chosen: list[Sentence],
+        passages: Sequence[Passage],
+    ) -> list[Sentence]:
+        """The first quote, and a further one only if it adds what was asked: a word of the question
+        the quotes so far lack, the kind of figure asked for (the other half of "总量和增速"), a figure
+        where there is none, the other year of a question naming two, the words that state a table
+        row's figure; or if the ranking cannot tell it from the first."""
+        out = [chosen[0]]
+        for s in chosen[1:]:
+            held = "".join(c.text for c in out)
+            if s.text in held:
+                continue  # no sentence or label twice
+            kinds = {passages[c.passage].chunk.kind for c in out}
+            scopes = {passages[c.passage].chunk.scope for c in out}
+            adds = (
+                self.coverage(terms, held + s.text) > self.coverage(terms, held) + ADDS_MIN
+                or missing_kind(query.text, held) is not None and missing_kind(query.text, held + s.text) is None
+                or len(FIGURE.findall(held)) < max(1, _asks(query)) and FIGURE.search(s.text)
+                or len(set(query.years)) > 1 and passages[s.passage].chunk.scope not in scopes
+                or kinds == {TABLE_ROW} and passages[s.passage].chunk.kind != TABLE_ROW
+                or s.score >= chosen[0].score * SECOND_CLOSE
+            )
+            if adds:
+                out.append(s)
+        return out
 
     def _clauses_about(self, query: Query, text: str) -> str:
         """The clauses of `text` holding one of the question's specific words (not one on every page,
@@ -396,33 +435,128 @@ class ExtractiveAnswerer:
     def _clauses(
         self, query: Query, terms: dict[tuple[str, ...], float], s: Sentence, passages: Sequence[Passage]
     ) -> Sentence:
-        """In a sentence that lists many figures, point the citation at the clause(s) asked about.
-
-        The answer keeps the whole sentence (cutting it loses facts the question also needs, measured
-        on dev), but the quoted span the user sees highlighted is "固定资产投资增长7%", not all eight targets.
-        """
-        many = len(NUM.findall(s.text)) >= MIN_FIGURES_TO_POINT
-        if passages[s.passage].chunk.kind == TABLE_ROW or not many or query.kind in ("list", "compare"):
-            return s
+        """Point a long sentence at the clause(s) that answer: "能源：全年新增产气井40口左右，日产气达到700万方
+        以上" out of a sentence on shale gas. The run of clauses must cover the question as the sentence
+        does (all of it when two things are asked), name its words most exactly, and still hold what is
+        asked for (a figure, two for two asks, the count's measure word, the enumeration of a list, the
+        kind of figure); a label opening the sentence ("能源：") names what the run is about when the run
+        needs it. A table row is pointed at its asked cells. The whole sentence stays on the citation card."""
+        if passages[s.passage].chunk.kind == TABLE_ROW:
+            return self._cells(query, terms, s)
+        if len(s.text) <= POINT_MIN_CHARS or query.kind in ("compare", "summary") or HOW.search(query.text):
+            return s  # "实施得怎么样" is answered by all the sentence says
+        if query.kind == "list" and not ENUM.search(s.text):
+            return s  # the items are the sentence's clauses
         clauses = [(m.group(0), m.start()) for m in CLAUSE.finditer(s.text)]
         whole = self.coverage(terms, s.text)
-        if whole < POINT_MIN_COVERAGE or len(ASKS.findall(query.text)) > 1:
-            return s  # a question the sentence covers loosely, or one asking two things: quote it whole
+        if whole < POINT_MIN_COVERAGE or len(clauses) < 2:
+            return s  # a question the sentence covers loosely: quote it whole
+        label = clauses[0][0] if LABEL.fullmatch(clauses[0][0]) else ""
+        share = 1.0 if _asks(query) > 1 else WINDOW_COVERAGE  # two asks: both answered
+        holds = _holds(query, s.text)
         window = _covering_window(
             clauses,
-            lambda text: self.coverage(terms, text) >= whole * WINDOW_COVERAGE,
-            lambda text: _exactness(terms, text),
+            lambda text: self.coverage(terms, label + text) >= whole * share and holds(text),
+            lambda text: _exactness(terms, label + text),
+            lambda text: (_years_named(query, text), _bigrams_named(query, text)),
         )
         if window is None:
             return s
         i, j = window
-        if query.kind == "number" and not any(NUM.search(c) for c, _ in clauses[i : j + 1]):
-            return s
-        while j + 1 < len(clauses) and CONTINUES.match(clauses[j + 1][0]):
+        while j + 1 < len(clauses) and _continues(query, clauses[j + 1][0], terms):
             j += 1  # "…余额127.3亿元，同比增长24.4%": the figure's growth belongs to it
         first, last = clauses[i], clauses[j]
-        quoted = s.text[first[1] : last[1] + len(last[0])].rstrip("，；：")
+        quoted = s.text[first[1] : last[1] + len(last[0])].rstrip("，；：。")
+        if len(quoted) >= len(s.text.rstrip("，；：。")):
+            return s
+        run = "".join(c for c, _ in clauses[i : j + 1])
+        if label and i > 0 and self.coverage(terms, label + run) > self.coverage(terms, run):
+            # the label names what the run is about: "能源：全年新增产气井40口左右"
+            return Sentence(s.passage, label + quoted, s.start, s.score, s.coverage, s.display or s.text, True)
         return Sentence(s.passage, quoted, s.start + first[1], s.score, s.coverage, s.display or s.text, True)
+
+    def _cells(self, query: Query, terms: dict[tuple[str, ...], float], s: Sentence) -> Sentence:
+        """A table row pointed at the cells asked about, after its name: "地区生产总值（亿元），完成情况-总量：
+        1281.4亿元". A result is quoted unless a plan is asked (both if both are)."""
+        fields = s.text.split("｜")
+        if len(fields) < 4:
+            return s
+        head = fields[1]
+        units = fields[2:]  # a long cell stays whole: its items answer together ("1.…。 2.…")
+        whole = self.coverage(terms, "｜".join(fields[1:]))
+        holds = _holds(query, s.text)
+        plan = bool(PLANNED_CELL.search(query.text))
+        result = not plan or bool(RESULT_ASKED.search(query.text))
+
+        def covers(text: str) -> bool:
+            planned = [PLANNED_CELL.match(u) for u in text.split("｜")]
+            if plan and not any(planned) or result and all(planned):
+                return False
+            return self.coverage(terms, f"{head}｜{text}") >= whole and holds(f"{head}｜{text}")
+
+        window = _covering_window(
+            [(u, 0) for u in units],
+            covers,
+            lambda text: (*_exactness(terms, text), _bigrams_named(query, text)),  # items named as asked
+            lambda text: _years_named(query, text),
+            sep="｜",
+        )
+        if window is None or window[1] - window[0] + 1 == len(units):
+            return s
+        record = "｜".join([fields[0], head, *units[window[0] : window[1] + 1]])
+        return Sentence(s.passage, record, s.start, s.score, s.coverage, s.text, True)
+
+
+def _asks(query: Query) -> int:
+    """How many things a question asks ("多少场…？多少个岗位？" asks two)."""
+    return len(ASKS.findall(query.text))
+
+
+def _continues(query: Query, clause: str, terms: dict[tuple[str, ...], float]) -> bool:
+    """Whether a clause after the quoted run belongs to it: its figure's growth (同比增长…), the part
+    "其中…" when the question asks about a part too, or a further figure of the thing asked about
+    ("总投资875.3亿元，年度计划投资230.5亿元": a figure and a word of the question)."""
+    if CONTINUES.match(clause) or "其中" in query.text and clause.startswith("其中"):
+        return True
+    return bool(FIGURE.search(clause)) and any(a in clause for alts in terms for a in alts if len(a) > 1)
+
+
+def _holds(query: Query, sentence: str):  # type: ignore[no-untyped-def]
+    """What a quoted part must still hold that the whole sentence holds: a figure for a question of
+    numbers (two for two asks), the count in the measure word asked (几所), the enumeration a list
+    question asks for, the kind of figure asked (a percentage, a sum of money, a name), and more than
+    the question's own words."""
+    asks = Asks.of(query.text)
+    figures = len(FIGURE.findall(sentence)) if query.kind == "number" else 0
+    need_figures = min(figures, max(1, _asks(query)))
+    need_count = bool(asks.counted and asks.counted.search(sentence))
+    need_enum = query.kind == "list" and bool(ENUM.search(sentence))
+    kind_ok = missing_kind(query.text, sentence) is None
+    asked = set(query.text)
+
+    def holds(text: str) -> bool:
+        if len(FIGURE.findall(text)) < need_figures:
+            return False
+        if need_count and not (asks.counted and asks.counted.search(text)) or need_enum and not ENUM.search(text):
+            return False
+        if kind_ok and missing_kind(query.text, text) is not None:
+            return False
+        new = [c for c in SAYS.findall(text) if c not in asked]
+        return len(new) >= MIN_NEW_CHARS  # a label ("15个产业集群：") repeats the question, answers nothing
+
+    return holds
+
+
+def _bigrams_named(query: Query, text: str) -> int:
+    """How many of the question's two-character pieces a quoted part has: names the term list misses
+    (云谷幼儿园) still tell which item of a cell is asked about."""
+    q = CJK_CHAR.findall(query.text)
+    return len({a + b for a, b in zip(q, q[1:], strict=False) if a + b in text})
+
+
+def _years_named(query: Query, text: str) -> int:
+    """How many of the question's years a quoted part names (2023年度 over the 2022年度 next to it)."""
+    return sum(str(y) in text for y in query.years)
 
 
 def _exactness(terms: dict[tuple[str, ...], float], text: str) -> tuple[float, float]:
@@ -438,18 +572,18 @@ def _exactness(terms: dict[tuple[str, ...], float], text: str) -> tuple[float, f
     return own, loose
 
 
-def _covering_window(clauses: list[tuple[str, int]], covers, exactness) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
+def _covering_window(clauses: list[tuple[str, int]], covers, exactness, prefer=None, sep="") -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
     """The run of clauses (at most MAX_WINDOW) that covers the question well enough, naming its words
-    most exactly, then the shortest, then the earliest."""
-    best: tuple[tuple[float, float], int, int, int] | None = None
+    most exactly, then the shortest, then the one `prefer` ranks higher, then the earliest."""
+    best: tuple[tuple[float, float], int, object, int, int] | None = None
     for i in range(len(clauses)):
         for j in range(i, min(len(clauses), i + MAX_WINDOW)):
-            text = "".join(c for c, _ in clauses[i : j + 1])
+            text = sep.join(c for c, _ in clauses[i : j + 1])
             if covers(text):
-                key = (exactness(text), -(j - i), -i, j)
+                key = (exactness(text), -(j - i), prefer(text) if prefer else 0, -i, j)
                 if best is None or key > best:
                     best = key
-    return None if best is None else (-best[2], best[3])
+    return None if best is None else (-best[3], best[4])
 
 
 def _ruled(answer: Answer, rule: str) -> Answer:
