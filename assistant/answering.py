@@ -19,17 +19,18 @@ REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回
 NUM = re.compile(r"\d+(?:\.\d+)?")
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
 CLAUSE = re.compile(r"[^，；：]+[，；：]?")
+MANY_FIGURES = 4  # a sentence stating this many figures lists several things (targets), not one
 POINT_MIN_CHARS = 24  # a sentence this short is the answer already; a longer one is pointed at its clauses
 MAX_WINDOW = 4  # clauses a pointed quote may span
 SECOND_CLOSE = 0.9  # a second quote scoring this close to the first is shown: the ranking cannot choose
 ADDS_MIN = 0.01  # coverage a second quote must add to be shown (it answers a word the first lacks)
-MIN_NEW_CHARS = 2  # characters or digits a quoted part must hold beyond the question's own (not a bare label)
+MIN_NEW_CHARS = 1  # characters or digits a quoted part must hold beyond the question's own (not a bare label)
 PLANNED_CELL = re.compile(r"计划|目标|预期|任务")  # a table's planned columns (计划任务, 预期目标)
 RESULT_ASKED = re.compile(r"实际|完成|达到|实现|建成|结果")  # ... and a question asking the result as well
 LABEL = re.compile(r"[^，；：。]{1,16}[：:]")  # "能源：" opening a sentence names what it is about
 HOW = re.compile(r"怎么样|怎样|如何|情况")  # asks how something went: all the sentence says answers it
 FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d年]|\.\d)")  # a figure, not a year
-SAYS = re.compile(r"[\u4e00-\u9fff\d]")  # what a quoted part says (not its punctuation)
+SAYS = re.compile(r"[\u4e00-\u9fff\d%A-Za-z]")  # what a quoted part says (not its punctuation)
 POINT_MIN_COVERAGE = 0.75  # below this the question's own words do not pick the clause: quote the sentence
 ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪些|什么|其中.{0,12}呢")
 WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
@@ -402,7 +403,7 @@ class ExtractiveAnswerer:
         out = [chosen[0]]
         for s in chosen[1:]:
             held = "".join(c.text for c in out)
-            if s.text in held:
+            if s.text.strip().rstrip("。；，") in held:
                 continue  # no sentence or label twice
             kinds = {passages[c.passage].chunk.kind for c in out}
             scopes = {passages[c.passage].chunk.scope for c in out}
@@ -463,7 +464,8 @@ class ExtractiveAnswerer:
         if window is None:
             return s
         i, j = window
-        while j + 1 < len(clauses) and _continues(query, clauses[j + 1][0], terms):
+        few = len(FIGURE.findall(s.text)) < MANY_FIGURES  # a sentence about one thing, not a list of targets
+        while j + 1 < len(clauses) and _continues(query, clauses[j + 1][0], terms if few else {}):
             j += 1  # "…余额127.3亿元，同比增长24.4%": the figure's growth belongs to it
         first, last = clauses[i], clauses[j]
         quoted = s.text[first[1] : last[1] + len(last[0])].rstrip("，；：。")
