@@ -22,7 +22,7 @@ CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 MANY_FIGURES = 4  # a sentence stating this many figures lists several things (targets), not one
 POINT_MIN_CHARS = 24  # a sentence this short is the answer already; a longer one is pointed at its clauses
 MAX_WINDOW = 4  # clauses a pointed quote may span
-SECOND_CLOSE = 0.9  # a second quote scoring this close to the first is shown: the ranking cannot choose
+SECOND_CLOSE = 0.85  # a second quote scoring this close to the first is shown: the ranking cannot choose
 ADDS_MIN = 0.01  # coverage a second quote must add to be shown (it answers a word the first lacks)
 MIN_NEW_CHARS = 1  # characters or digits a quoted part must hold beyond the question's own (not a bare label)
 PLANNED_CELL = re.compile(r"计划|目标|预期|任务")  # a table's planned columns (计划任务, 预期目标)
@@ -446,6 +446,8 @@ class ExtractiveAnswerer:
             return self._cells(query, terms, s)
         if len(s.text) <= POINT_MIN_CHARS or query.kind in ("compare", "summary") or HOW.search(query.text):
             return s  # "实施得怎么样" is answered by all the sentence says
+        if query.english:
+            return s  # matched through alias expansions only: too loose to tell the clause
         if query.kind == "list" and not ENUM.search(s.text):
             return s  # the items are the sentence's clauses
         clauses = [(m.group(0), m.start()) for m in CLAUSE.finditer(s.text)]

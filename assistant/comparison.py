@@ -20,7 +20,7 @@ UNIT = r"(万平方米|平方米|个百分点|万亩|亩|万吨|吨|亿元|万�
 # a figure: not a year (…年), not a list number ("1."), not part of a code (5G, G246)
 VALUE = re.compile(rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?![\dA-Za-z年月日号]|\.(?!\d)){UNIT}?")
 SIDE_NOISE = re.compile(r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|目标|计划|预期")
-PIVOT = re.compile(r"(?<![同环])比|超出|超过|高出|低于")
+PIVOT = re.compile(r"(?<![同环])比(?![率例重])|超出|超过|高出|低于")  # not 比率/比例/比重 (a ratio)
 TARGET_WORDS = ("目标", "计划", "预期", "力争", "要")
 
 
@@ -139,12 +139,20 @@ def _quote(s: Sentence, label: str, seg: str, passages: Sequence[Passage]) -> st
     if passages[s.passage].chunk.kind == TABLE_ROW:
         fields = s.text.split("｜")
         return readable_record("｜".join([*fields[:2], seg]))
-    for clause in re.finditer(r"[^，；。]+", s.text):
-        spread = respectively(clause.group(0))
+    from .answering import CONTINUES  # answering imports this module
+
+    clauses = [c.group(0) for c in re.finditer(r"[^，；。]+", s.text)]
+    for i, clause in enumerate(clauses):
+        spread = respectively(clause)
         if spread and (label, seg) in spread:
             return f"{label}{seg}"
-        if not spread and seg in clause.group(0):
-            return seg
+        if not spread and seg in clause:
+            rest = []
+            for after in clauses[i + 1 :]:
+                if not CONTINUES.match(after):
+                    break
+                rest.append(after)  # "…6.1亿元，增长23.5%": the figure's growth belongs to it
+            return "，".join([seg, *rest])
     return s.text
 
 
