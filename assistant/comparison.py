@@ -21,6 +21,8 @@ UNIT = r"(万平方米|平方米|个百分点|万亩|亩|万吨|吨|亿元|万�
 VALUE = re.compile(rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?![\dA-Za-z年月日号]|\.(?!\d)){UNIT}?")
 SIDE_NOISE = re.compile(r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|目标|计划|预期")
 PIVOT = re.compile(r"(?<![同环])比(?![率例重])|超出|超过|高出|低于")  # not 比率/比例/比重 (a ratio)
+# "比上年增长多少" (上年 resolved to its year) asks a growth rate, not the difference of two figures
+PREVIOUS_YEAR = re.compile(r"((?:19|20)\d{2}年|上年|去年|上一年|前一年|同期)(同期)?(增长|下降|提高|降低|增加|减少)")
 TARGET_WORDS = ("目标", "计划", "预期", "力争", "要")
 
 
@@ -114,6 +116,8 @@ def compare(
     if not m:
         return None
     left, right = text[: m.start()], text[m.end() :]
+    if PREVIOUS_YEAR.match(right):
+        return None
     subject = SIDE_NOISE.sub(" ", re.sub(r"(?:19|20)\d{2}年", " ", left))
     left_year = re.findall(r"(?:19|20)\d{2}", left)
     right_year = re.findall(r"(?:19|20)\d{2}", right) or left_year  # "比预期目标" shares the left's year
