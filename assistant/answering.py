@@ -22,6 +22,9 @@ CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 MANY_FIGURES = 4  # a sentence stating this many figures lists several things (targets), not one
 POINT_MIN_CHARS = 24  # a sentence this short is the answer already; a longer one is pointed at its clauses
 MAX_WINDOW = 4  # clauses a pointed quote may span
+PHRASE_BONUS = 0.05  # a sentence with the whole term an asked word stands for: breaks ties of coverage
+PLACE_BONUS = 0.1  # a sentence naming a place, for a question asking where
+WHERE_Q = re.compile(r"哪里|哪儿|什么地方|啥地方|在哪|where", re.I)
 SECOND_CLOSE = 0.85  # a second quote scoring this close to the first is shown: the ranking cannot choose
 ADDS_MIN = 0.01  # coverage a second quote must add to be shown (it answers a word the first lacks)
 MIN_NEW_CHARS = 1  # characters or digits a quoted part must hold beyond the question's own (not a bare label)
@@ -228,6 +231,8 @@ class ExtractiveAnswerer:
         everyday = everyday if everyday != terms else None
         asks = Asks.of(query.text)
         top = passages[0].score if passages else 1.0
+        # the report terms the question's words stand for, whole ("老百姓收入" -> 全体居民人均可支配收入)
+        phrases = {e for _, e in query.aliases + everyday_pairs(query.text) if " " not in e and len(e) > 2}
         out = []
         for i, p in enumerate(passages):
             context = p.chunk.indexed_text
@@ -239,12 +244,21 @@ class ExtractiveAnswerer:
                 whole = text == p.chunk.text and len(units) > 1
                 own = f"{p.chunk.section_path[-1]}\n{text}" if whole else text
                 score = self._score(query, terms, own, context, i, fused, asks, everyday)
+                score += self._asked_bonus(query, text, phrases)
                 if query.scope and p.chunk.scope not in (query.scope, GENERAL):
                     score -= self.scope_penalty  # a 2024 target does not answer a 2023 question
                 cov = self.coverage(terms, f"{p.chunk.section} {text}")
                 out.append(Sentence(i, text, start, score, cov))
         out.sort(key=lambda s: -s.score)
         return out
+
+    def _asked_bonus(self, query: Query, text: str, phrases: set[str]) -> float:
+        """Rank by what is asked: a sentence naming the whole term a question's everyday word stands for
+        (居民人均可支配收入 for 老百姓收入, not 一般公共预算收入 sharing 收入), or a place for "在哪里"."""
+        bonus = PHRASE_BONUS if any(p in text for p in phrases) else 0.0
+        if WHERE_Q.search(query.text) and any(f == "ns" for _, f in self.policy.tags(text)):
+            bonus += PLACE_BONUS
+        return bonus
 
     # -- answering -------------------------------------------------------------------------------
     def support(self, query: Query, passages: Sequence[Passage]) -> float:
@@ -399,8 +413,10 @@ class ExtractiveAnswerer:
         """The first quote, and a further one only if it adds what was asked: a word of the question
         the quotes so far lack, the kind of figure asked for (the other half of "总量和增速"), a figure
         where there is none, the other year of a question naming two, the words that state a table
-        row's figure; or if the ranking cannot tell it from the first."""
+        row's figure; or a sentence (not another table row, which is another indicator) the ranking
+        cannot tell from the first."""
         out = [chosen[0]]
+        phrases = {e for _, e in query.aliases + everyday_pairs(query.text) if " " not in e and len(e) > 2}
         for s in chosen[1:]:
             held = "".join(c.text for c in out)
             if s.text.strip().rstrip("。；，") in held:
@@ -414,6 +430,8 @@ class ExtractiveAnswerer:
                 or len(set(query.years)) > 1 and passages[s.passage].chunk.scope not in scopes
                 or kinds == {TABLE_ROW} and passages[s.passage].chunk.kind != TABLE_ROW
                 or s.score >= chosen[0].score * SECOND_CLOSE
+                and passages[s.passage].chunk.kind != TABLE_ROW
+                and self._asked_bonus(query, s.text, phrases) >= self._asked_bonus(query, chosen[0].text, phrases)
             )
             if adds:
                 out.append(s)
