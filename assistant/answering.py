@@ -10,6 +10,17 @@ from functools import lru_cache
 
 from .comparison import compare
 from .keyword import KeywordIndex
+from .pointing import (
+    CJK_CHAR,
+    CLAUSE,
+    ENUM,
+    FIGURE,
+    TARGET,
+    Asks,
+    asks_count,
+    coverage,
+    point,
+)
 from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
 from .refusal import WANTS_NAME, RefusalPolicy, missing_kind
 from .tables import UNIT_IN_NAME, readable_record
@@ -18,39 +29,18 @@ from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Cit
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
-CLAUSE = re.compile(r"[^，；：]+[，；：]?")
-MANY_FIGURES = 4  # a sentence stating this many figures lists several things (targets), not one
-POINT_MIN_CHARS = 24  # a sentence this short is the answer already; a longer one is pointed at its clauses
-MAX_WINDOW = 4  # clauses a pointed quote may span
 PHRASE_BONUS = 0.05  # a sentence with the whole term an asked word stands for: breaks ties of coverage
 PLACE_BONUS = 0.1  # a sentence naming a place, for a question asking where
 WHERE_Q = re.compile(r"哪里|哪儿|什么地方|啥地方|在哪|where", re.I)
 SECOND_CLOSE = 0.85  # a second quote scoring this close to the first is shown: the ranking cannot choose
 ADDS_MIN = 0.01  # coverage a second quote must add to be shown (it answers a word the first lacks)
-MIN_NEW_CHARS = 1  # characters or digits a quoted part must hold beyond the question's own (not a bare label)
-PLANNED_CELL = re.compile(r"计划|目标|预期|任务")  # a table's planned columns (计划任务, 预期目标)
-RESULT_ASKED = re.compile(r"实际|完成|达到|实现|建成|结果")  # ... and a question asking the result as well
-LABEL = re.compile(r"[^，；：。]{1,16}[：:]")  # "能源：" opening a sentence names what it is about
-HOW = re.compile(r"怎么样|怎样|如何|情况")  # asks how something went: all the sentence says answers it
-FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d年]|\.\d)")  # a figure, not a year
-SAYS = re.compile(r"[\u4e00-\u9fff\d%A-Za-z]")  # what a quoted part says (not its punctuation)
-POINT_MIN_COVERAGE = 0.75  # below this the question's own words do not pick the clause: quote the sentence
-ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪些|什么|其中.{0,12}呢")
-WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
-CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提高|降低|分别|年均)")
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 UNKNOWN_NON_NOUN = 0.2  # dev: 1.0 -> 0.2 answers 3 more, none of the unanswerable; 0 answers 2 of those
 SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
-ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
-TARGET = re.compile(r"目标|预期")
-ASKED_MEASURE = re.compile(
-    r"(?:多少|几)(所|家|座|条|公里|亩|吨|张|辆|台|户|人次|名|套|场|次|项|宗|处|批|栋|平方米|万人|人)"
-)
 EVERYDAY_CREDIT = 0.25  # dev: 0.25 answers 1 more, no change else; 0.5-0.75 trade 2 fixed for 2 broken
 SPECIFIC_DF = 0.2  # a word in more than this share of chunks (永川, 发展) names nothing in particular
 MEASURE_BONUS = 0.1  # dev: 0.05-0.2 alike
 TARGET_BONUS = 0.1  # dev: 0.05-0.2 alike
-CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 YEAR_TOKEN = re.compile(r"(?:19|20)\d{2}")
 # question and function words that say nothing about the topic (kept as data-like constant, not per report)
 FUNCTION_WORDS = set(
@@ -69,18 +59,9 @@ def everyday_pairs(text: str) -> tuple[tuple[str, str], ...]:
     return matched_aliases(text, load_aliases(COLLOQUIAL_FILE))
 
 
-@dataclass(frozen=True)
-class Asks:
-    """What a question asks for, found once per question rather than once per sentence scored."""
-
-    counted: re.Pattern[str] | None  # a count in the measure word asked for (几所 -> "5所")
-    target: bool  # a target (目标/预期) rather than a result
-
-    @classmethod
-    def of(cls, question: str) -> Asks:
-        m = ASKED_MEASURE.search(question)
-        counted = re.compile(rf"\d[余多万亿]{{0,2}}{m.group(1)}") if m else None
-        return cls(counted, bool(TARGET.search(question)))
+def asked_phrases(query: Query) -> set[str]:
+    """The report terms the question's words stand for, whole ("老百姓收入" -> 全体居民人均可支配收入)."""
+    return {e for _, e in query.aliases + everyday_pairs(query.text) if " " not in e and len(e) > 2}
 
 
 @dataclass(frozen=True)
@@ -188,11 +169,7 @@ class ExtractiveAnswerer:
         return out, glued
 
     def coverage(self, terms: dict[tuple[str, ...], float], text: str) -> float:
-        total = sum(terms.values())
-        if not total:
-            return 0.0
-        low = text.lower()
-        return sum(w for alts, w in terms.items() if any(a in low for a in alts)) / total
+        return coverage(terms, text)
 
     def _score(
         self,
@@ -231,8 +208,7 @@ class ExtractiveAnswerer:
         everyday = everyday if everyday != terms else None
         asks = Asks.of(query.text)
         top = passages[0].score if passages else 1.0
-        # the report terms the question's words stand for, whole ("老百姓收入" -> 全体居民人均可支配收入)
-        phrases = {e for _, e in query.aliases + everyday_pairs(query.text) if " " not in e and len(e) > 2}
+        phrases = asked_phrases(query)
         out = []
         for i, p in enumerate(passages):
             context = p.chunk.indexed_text
@@ -396,7 +372,7 @@ class ExtractiveAnswerer:
                 "refused: the kind of figure asked for is not in the quoted sentences",
             )
         terms = self.query_terms(query, everyday=True)  # everyday words point at the clause they mean
-        chosen = self._adding(query, terms, [self._clauses(query, terms, c, passages) for c in chosen], passages)
+        chosen = self._adding(query, terms, [point(query, terms, c, passages) for c in chosen], passages)
         pointed = any(c.pointed for c in chosen)
         return _ruled(
             compose(query, chosen, passages, years),
@@ -416,26 +392,66 @@ class ExtractiveAnswerer:
         row's figure; or a sentence (not another table row, which is another indicator) the ranking
         cannot tell from the first."""
         out = [chosen[0]]
-        phrases = {e for _, e in query.aliases + everyday_pairs(query.text) if " " not in e and len(e) > 2}
+        phrases = asked_phrases(query)
         for s in chosen[1:]:
             held = "".join(c.text for c in out)
             if s.text.strip().rstrip("。；，") in held:
                 continue  # no sentence or label twice
-            kinds = {passages[c.passage].chunk.kind for c in out}
-            scopes = {passages[c.passage].chunk.scope for c in out}
-            adds = (
-                self.coverage(terms, held + s.text) > self.coverage(terms, held) + ADDS_MIN
-                or missing_kind(query.text, held) is not None and missing_kind(query.text, held + s.text) is None
-                or len(FIGURE.findall(held)) < max(1, _asks(query)) and FIGURE.search(s.text)
-                or len(set(query.years)) > 1 and passages[s.passage].chunk.scope not in scopes
-                or kinds == {TABLE_ROW} and passages[s.passage].chunk.kind != TABLE_ROW
-                or s.score >= chosen[0].score * SECOND_CLOSE
-                and passages[s.passage].chunk.kind != TABLE_ROW
-                and self._asked_bonus(query, s.text, phrases) >= self._asked_bonus(query, chosen[0].text, phrases)
-            )
-            if adds:
+            if self._adds(query, terms, out, s, passages, phrases, chosen[0]):
                 out.append(s)
         return out
+
+    def _adds(
+        self,
+        query: Query,
+        terms: dict[tuple[str, ...], float],
+        held: list[Sentence],
+        s: Sentence,
+        passages: Sequence[Passage],
+        phrases: set[str],
+        first: Sentence,
+    ) -> str | None:
+        """What a further quote adds that was asked (the first reason that holds), or None."""
+        text = "".join(c.text for c in held)
+        kind = passages[s.passage].chunk.kind
+        reasons = (
+            (
+                "a word asked",
+                lambda: self.coverage(terms, text + s.text) > self.coverage(terms, text) + ADDS_MIN,
+            ),
+            (
+                "the kind of figure asked",
+                lambda: (
+                    missing_kind(query.text, text) is not None
+                    and missing_kind(query.text, text + s.text) is None
+                ),
+            ),
+            (
+                "a figure",
+                lambda: len(FIGURE.findall(text)) < max(1, asks_count(query)) and bool(FIGURE.search(s.text)),
+            ),
+            (
+                "the other year",
+                lambda: (
+                    len(set(query.years)) > 1
+                    and passages[s.passage].chunk.scope not in {passages[c.passage].chunk.scope for c in held}
+                ),
+            ),
+            (
+                "the words of a table row's figure",
+                lambda: {passages[c.passage].chunk.kind for c in held} == {TABLE_ROW} and kind != TABLE_ROW,
+            ),
+            (
+                "a close second",
+                lambda: (
+                    s.score >= first.score * SECOND_CLOSE
+                    and kind != TABLE_ROW  # another row is another indicator
+                    and self._asked_bonus(query, s.text, phrases)
+                    >= self._asked_bonus(query, first.text, phrases)
+                ),
+            ),
+        )
+        return next((name for name, holds in reasons if holds()), None)
 
     def _clauses_about(self, query: Query, text: str) -> str:
         """The clauses of `text` holding one of the question's specific words (not one on every page,
@@ -450,162 +466,6 @@ class ExtractiveAnswerer:
             return text
         clauses = re.split(r"[，；。]", text)
         return "，".join(c for c in clauses if any(a in c for alts in specific for a in alts))
-
-    def _clauses(
-        self, query: Query, terms: dict[tuple[str, ...], float], s: Sentence, passages: Sequence[Passage]
-    ) -> Sentence:
-        """Point a long sentence at the clause(s) that answer: "能源：全年新增产气井40口左右，日产气达到700万方
-        以上" out of a sentence on shale gas. The run of clauses must cover the question as the sentence
-        does (all of it when two things are asked), name its words most exactly, and still hold what is
-        asked for (a figure, two for two asks, the count's measure word, the enumeration of a list, the
-        kind of figure); a label opening the sentence ("能源：") names what the run is about when the run
-        needs it. A table row is pointed at its asked cells. The whole sentence stays on the citation card."""
-        if passages[s.passage].chunk.kind == TABLE_ROW:
-            return self._cells(query, terms, s)
-        if len(s.text) <= POINT_MIN_CHARS or query.kind in ("compare", "summary") or HOW.search(query.text):
-            return s  # "实施得怎么样" is answered by all the sentence says
-        if query.english:
-            return s  # matched through alias expansions only: too loose to tell the clause
-        if query.kind == "list" and not ENUM.search(s.text):
-            return s  # the items are the sentence's clauses
-        clauses = [(m.group(0), m.start()) for m in CLAUSE.finditer(s.text)]
-        whole = self.coverage(terms, s.text)
-        if whole < POINT_MIN_COVERAGE or len(clauses) < 2:
-            return s  # a question the sentence covers loosely: quote it whole
-        label = clauses[0][0] if LABEL.fullmatch(clauses[0][0]) else ""
-        share = 1.0 if _asks(query) > 1 else WINDOW_COVERAGE  # two asks: both answered
-        holds = _holds(query, s.text)
-        window = _covering_window(
-            clauses,
-            lambda text: self.coverage(terms, label + text) >= whole * share and holds(text),
-            lambda text: _exactness(terms, label + text),
-            lambda text: (_years_named(query, text), _bigrams_named(query, text)),
-        )
-        if window is None:
-            return s
-        i, j = window
-        few = len(FIGURE.findall(s.text)) < MANY_FIGURES  # a sentence about one thing, not a list of targets
-        while j + 1 < len(clauses) and _continues(query, clauses[j + 1][0], terms if few else {}):
-            j += 1  # "…余额127.3亿元，同比增长24.4%": the figure's growth belongs to it
-        first, last = clauses[i], clauses[j]
-        quoted = s.text[first[1] : last[1] + len(last[0])].rstrip("，；：。")
-        if len(quoted) >= len(s.text.rstrip("，；：。")):
-            return s
-        run = "".join(c for c, _ in clauses[i : j + 1])
-        if label and i > 0 and self.coverage(terms, label + run) > self.coverage(terms, run):
-            # the label names what the run is about: "能源：全年新增产气井40口左右"
-            return Sentence(s.passage, label + quoted, s.start, s.score, s.coverage, s.display or s.text, True)
-        return Sentence(s.passage, quoted, s.start + first[1], s.score, s.coverage, s.display or s.text, True)
-
-    def _cells(self, query: Query, terms: dict[tuple[str, ...], float], s: Sentence) -> Sentence:
-        """A table row pointed at the cells asked about, after its name: "地区生产总值（亿元），完成情况-总量：
-        1281.4亿元". A result is quoted unless a plan is asked (both if both are)."""
-        fields = s.text.split("｜")
-        if len(fields) < 4:
-            return s
-        head = fields[1]
-        units = fields[2:]  # a long cell stays whole: its items answer together ("1.…。 2.…")
-        whole = self.coverage(terms, "｜".join(fields[1:]))
-        holds = _holds(query, s.text)
-        plan = bool(PLANNED_CELL.search(query.text))
-        result = not plan or bool(RESULT_ASKED.search(query.text))
-
-        def covers(text: str) -> bool:
-            planned = [PLANNED_CELL.match(u) for u in text.split("｜")]
-            if plan and not any(planned) or result and all(planned):
-                return False
-            return self.coverage(terms, f"{head}｜{text}") >= whole and holds(f"{head}｜{text}")
-
-        window = _covering_window(
-            [(u, 0) for u in units],
-            covers,
-            lambda text: (*_exactness(terms, text), _bigrams_named(query, text)),  # items named as asked
-            lambda text: _years_named(query, text),
-            sep="｜",
-        )
-        if window is None or window[1] - window[0] + 1 == len(units):
-            return s
-        record = "｜".join([fields[0], head, *units[window[0] : window[1] + 1]])
-        return Sentence(s.passage, record, s.start, s.score, s.coverage, s.text, True)
-
-
-def _asks(query: Query) -> int:
-    """How many things a question asks ("多少场…？多少个岗位？" asks two)."""
-    return len(ASKS.findall(query.text))
-
-
-def _continues(query: Query, clause: str, terms: dict[tuple[str, ...], float]) -> bool:
-    """Whether a clause after the quoted run belongs to it: its figure's growth (同比增长…), the part
-    "其中…" when the question asks about a part too, or a further figure of the thing asked about
-    ("总投资875.3亿元，年度计划投资230.5亿元": a figure and a word of the question)."""
-    if CONTINUES.match(clause) or "其中" in query.text and clause.startswith("其中"):
-        return True
-    return bool(FIGURE.search(clause)) and any(a in clause for alts in terms for a in alts if len(a) > 1)
-
-
-def _holds(query: Query, sentence: str):  # type: ignore[no-untyped-def]
-    """What a quoted part must still hold that the whole sentence holds: a figure for a question of
-    numbers (two for two asks), the count in the measure word asked (几所), the enumeration a list
-    question asks for, the kind of figure asked (a percentage, a sum of money, a name), and more than
-    the question's own words."""
-    asks = Asks.of(query.text)
-    figures = len(FIGURE.findall(sentence)) if query.kind == "number" else 0
-    need_figures = min(figures, max(1, _asks(query)))
-    need_count = bool(asks.counted and asks.counted.search(sentence))
-    need_enum = query.kind == "list" and bool(ENUM.search(sentence))
-    kind_ok = missing_kind(query.text, sentence) is None
-    asked = set(query.text)
-
-    def holds(text: str) -> bool:
-        if len(FIGURE.findall(text)) < need_figures:
-            return False
-        if need_count and not (asks.counted and asks.counted.search(text)) or need_enum and not ENUM.search(text):
-            return False
-        if kind_ok and missing_kind(query.text, text) is not None:
-            return False
-        new = [c for c in SAYS.findall(text) if c not in asked]
-        return len(new) >= MIN_NEW_CHARS  # a label ("15个产业集群：") repeats the question, answers nothing
-
-    return holds
-
-
-def _bigrams_named(query: Query, text: str) -> int:
-    """How many of the question's two-character pieces a quoted part has: names the term list misses
-    (云谷幼儿园) still tell which item of a cell is asked about."""
-    q = CJK_CHAR.findall(query.text)
-    return len({a + b for a, b in zip(q, q[1:], strict=False) if a + b in text})
-
-
-def _years_named(query: Query, text: str) -> int:
-    """How many of the question's years a quoted part names (2023年度 over the 2022年度 next to it)."""
-    return sum(str(y) in text for y in query.years)
-
-
-def _exactness(terms: dict[tuple[str, ...], float], text: str) -> tuple[float, float]:
-    """How exactly `text` names the question's words: first the weight of the words it has as asked
-    (进出口, not the 总值 of 地区生产总值), then each word's weight times the share of its longest
-    alternative found."""
-    own = loose = 0.0
-    for alts, weight in terms.items():
-        found = [len(a) for a in alts if a in text]
-        if found:
-            loose += weight * max(found) / max(len(a) for a in alts)
-            own += weight if alts[0] in text else 0.0
-    return own, loose
-
-
-def _covering_window(clauses: list[tuple[str, int]], covers, exactness, prefer=None, sep="") -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
-    """The run of clauses (at most MAX_WINDOW) that covers the question well enough, naming its words
-    most exactly, then the shortest, then the one `prefer` ranks higher, then the earliest."""
-    best: tuple[tuple[float, float], int, object, int, int] | None = None
-    for i in range(len(clauses)):
-        for j in range(i, min(len(clauses), i + MAX_WINDOW)):
-            text = sep.join(c for c, _ in clauses[i : j + 1])
-            if covers(text):
-                key = (exactness(text), -(j - i), prefer(text) if prefer else 0, -i, j)
-                if best is None or key > best:
-                    best = key
-    return None if best is None else (-best[3], best[4])
 
 
 def _ruled(answer: Answer, rule: str) -> Answer:
@@ -759,7 +619,14 @@ def _when(text: str, scope: str, years: tuple[int | None, int | None]) -> str:
 def _span(passage: str, s: Sentence) -> tuple[int, int]:
     """Where the quoted sentence sits in its passage (the whole passage for a summarised list)."""
     end = s.start + len(s.text)
-    return (s.start, end) if passage[s.start : end] == s.text else (0, len(passage))
+    if passage[s.start : end] == s.text:
+        return (s.start, end)
+    if s.pointed:  # a table row's asked cells, or a run of clauses after its sentence's label
+        pieces = s.text.split("｜")[2:] if "｜" in s.text else [s.text.partition("：")[2] or s.text]
+        found = [(at, at + len(x)) for x in pieces if x and (at := passage.find(x, s.start)) >= 0]
+        if found:
+            return (min(a for a, _ in found), max(b for _, b in found))
+    return (0, len(passage))
 
 
 def _lead(p: Passage, years: tuple[int | None, int | None], english: bool = False) -> str:

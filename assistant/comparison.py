@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .pointing import CONTINUES
 from .query import Query
 from .tables import readable_record
 from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
@@ -22,7 +23,9 @@ VALUE = re.compile(rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?![\dA-Za-z年月日号]|\
 SIDE_NOISE = re.compile(r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|目标|计划|预期")
 PIVOT = re.compile(r"(?<![同环])比(?![率例重])|超出|超过|高出|低于")  # not 比率/比例/比重 (a ratio)
 # "比上年增长多少" (上年 resolved to its year) asks a growth rate, not the difference of two figures
-PREVIOUS_YEAR = re.compile(r"((?:19|20)\d{2}年|上年|去年|上一年|前一年|同期)(同期)?(增长|下降|提高|降低|增加|减少)")
+PREVIOUS_YEAR = re.compile(
+    r"((?:19|20)\d{2}年|上年|去年|上一年|前一年|同期)(同期)?(增长|下降|提高|降低|增加|减少)"
+)
 TARGET_WORDS = ("目标", "计划", "预期", "力争", "要")
 
 
@@ -143,8 +146,6 @@ def _quote(s: Sentence, label: str, seg: str, passages: Sequence[Passage]) -> st
     if passages[s.passage].chunk.kind == TABLE_ROW:
         fields = s.text.split("｜")
         return readable_record("｜".join([*fields[:2], seg]))
-    from .answering import CONTINUES  # answering imports this module
-
     clauses = [c.group(0) for c in re.finditer(r"[^，；。]+", s.text)]
     for i, clause in enumerate(clauses):
         spread = respectively(clause)
@@ -234,7 +235,12 @@ def _answer(
     na = order.index(a.sentence.passage) + 1
     nb = order.index(b.sentence.passage) + 1
     ta, tb = (_readable(f, passages, years) for f in (a, b))
-    if a.sentence == b.sentence and passages[a.sentence.passage].chunk.kind == TABLE_ROW and a.quote and b.quote:
+    if (
+        a.sentence == b.sentence
+        and passages[a.sentence.passage].chunk.kind == TABLE_ROW
+        and a.quote
+        and b.quote
+    ):
         cells = [q.partition("，")[2] for q in (a.quote, b.quote)]  # one row: its name once
         ta = tb = f"{a.quote.partition('，')[0]}，{'，'.join(dict.fromkeys(cells))}"
     sa = f"{ta}[{na}]" if na == nb and ta == tb else f"{ta}[{na}]；{tb}[{nb}]"

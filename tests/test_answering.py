@@ -280,6 +280,10 @@ def test_a_long_sentence_is_answered_by_its_asked_clauses_after_the_label_naming
     query = assistant.retriever.understand("能源方面要新增多少口产气井？日产气达到多少？")
     ans = ex.answer(query, [_plan_passage(LABELLED)], (2030, 2031))
     assert ans.text == "2031年，能源：全年新增产气井40口左右，日产气达到700万方以上[1]。", ans.text
+    c = ans.citations[0]
+    assert (
+        c.text[c.span[0] : c.span[1]] == "全年新增产气井40口左右，日产气达到700万方以上"
+    )  # highlighted on the card
     assert first_sentence_holds(ans.text, ["40口左右", "700万方以上"])
 
 
@@ -300,6 +304,8 @@ def test_a_table_row_is_answered_by_its_name_and_the_cell_asked(assistant: Assis
     query = assistant.retriever.understand("甲产值总量是多少亿元？")
     ans = ex.answer(query, [row], (2030, 2031))
     assert ans.text == "主要指标：甲产值（亿元），完成情况-总量：321.5亿元[1]。", ans.text
+    c = ans.citations[0]
+    assert c.text[c.span[0] : c.span[1]] == "完成情况-总量：321.5"
     query = assistant.retriever.understand("甲产值的预期目标是多少？")
     assert "预期目标：6%以上" in ex.answer(query, [row], (2030, 2031)).text
 
@@ -391,3 +397,24 @@ def test_only_a_question_that_cannot_stand_alone_is_condensed(
 ) -> None:
     history = [("老百姓收入涨了多少？", "全体居民人均可支配收入增长4.9%[1]。")]
     assert (assistant.standalone(question, history) == question) is stands_alone
+
+
+def test_an_everyday_word_ranks_the_indicator_it_stands_for_first(assistant: Assistant) -> None:
+    ex = assistant.extractive
+    query = assistant.retriever.understand("老百姓收入涨了多少？")  # the people's income, not the budget's
+    passages = [
+        _plan_passage("甲市一般公共预算收入增长8%，税收收入增长6%。"),
+        _plan_passage("甲市全体居民人均可支配收入增长5%。"),
+    ]
+    ans = ex.answer(query, passages, (2030, 2031))
+    assert ans.text.startswith("2031年，甲市全体居民人均可支配收入增长5%[1]"), ans.text
+
+
+def test_growth_over_the_previous_year_is_the_stated_growth_not_a_difference(assistant: Assistant) -> None:
+    ex = assistant.extractive
+    text = "甲产业积极拓展市场，实现产值120亿元，比上年增长8%，带动新增就业3000人。"
+    query = assistant.retriever.understand("甲产业产值是多少？比上年增长多少？")  # 上年: a year of the report
+    review = Passage(Chunk("r", text, ("产业",), "review", PROSE, 0, len(text), 40), 1.0)
+    years = next(iter(assistant.shelves.values())).report.years
+    ans = ex.answer(query, [review], (years.review, years.plan))
+    assert "按报告数字计算" not in ans.text and "120亿元" in ans.text and "8%" in ans.text, ans.text
