@@ -388,7 +388,7 @@ class ExtractiveAnswerer:
     ) -> list[Sentence]:
         """The first quote, and a further one only if it adds what was asked: a word of the question
         the quotes so far lack, the kind of figure asked for (the other half of "总量和增速"), a figure
-        where there is none, the other year of a question naming two, the words that state a table
+        where there is none, the target asked after a result, the other year of a question naming two, the words that state a table
         row's figure; or a sentence (not another table row, which is another indicator) the ranking
         cannot tell from the first."""
         out = [chosen[0]]
@@ -429,6 +429,12 @@ class ExtractiveAnswerer:
             (
                 "a figure",
                 lambda: len(FIGURE.findall(text)) < max(1, asks_count(query)) and bool(FIGURE.search(s.text)),
+            ),
+            (
+                "the target asked",
+                lambda: (
+                    Asks.of(query.text).target and not TARGET.search(text) and bool(TARGET.search(s.text))
+                ),
             ),
             (
                 "the other year",

@@ -142,7 +142,8 @@ def compare(
 
 def _quote(s: Sentence, label: str, seg: str, passages: Sequence[Passage]) -> str:
     """What the answer quotes for a figure: the row's name and the cell of a table, the item and its
-    figure of "A、B分别…", else the clause of the sentence that holds it."""
+    figure of "A、B分别…", else the clause of the sentence that holds it, with the clauses before it
+    that name its subject ("…1281.4亿元，增长8.1%") and the growth after it ("…6.1亿元，增长23.5%")."""
     if passages[s.passage].chunk.kind == TABLE_ROW:
         fields = s.text.split("｜")
         return readable_record("｜".join([*fields[:2], seg]))
@@ -152,6 +153,10 @@ def _quote(s: Sentence, label: str, seg: str, passages: Sequence[Passage]) -> st
         if spread and (label, seg) in spread:
             return f"{label}{seg}"
         if not spread and seg in clause:
+            start = i
+            while start > 0 and CONTINUES.match(clauses[start].strip()):
+                start -= 1  # "…1281.4亿元，增长8.1%": the growth's subject is the clause before
+            seg = "，".join([*clauses[start:i], seg])
             rest = []
             for after in clauses[i + 1 :]:
                 if not CONTINUES.match(after):
