@@ -388,7 +388,7 @@ class ExtractiveAnswerer:
     ) -> list[Sentence]:
         """The first quote, and a further one only if it adds what was asked: a word of the question
         the quotes so far lack, the kind of figure asked for (the other half of "总量和增速"), a figure
-        where there is none, the target asked after a result, the other year of a question naming two, the words that state a table
+        where there is none, the target asked after a result, the rest of a table row, the other year of a question naming two, the words that state a table
         row's figure; or a sentence (not another table row, which is another indicator) the ranking
         cannot tell from the first."""
         out = [chosen[0]]
@@ -444,6 +444,13 @@ class ExtractiveAnswerer:
                 ),
             ),
             (
+                "the rest of the row",  # a long table row is indexed in parts: "项目名称：…，（续）…"
+                lambda: (
+                    kind == TABLE_ROW
+                    and any(_row_name(c.text) == _row_name(s.text) for c in held if "｜" in c.text)
+                ),
+            ),
+            (
                 "the words of a table row's figure",
                 lambda: {passages[c.passage].chunk.kind for c in held} == {TABLE_ROW} and kind != TABLE_ROW,
             ),
@@ -472,6 +479,11 @@ class ExtractiveAnswerer:
             return text
         clauses = re.split(r"[，；。]", text)
         return "，".join(c for c in clauses if any(a in c for alts in specific for a in alts))
+
+
+def _row_name(record: str) -> str:
+    """A table row's name (its first cell), which every part of a long row repeats."""
+    return record.split("｜")[1] if "｜" in record else ""
 
 
 def _ruled(answer: Answer, rule: str) -> Answer:

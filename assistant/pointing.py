@@ -73,10 +73,12 @@ def point(
     asked for (a figure, two for two asks, the count's measure word, the enumeration of a list, the
     kind of figure); a label opening the sentence ("能源：") names what the run is about when the run
     needs it. A table row is pointed at its asked cells. The whole sentence stays on the citation card."""
+    if HOW.search(query.text):
+        return s  # "实施得怎么样" is answered by all the sentence (or table row) says
     if passages[s.passage].chunk.kind == TABLE_ROW:
         return point_cells(query, terms, s)
-    if len(s.text) <= POINT_MIN_CHARS or query.kind in ("compare", "summary") or HOW.search(query.text):
-        return s  # "实施得怎么样" is answered by all the sentence says
+    if len(s.text) <= POINT_MIN_CHARS or query.kind in ("compare", "summary"):
+        return s
     if query.english:
         return s  # matched through alias expansions only: too loose to tell the clause
     if query.kind == "list" and not ENUM.search(s.text):
