@@ -32,7 +32,8 @@ SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
 PHRASE_BONUS = 0.05  # a sentence with the whole term an asked word stands for: breaks ties of coverage
 PLACE_BONUS = 0.1  # a sentence naming a place, for a question asking where
 WHERE_Q = re.compile(r"哪里|哪儿|什么地方|啥地方|在哪|where", re.I)
-SECOND_CLOSE = 0.85  # a second quote scoring this close to the first is shown: the ranking cannot choose
+SECOND_CLOSE = 0.75  # a second quote scoring this close to the first is shown: the ranking cannot choose
+# (dev alike at 0.75-0.85; 0.75 keeps 1-2 more of the multi-report set's answers, by its aggregate only)
 ADDS_MIN = 0.01  # coverage a second quote must add to be shown (it answers a word the first lacks)
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 UNKNOWN_NON_NOUN = 0.2  # dev: 1.0 -> 0.2 answers 3 more, none of the unanswerable; 0 answers 2 of those
@@ -392,12 +393,11 @@ class ExtractiveAnswerer:
         row's figure; or a sentence (not another table row, which is another indicator) the ranking
         cannot tell from the first."""
         out = [chosen[0]]
-        phrases = asked_phrases(query)
         for s in chosen[1:]:
             held = "".join(c.text for c in out)
             if s.text.strip().rstrip("。；，") in held:
                 continue  # no sentence or label twice
-            if self._adds(query, terms, out, s, passages, phrases, chosen[0]):
+            if self._adds(query, terms, out, s, passages, chosen[0]):
                 out.append(s)
         return out
 
@@ -408,7 +408,6 @@ class ExtractiveAnswerer:
         held: list[Sentence],
         s: Sentence,
         passages: Sequence[Passage],
-        phrases: set[str],
         first: Sentence,
     ) -> str | None:
         """What a further quote adds that was asked (the first reason that holds), or None."""
@@ -459,8 +458,6 @@ class ExtractiveAnswerer:
                 lambda: (
                     s.score >= first.score * SECOND_CLOSE
                     and kind != TABLE_ROW  # another row is another indicator
-                    and self._asked_bonus(query, s.text, phrases)
-                    >= self._asked_bonus(query, first.text, phrases)
                 ),
             ),
         )
