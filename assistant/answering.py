@@ -11,34 +11,38 @@ from functools import lru_cache
 from .comparison import compare
 from .glossary import gloss_terms
 from .keyword import KeywordIndex
+from .pointing import (
+    CJK_CHAR,
+    CLAUSE,
+    ENUM,
+    FIGURE,
+    TARGET,
+    Asks,
+    asks_count,
+    coverage,
+    point,
+)
 from .policy import DEFAULT as DEFAULT_POLICY
 from .policy import Policy
 from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
-from .refusal import PASSAGES, QUOTED, WANTS_NAME, Case, Decision, RefusalRules
+from .refusal import PASSAGES, QUOTED, WANTS_NAME, Case, Decision, RefusalRules, missing_kind
 from .tables import UNIT_IN_NAME, readable_record
 from .tagging import Tagger
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
-from .vocab import FUNCTION_WORDS, TARGET_MARKS, alternation
+from .vocab import FUNCTION_WORDS
 from .vocab import YEAR as YEAR_TOKEN
 
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
-CLAUSE = re.compile(r"[^，；：]+[，；：]?")
-MIN_FIGURES_TO_POINT = 4
-MAX_WINDOW = 4  # clauses a pointed quote may span
-POINT_MIN_COVERAGE = 0.75  # below this the question's own words do not pick the clause: quote the sentence
-ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪些|什么|其中.{0,12}呢")
-WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
-CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提高|降低|分别|年均)")
+PHRASE_BONUS = 0.05  # a sentence with the whole term an asked word stands for: breaks ties of coverage
+PLACE_BONUS = 0.1  # a sentence naming a place, for a question asking where
+WHERE_Q = re.compile(r"哪里|哪儿|什么地方|啥地方|在哪|where", re.I)
+SECOND_CLOSE = 0.75  # a second quote scoring this close to the first is shown: the ranking cannot choose
+# (dev alike at 0.75-0.85; 0.75 keeps 1-2 more of the multi-report set's answers, by its aggregate only)
+ADDS_MIN = 0.01  # coverage a second quote must add to be shown (it answers a word the first lacks)
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
-ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
-TARGET = re.compile(alternation(TARGET_MARKS))
-ASKED_MEASURE = re.compile(
-    r"(?:多少|几)(所|家|座|条|公里|亩|吨|张|辆|台|户|人次|名|套|场|次|项|宗|处|批|栋|平方米|万人|人)"
-)
-CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=1024)
@@ -47,18 +51,9 @@ def everyday_pairs(text: str) -> tuple[tuple[str, str], ...]:
     return matched_aliases(text, load_aliases(COLLOQUIAL_FILE))
 
 
-@dataclass(frozen=True)
-class Asks:
-    """What a question asks for, found once per question rather than once per sentence scored."""
-
-    counted: re.Pattern[str] | None  # a count in the measure word asked for (几所 -> "5所")
-    target: bool  # a target (目标/预期) rather than a result
-
-    @classmethod
-    def of(cls, question: str) -> Asks:
-        m = ASKED_MEASURE.search(question)
-        counted = re.compile(rf"\d[余多万亿]{{0,2}}{m.group(1)}") if m else None
-        return cls(counted, bool(TARGET.search(question)))
+def asked_phrases(query: Query) -> set[str]:
+    """The report terms the question's words stand for, whole ("老百姓收入" -> 全体居民人均可支配收入)."""
+    return {e for _, e in query.aliases + everyday_pairs(query.text) if " " not in e and len(e) > 2}
 
 
 @dataclass(frozen=True)
@@ -175,11 +170,7 @@ class ExtractiveAnswerer:
         return out, glued
 
     def coverage(self, terms: dict[tuple[str, ...], float], text: str) -> float:
-        total = sum(terms.values())
-        if not total:
-            return 0.0
-        low = text.lower()
-        return sum(w for alts, w in terms.items() if any(a in low for a in alts)) / total
+        return coverage(terms, text)
 
     def _score(
         self,
@@ -219,6 +210,7 @@ class ExtractiveAnswerer:
         everyday = everyday if everyday != terms else None
         asks = Asks.of(query.text)
         top = passages[0].score if passages else 1.0
+        phrases = asked_phrases(query)
         out = []
         for i, p in enumerate(passages):
             context = p.chunk.indexed_text
@@ -230,12 +222,21 @@ class ExtractiveAnswerer:
                 whole = text == p.chunk.text and len(units) > 1
                 own = f"{p.chunk.section_path[-1]}\n{text}" if whole else text
                 score = self._score(query, terms, own, context, i, fused, asks, everyday)
+                score += self._asked_bonus(query, text, phrases)
                 if query.scope and p.chunk.scope not in (query.scope, GENERAL):
                     score -= self.weights.other_scope  # a 2024 target does not answer a 2023 question
                 cov = self.coverage(terms, f"{p.chunk.section} {text}")
                 out.append(Sentence(i, text, start, score, cov))
         out.sort(key=lambda s: -s.score)
         return out
+
+    def _asked_bonus(self, query: Query, text: str, phrases: set[str]) -> float:
+        """Rank by what is asked: a sentence naming the whole term a question's everyday word stands for
+        (居民人均可支配收入 for 老百姓收入, not 一般公共预算收入 sharing 收入), or a place for "在哪里"."""
+        bonus = PHRASE_BONUS if any(p in text for p in phrases) else 0.0
+        if WHERE_Q.search(query.text) and any(f == "ns" for _, f in self.policy.tags(text)):
+            bonus += PLACE_BONUS
+        return bonus
 
     # -- answering -------------------------------------------------------------------------------
     def support(self, query: Query, passages: Sequence[Passage]) -> float:
@@ -385,8 +386,8 @@ class ExtractiveAnswerer:
                         break
         if decision:  # "总投资是多少" over a passage that only names the project
             return _ruled(refusal(query, passages), str(decision))
-        terms = self.query_terms(query)
-        chosen = [self._clauses(query, terms, c, passages) for c in chosen]
+        terms = self.query_terms(query, everyday=True)  # everyday words point at the clause they mean
+        chosen = self._adding(query, terms, [point(query, terms, c, passages) for c in chosen], passages)
         pointed = any(c.pointed for c in chosen)
         return _ruled(
             compose(query, chosen, passages, years),
@@ -402,6 +403,89 @@ class ExtractiveAnswerer:
             held = self._clauses_about(query, held)  # the name must be of what is asked about
         case.quoted, case.blank_cell = held, blank_cell_asked(query.text, chosen[0], passages)
         return self.rules.decide(case, QUOTED)
+
+    def _adding(
+        self,
+        query: Query,
+        terms: dict[tuple[str, ...], float],
+        chosen: list[Sentence],
+        passages: Sequence[Passage],
+    ) -> list[Sentence]:
+        """The first quote, and a further one only if it adds what was asked: a word of the question
+        the quotes so far lack, the kind of figure asked for (the other half of "总量和增速"), a figure
+        where there is none, the target asked after a result, the rest of a table row, the other year of a question naming two, the words that state a table
+        row's figure; or a sentence (not another table row, which is another indicator) the ranking
+        cannot tell from the first."""
+        out = [chosen[0]]
+        for s in chosen[1:]:
+            held = "".join(c.text for c in out)
+            if s.text.strip().rstrip("。；，") in held:
+                continue  # no sentence or label twice
+            if self._adds(query, terms, out, s, passages, chosen[0]):
+                out.append(s)
+        return out
+
+    def _adds(
+        self,
+        query: Query,
+        terms: dict[tuple[str, ...], float],
+        held: list[Sentence],
+        s: Sentence,
+        passages: Sequence[Passage],
+        first: Sentence,
+    ) -> str | None:
+        """What a further quote adds that was asked (the first reason that holds), or None."""
+        text = "".join(c.text for c in held)
+        kind = passages[s.passage].chunk.kind
+        reasons = (
+            (
+                "a word asked",
+                lambda: self.coverage(terms, text + s.text) > self.coverage(terms, text) + ADDS_MIN,
+            ),
+            (
+                "the kind of figure asked",
+                lambda: (
+                    missing_kind(query.text, text) is not None
+                    and missing_kind(query.text, text + s.text) is None
+                ),
+            ),
+            (
+                "a figure",
+                lambda: len(FIGURE.findall(text)) < max(1, asks_count(query)) and bool(FIGURE.search(s.text)),
+            ),
+            (
+                "the target asked",
+                lambda: (
+                    Asks.of(query.text).target and not TARGET.search(text) and bool(TARGET.search(s.text))
+                ),
+            ),
+            (
+                "the other year",
+                lambda: (
+                    len(set(query.years)) > 1
+                    and passages[s.passage].chunk.scope not in {passages[c.passage].chunk.scope for c in held}
+                ),
+            ),
+            (
+                "the rest of the row",  # a long table row is indexed in parts: "项目名称：…，（续）…"
+                lambda: (
+                    kind == TABLE_ROW
+                    and any(_row_name(c.text) == _row_name(s.text) for c in held if "｜" in c.text)
+                ),
+            ),
+            (
+                "the words of a table row's figure",
+                lambda: {passages[c.passage].chunk.kind for c in held} == {TABLE_ROW} and kind != TABLE_ROW,
+            ),
+            (
+                "a close second",
+                lambda: (
+                    s.score >= first.score * SECOND_CLOSE
+                    and kind != TABLE_ROW  # another row is another indicator
+                ),
+            ),
+        )
+        return next((name for name, holds in reasons if holds()), None)
 
     def _clauses_about(self, query: Query, text: str) -> str:
         """The clauses of `text` holding one of the question's specific words (not one on every page,
@@ -419,63 +503,10 @@ class ExtractiveAnswerer:
         clauses = re.split(r"[，；。]", text)
         return "，".join(c for c in clauses if any(a in c for alts in specific for a in alts))
 
-    def _clauses(
-        self, query: Query, terms: dict[tuple[str, ...], float], s: Sentence, passages: Sequence[Passage]
-    ) -> Sentence:
-        """In a sentence that lists many figures, point the citation at the clause(s) asked about.
 
-        The answer keeps the whole sentence (cutting it loses facts the question also needs, measured
-        on dev), but the quoted span the user sees highlighted is "固定资产投资增长7%", not all eight targets.
-        """
-        many = len(NUM.findall(s.text)) >= MIN_FIGURES_TO_POINT
-        if passages[s.passage].chunk.kind == TABLE_ROW or not many or query.kind in ("list", "compare"):
-            return s
-        clauses = [(m.group(0), m.start()) for m in CLAUSE.finditer(s.text)]
-        whole = self.coverage(terms, s.text)
-        if whole < POINT_MIN_COVERAGE or len(ASKS.findall(query.text)) > 1:
-            return s  # a question the sentence covers loosely, or one asking two things: quote it whole
-        window = _covering_window(
-            clauses,
-            lambda text: self.coverage(terms, text) >= whole * WINDOW_COVERAGE,
-            lambda text: _exactness(terms, text),
-        )
-        if window is None:
-            return s
-        i, j = window
-        if query.kind == "number" and not any(NUM.search(c) for c, _ in clauses[i : j + 1]):
-            return s
-        while j + 1 < len(clauses) and CONTINUES.match(clauses[j + 1][0]):
-            j += 1  # "…余额127.3亿元，同比增长24.4%": the figure's growth belongs to it
-        first, last = clauses[i], clauses[j]
-        quoted = s.text[first[1] : last[1] + len(last[0])].rstrip("，；：")
-        return Sentence(s.passage, quoted, s.start + first[1], s.score, s.coverage, s.display or s.text, True)
-
-
-def _exactness(terms: dict[tuple[str, ...], float], text: str) -> tuple[float, float]:
-    """How exactly `text` names the question's words: first the weight of the words it has as asked
-    (进出口, not the 总值 of 地区生产总值), then each word's weight times the share of its longest
-    alternative found."""
-    own = loose = 0.0
-    for alts, weight in terms.items():
-        found = [len(a) for a in alts if a in text]
-        if found:
-            loose += weight * max(found) / max(len(a) for a in alts)
-            own += weight if alts[0] in text else 0.0
-    return own, loose
-
-
-def _covering_window(clauses: list[tuple[str, int]], covers, exactness) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
-    """The run of clauses (at most MAX_WINDOW) that covers the question well enough, naming its words
-    most exactly, then the shortest, then the earliest."""
-    best: tuple[tuple[float, float], int, int, int] | None = None
-    for i in range(len(clauses)):
-        for j in range(i, min(len(clauses), i + MAX_WINDOW)):
-            text = "".join(c for c, _ in clauses[i : j + 1])
-            if covers(text):
-                key = (exactness(text), -(j - i), -i, j)
-                if best is None or key > best:
-                    best = key
-    return None if best is None else (-best[2], best[3])
+def _row_name(record: str) -> str:
+    """A table row's name (its first cell), which every part of a long row repeats."""
+    return record.split("｜")[1] if "｜" in record else ""
 
 
 def _ruled(answer: Answer, rule: str) -> Answer:
@@ -629,7 +660,14 @@ def _when(text: str, scope: str, years: tuple[int | None, int | None]) -> str:
 def _span(passage: str, s: Sentence) -> tuple[int, int]:
     """Where the quoted sentence sits in its passage (the whole passage for a summarised list)."""
     end = s.start + len(s.text)
-    return (s.start, end) if passage[s.start : end] == s.text else (0, len(passage))
+    if passage[s.start : end] == s.text:
+        return (s.start, end)
+    if s.pointed:  # a table row's asked cells, or a run of clauses after its sentence's label
+        pieces = s.text.split("｜")[2:] if "｜" in s.text else [s.text.partition("：")[2] or s.text]
+        found = [(at, at + len(x)) for x in pieces if x and (at := passage.find(x, s.start)) >= 0]
+        if found:
+            return (min(a for a, _ in found), max(b for _, b in found))
+    return (0, len(passage))
 
 
 def _lead(p: Passage, years: tuple[int | None, int | None], english: bool = False) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .pointing import CONTINUES
 from .policy import DEFAULT as DEFAULT_POLICY
 from .policy import Comparing
 from .query import Query
@@ -27,6 +28,10 @@ SIDE_NOISE = re.compile(
 )
 PIVOT = re.compile(COMPARE_BI + "|超出|超过|高出|低于")
 SIDE_TARGET_WORDS = (*TARGET_WORDS, "要")  # "要比…高多少": 要 asks for the plan too
+# "比上年增长多少" (上年 resolved to its year) asks a growth rate, not the difference of two figures
+PREVIOUS_YEAR = re.compile(
+    f"({YEAR_NIAN.pattern}|上年|去年|上一年|前一年|同期)(同期)?(增长|下降|提高|降低|增加|减少)"
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Figure:
     unit: str
     sentence: Sentence
     score: float
+    quote: str = ""  # the clause (or table cell) that states the figure, as the answer quotes it
 
 
 def _segments(s: Sentence, passages: Sequence[Passage]) -> list[tuple[str, str]]:
@@ -100,7 +106,8 @@ def _figures(
                 score += w.target_match if is_target == wants_target else -w.target_match
                 if scope and p.chunk.scope == scope:
                     score += w.scope
-                out.append(Figure(Decimal(m.group(1)), unit, s, score + w.sentence * s.score))
+                quote = _quote(s, label, seg, passages)
+                out.append(Figure(Decimal(m.group(1)), unit, s, score + w.sentence * s.score, quote))
     out.sort(key=lambda f: -f.score)
     return out
 
@@ -119,6 +126,8 @@ def compare(
     if not m:
         return None
     left, right = text[: m.start()], text[m.end() :]
+    if PREVIOUS_YEAR.match(right):
+        return None
     subject = SIDE_NOISE.sub(" ", YEAR_NIAN.sub(" ", left))
     left_year = YEAR.findall(left)
     right_year = YEAR.findall(right) or left_year  # "比预期目标" shares the left's year
@@ -135,7 +144,33 @@ def compare(
     if not pairs:
         return None
     a, b = max(pairs, key=lambda ab: ab[0].score + ab[1].score)  # the best pair, not the first found
-    return _answer(query, a, b, passages)
+    return _answer(query, a, b, passages, years)
+
+
+def _quote(s: Sentence, label: str, seg: str, passages: Sequence[Passage]) -> str:
+    """What the answer quotes for a figure: the row's name and the cell of a table, the item and its
+    figure of "A、B分别…", else the clause of the sentence that holds it, with the clauses before it
+    that name its subject ("…1281.4亿元，增长8.1%") and the growth after it ("…6.1亿元，增长23.5%")."""
+    if passages[s.passage].chunk.kind == TABLE_ROW:
+        fields = s.text.split("｜")
+        return readable_record("｜".join([*fields[:2], seg]))
+    clauses = [c.group(0) for c in re.finditer(r"[^，；。]+", s.text)]
+    for i, clause in enumerate(clauses):
+        spread = respectively(clause)
+        if spread and (label, seg) in spread:
+            return f"{label}{seg}"
+        if not spread and seg in clause:
+            start = i
+            while start > 0 and CONTINUES.match(clauses[start].strip()):
+                start -= 1  # "…1281.4亿元，增长8.1%": the growth's subject is the clause before
+            seg = "，".join([*clauses[start:i], seg])
+            rest = []
+            for after in clauses[i + 1 :]:
+                if not CONTINUES.match(after):
+                    break
+                rest.append(after)  # "…6.1亿元，增长23.5%": the figure's growth belongs to it
+            return "，".join([seg, *rest])
+    return s.text
 
 
 def _header_unit(label: str) -> str:
@@ -165,9 +200,16 @@ def _same_unit(a: str, b: str) -> bool:
     return bool(a) and a.removesuffix("次") == b.removesuffix("次")
 
 
-def _readable(f: Figure, passages: Sequence[Passage]) -> str:
+def _readable(f: Figure, passages: Sequence[Passage], years: tuple[int | None, int | None]) -> str:
+    """The figure's clause with the year of its part ("2024年，地区生产总值增长7.5%左右")."""
+    from .answering import _when  # answering imports this module
+
+    p = passages[f.sentence.passage]
+    if f.quote:
+        text = f.quote.strip()
+        return (text if p.chunk.kind == TABLE_ROW else _when(text, p.chunk.scope, years)).rstrip("。；，")
     text = f.sentence.text.strip()
-    if passages[f.sentence.passage].chunk.kind == TABLE_ROW:
+    if p.chunk.kind == TABLE_ROW:
         text = readable_record(text)
     return text.rstrip("。；")
 
@@ -177,7 +219,10 @@ def _fmt(d: Decimal) -> str:
     return s
 
 
-def _answer(query: Query, a: Figure, b: Figure, passages: Sequence[Passage]) -> Answer:
+def _answer(
+    query: Query, a: Figure, b: Figure, passages: Sequence[Passage], years: tuple[int | None, int | None]
+) -> Answer:
+    """One sentence: the two figures' clauses, each cited, then the difference worked out."""
     diff = a.value - b.value
     unit = "个百分点" if a.unit in ("%", "个百分点") else a.unit
     order = []
@@ -201,12 +246,20 @@ def _answer(query: Query, a: Figure, b: Figure, passages: Sequence[Passage]) -> 
         )
     na = order.index(a.sentence.passage) + 1
     nb = order.index(b.sentence.passage) + 1
-    ta, tb = (_readable(f, passages) for f in (a, b))
+    ta, tb = (_readable(f, passages, years) for f in (a, b))
+    if (
+        a.sentence == b.sentence
+        and passages[a.sentence.passage].chunk.kind == TABLE_ROW
+        and a.quote
+        and b.quote
+    ):
+        cells = [q.partition("，")[2] for q in (a.quote, b.quote)]  # one row: its name once
+        ta = tb = f"{a.quote.partition('，')[0]}，{'，'.join(dict.fromkeys(cells))}"
     sa = f"{ta}[{na}]" if na == nb and ta == tb else f"{ta}[{na}]；{tb}[{nb}]"
     big, small = (a, b) if diff >= 0 else (b, a)  # the formula never shows a negative result
     word = ("高" if diff >= 0 else "低") if unit == "个百分点" else ("多" if diff >= 0 else "少")
     text = (
-        f"{sa}。按报告数字计算：{_fmt(big.value)}{big.unit} − {_fmt(small.value)}{small.unit} = "
+        f"{sa}，按报告数字计算：{_fmt(big.value)}{big.unit} − {_fmt(small.value)}{small.unit} = "
         f"{_fmt(abs(diff))}{unit}，即{_fmt(a.value)}{a.unit}比{_fmt(b.value)}{b.unit}{word}{_fmt(abs(diff))}{unit}。"
     )
     return Answer(

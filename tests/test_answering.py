@@ -8,8 +8,9 @@ import re
 import pytest
 
 from assistant.answering import Sentence, list_units, parallel_units
+from assistant.metrics import first_sentence_holds
 from assistant.pipeline import Assistant
-from assistant.types import LIST_ITEM, PROSE, Answer, Chunk, Document, Passage, QuestionError
+from assistant.types import LIST_ITEM, PROSE, TABLE_ROW, Answer, Chunk, Document, Passage, QuestionError
 from assistant.verification import find_computed, markers, verify_answer
 
 pytestmark = pytest.mark.integration
@@ -242,6 +243,7 @@ def test_a_year_the_report_gives_no_figure_for_is_refused_not_answered_with_the_
 def test_comparison_states_the_relation_in_the_question_s_order(assistant: Assistant) -> None:
     ans = assistant.ask("2029年地区生产总值增长目标比2028年实际增速低多少？")
     assert "即6%比6.8%低0.8个百分点" in ans.text, ans.text
+    assert first_sentence_holds(ans.text, ["0.8个百分点"])  # one sentence: both figures, then the difference
 
 
 MANY = "主要目标是：甲产值增长6%，乙产量增长4%左右，丙投资增长9%，丁收入增长5%，戊总额增长3%。"
@@ -262,11 +264,61 @@ def test_one_figure_asked_of_a_sentence_of_many_is_answered_by_its_clause_with_t
     assert c.text == MANY and c.text[c.span[0] : c.span[1]] == "丙投资增长9%"
 
 
-def test_a_question_asking_two_things_keeps_the_whole_sentence(assistant: Assistant) -> None:
+def test_a_question_asking_two_things_is_answered_by_the_clauses_of_both(assistant: Assistant) -> None:
     ex = assistant.extractive
     query = assistant.retriever.understand("丙投资增长多少？丁收入增长多少？")
     ans = ex.answer(query, [_plan_passage(MANY)], (2030, 2031))
-    assert "丙投资增长9%" in ans.text and "丁收入增长5%" in ans.text and "甲产值" in ans.text
+    assert ans.text == "2031年，丙投资增长9%，丁收入增长5%[1]。", ans.text
+    assert ans.citations[0].text == MANY  # the card keeps the whole sentence
+
+
+LABELLED = "能源：加快推动甲气勘探开发利用，启动国家级示范区创建工作，全年新增产气井40口左右，日产气达到700万方以上。"
+
+
+def test_a_long_sentence_is_answered_by_its_asked_clauses_after_the_label_naming_them(
+    assistant: Assistant,
+) -> None:
+    ex = assistant.extractive
+    query = assistant.retriever.understand("能源方面要新增多少口产气井？日产气达到多少？")
+    ans = ex.answer(query, [_plan_passage(LABELLED)], (2030, 2031))
+    assert ans.text == "2031年，能源：全年新增产气井40口左右，日产气达到700万方以上[1]。", ans.text
+    c = ans.citations[0]
+    assert (
+        c.text[c.span[0] : c.span[1]] == "全年新增产气井40口左右，日产气达到700万方以上"
+    )  # highlighted on the card
+    assert first_sentence_holds(ans.text, ["40口左右", "700万方以上"])
+
+
+def test_a_list_question_keeps_the_enumeration_and_drops_the_rest(assistant: Assistant) -> None:
+    ex = assistant.extractive
+    text = "要持续推进甲式招商、乙式招商、丙式招商等，加大高端高新项目引进力度，做好全流程全生命周期服务。"
+    query = assistant.retriever.understand("要推进哪些招商方式？")
+    ans = ex.answer(query, [_plan_passage(text)], (2030, 2031))
+    assert "甲式招商、乙式招商、丙式招商" in ans.text and "全生命周期" not in ans.text, ans.text
+
+
+ROW = "表9 主要指标表｜主要指标：甲产值（亿元）｜预期目标：6%以上｜完成情况-总量：321.5｜完成情况-增速（%）：7.2"
+
+
+def test_a_table_row_is_answered_by_its_name_and_the_cell_asked(assistant: Assistant) -> None:
+    ex = assistant.extractive
+    row = Passage(Chunk("t", ROW, ("表9 主要指标表",), "review", TABLE_ROW, 0, len(ROW), 40), 1.0)
+    query = assistant.retriever.understand("甲产值总量是多少亿元？")
+    ans = ex.answer(query, [row], (2030, 2031))
+    assert ans.text == "主要指标：甲产值（亿元），完成情况-总量：321.5亿元[1]。", ans.text
+    c = ans.citations[0]
+    assert c.text[c.span[0] : c.span[1]] == "完成情况-总量：321.5"
+    query = assistant.retriever.understand("甲产值的预期目标是多少？")
+    assert "预期目标：6%以上" in ex.answer(query, [row], (2030, 2031)).text
+
+
+def test_the_same_fact_is_not_quoted_twice(assistant: Assistant) -> None:
+    ex = assistant.extractive
+    one = _plan_passage("甲产值增长6%，乙产量增长4%左右。")
+    two = Passage(Chunk("n", "甲产值增长6%。", ("发展目标",), "plan", PROSE, 0, 8, 10), 0.99)
+    query = assistant.retriever.understand("甲产值增长多少？")
+    ans = ex.answer(query, [one, two], (2030, 2031))
+    assert ans.text.count("甲产值增长6%") == 1, ans.text  # the same fact is not said twice
 
 
 def test_what_a_section_says_is_answered_from_its_opening(assistant: Assistant) -> None:
@@ -348,3 +400,24 @@ def test_only_a_question_that_cannot_stand_alone_is_condensed(
 ) -> None:
     history = [("老百姓收入涨了多少？", "全体居民人均可支配收入增长5.3%[1]。")]
     assert (assistant.standalone(question, history) == question) is stands_alone
+
+
+def test_an_everyday_word_ranks_the_indicator_it_stands_for_first(assistant: Assistant) -> None:
+    ex = assistant.extractive
+    query = assistant.retriever.understand("老百姓收入涨了多少？")  # the people's income, not the budget's
+    passages = [
+        _plan_passage("甲市一般公共预算收入增长8%，税收收入增长6%。"),
+        _plan_passage("甲市全体居民人均可支配收入增长5%。"),
+    ]
+    ans = ex.answer(query, passages, (2030, 2031))
+    assert ans.text.startswith("2031年，甲市全体居民人均可支配收入增长5%[1]"), ans.text
+
+
+def test_growth_over_the_previous_year_is_the_stated_growth_not_a_difference(assistant: Assistant) -> None:
+    ex = assistant.extractive
+    text = "甲产业积极拓展市场，实现产值120亿元，比上年增长8%，带动新增就业3000人。"
+    query = assistant.retriever.understand("甲产业产值是多少？比上年增长多少？")  # 上年: a year of the report
+    review = Passage(Chunk("r", text, ("产业",), "review", PROSE, 0, len(text), 40), 1.0)
+    years = next(iter(assistant.shelves.values())).report.years
+    ans = ex.answer(query, [review], (years.review, years.plan))
+    assert "按报告数字计算" not in ans.text and "120亿元" in ans.text and "8%" in ans.text, ans.text

@@ -39,11 +39,6 @@ def test_one_item_of_a_list_asked_about_by_name_gets_that_item(synthetic_real_as
     assert "预制菜" in ans.text, ans.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: when a short list fits one chunk, the answer to one item goes on to quote the whole "
-    "list or another item's sentence from the same passage",
-)
 def test_one_item_of_a_list_asked_about_by_name_gets_that_item_not_the_list(
     synthetic_real_assistant: Assistant,
 ) -> None:
