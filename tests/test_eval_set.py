@@ -119,3 +119,29 @@ def test_evidence_within_one_line(rows, report_lines):
         for quote in r["evidence"]:
             assert "\n" not in quote, (r["id"], quote)
             assert any(quote in line for line in report_lines), (r["id"], quote)
+
+
+REPORT_SETS = ("provinces.jsonl", "provinces2.jsonl", "multi.jsonl")
+
+
+def _report_text(name: str) -> str:
+    for folder in (ROOT / "evals" / "reports", ROOT / "corpus"):
+        if (folder / name).exists():
+            return (folder / name).read_text(encoding="utf-8")
+    raise AssertionError(f"no report file {name}")
+
+
+@pytest.mark.parametrize("name", REPORT_SETS)
+def test_every_quote_of_the_report_sets_is_in_its_reports(name: str) -> None:
+    rows = [
+        json.loads(line) for line in (ROOT / "evals" / name).read_text(encoding="utf-8").splitlines() if line
+    ]
+    assert len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        assert r["split"] in SPLITS and r["category"], r["id"]
+        texts = [_report_text(f) for f in r["reports"]] or [_report_text(REPORT.name)]
+        for quote in [*r["evidence"], *r["answers"]]:
+            assert any(quote in t for t in texts), (r["id"], quote)
+        if name.startswith("provinces"):
+            assert r["category"] in CATEGORIES, r["id"]
+            assert bool(r["answers"]) == (r["category"] != "unanswerable"), r["id"]
