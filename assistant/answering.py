@@ -25,7 +25,7 @@ from .pointing import (
 from .policy import DEFAULT as DEFAULT_POLICY
 from .policy import Policy
 from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
-from .refusal import PASSAGES, QUOTED, WANTS_NAME, Case, Decision, RefusalRules, missing_kind
+from .refusal import PASSAGES, QUOTED, WANTS_NAME, WHERE_Q, Case, Decision, RefusalRules, missing_kind
 from .tables import UNIT_IN_NAME, readable_record
 from .tagging import Tagger
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
@@ -35,14 +35,7 @@ from .vocab import YEAR as YEAR_TOKEN
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
-PHRASE_BONUS = 0.05  # a sentence with the whole term an asked word stands for: breaks ties of coverage
-PLACE_BONUS = 0.1  # a sentence naming a place, for a question asking where
-WHERE_Q = re.compile(r"哪里|哪儿|什么地方|啥地方|在哪|where", re.I)
-SECOND_CLOSE = 0.75  # a second quote scoring this close to the first is shown: the ranking cannot choose
-# (dev alike at 0.75-0.85; 0.75 keeps 1-2 more of the multi-report set's answers, by its aggregate only)
-ADDS_MIN = 0.01  # coverage a second quote must add to be shown (it answers a word the first lacks)
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
-SUMMARY_CHARS = 160  # how much of a section's opening answers "what does it say"
 
 
 @lru_cache(maxsize=1024)
@@ -233,9 +226,9 @@ class ExtractiveAnswerer:
     def _asked_bonus(self, query: Query, text: str, phrases: set[str]) -> float:
         """Rank by what is asked: a sentence naming the whole term a question's everyday word stands for
         (居民人均可支配收入 for 老百姓收入, not 一般公共预算收入 sharing 收入), or a place for "在哪里"."""
-        bonus = PHRASE_BONUS if any(p in text for p in phrases) else 0.0
-        if WHERE_Q.search(query.text) and any(f == "ns" for _, f in self.policy.tags(text)):
-            bonus += PLACE_BONUS
+        bonus = self.weights.phrase if any(p in text for p in phrases) else 0.0
+        if WHERE_Q.search(query.text) and any(f == "ns" for _, f in self.tagger(text)):
+            bonus += self.weights.place
         return bonus
 
     # -- answering -------------------------------------------------------------------------------
@@ -254,7 +247,7 @@ class ExtractiveAnswerer:
         for text, start in units:
             if text.strip().rstrip("。：:") == chunk.section_path[-1]:
                 continue  # the heading itself says nothing more
-            if out and used + len(text) > SUMMARY_CHARS:
+            if out and used + len(text) > self.weights.summary_chars:
                 break
             out.append(Sentence(i, text, start, 1.0, 1.0))
             used += len(text)
@@ -440,7 +433,9 @@ class ExtractiveAnswerer:
         reasons = (
             (
                 "a word asked",
-                lambda: self.coverage(terms, text + s.text) > self.coverage(terms, text) + ADDS_MIN,
+                lambda: (
+                    self.coverage(terms, text + s.text) > self.coverage(terms, text) + self.weights.adds_min
+                ),
             ),
             (
                 "the kind of figure asked",
@@ -480,7 +475,7 @@ class ExtractiveAnswerer:
             (
                 "a close second",
                 lambda: (
-                    s.score >= first.score * SECOND_CLOSE
+                    s.score >= first.score * self.weights.second_close
                     and kind != TABLE_ROW  # another row is another indicator
                 ),
             ),

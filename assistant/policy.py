@@ -58,6 +58,13 @@ class Sentences:
     english_alias: float = num(0.5, doc="weight of an English question's expansion terms")
     prefer_asked_year: float = num(0.6, doc="a runner-up this close from the asked year's part leads")
     max_sentences: int = num(2, 1, 10, "sentences quoted at most")
+    phrase: float = num(0.05, doc="for the whole term an asked everyday word stands for (breaks ties)")
+    place: float = num(0.1, doc="for a sentence naming a place, asked where")
+    second_close: float = num(
+        0.75, doc="a second quote this close to the first is shown (dev alike 0.75-0.85)"
+    )
+    adds_min: float = num(0.01, doc="coverage a second quote must add to be shown for a word asked")
+    summary_chars: int = num(160, 20, 2000, "how much of a section's opening answers 'what does it say'")
     same_thing: float = num(0.6, doc="a second sentence covers at least this share of the first's coverage")
     kind_runner_up: float = num(0.8, doc="a runner-up this close holding the kind of figure asked answers")
     kind_coverage: float = num(0.6, doc="... covering this share of the best's coverage (1.0 measured worse)")
