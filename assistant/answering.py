@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 from .comparison import compare
@@ -26,6 +25,8 @@ from .policy import DEFAULT as DEFAULT_POLICY
 from .policy import Policy
 from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
 from .refusal import PASSAGES, QUOTED, WANTS_NAME, WHERE_Q, Case, Decision, RefusalRules, missing_kind
+from .sentences import Sentence, sentences_of
+from .sentences import when as _when
 from .tables import UNIT_IN_NAME, readable_record
 from .tagging import Tagger
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
@@ -34,7 +35,6 @@ from .vocab import YEAR as YEAR_TOKEN
 
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
-SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 
 
@@ -47,24 +47,6 @@ def everyday_pairs(text: str) -> tuple[tuple[str, str], ...]:
 def asked_phrases(query: Query) -> set[str]:
     """The report terms the question's words stand for, whole ("老百姓收入" -> 全体居民人均可支配收入)."""
     return {e for _, e in query.aliases + everyday_pairs(query.text) if " " not in e and len(e) > 2}
-
-
-@dataclass(frozen=True)
-class Sentence:
-    passage: int  # index into the passages list
-    text: str
-    start: int  # offset inside the passage text
-    score: float
-    coverage: float
-    display: str = ""  # what the answer shows, when it is a trimmed form of `text`
-    pointed: bool = False  # `text` is the clause(s) of `display` that answer the question
-
-
-def sentences_of(p: Passage) -> list[tuple[str, int]]:
-    """Sentences of a passage with offsets; a table row is one unit."""
-    if p.chunk.kind == TABLE_ROW:
-        return [(p.chunk.text, 0)]
-    return [(m.group(0), m.start()) for m in SENT.finditer(p.chunk.text) if m.group(0).strip()]
 
 
 class ExtractiveAnswerer:
@@ -641,15 +623,6 @@ def compose(
         standalone_question=query.text,
         passages=tuple(passages),
     )
-
-
-def _when(text: str, scope: str, years: tuple[int | None, int | None]) -> str:
-    """The year a quoted clause is about, when the clause does not say it: "2024年，地区生产总值增长7.5%左右"."""
-    review, plan = years
-    year = review if scope == REVIEW else plan if scope == PLAN else None
-    if not year or YEAR_TOKEN.search(text) or re.match(r"^(今年|去年|全年|上年|明年)", text):
-        return text
-    return f"{year}年，{text}"
 
 
 def _span(passage: str, s: Sentence) -> tuple[int, int]:

@@ -12,12 +12,13 @@ from .pointing import CONTINUES
 from .policy import DEFAULT as DEFAULT_POLICY
 from .policy import Comparing
 from .query import Query
+from .sentences import Sentence
+from .sentences import when as _when
 from .tables import readable_record
 from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
 from .vocab import COMPARE_BI, TARGET_WORDS, YEAR, YEAR_NIAN, alternation
 
 if TYPE_CHECKING:
-    from .answering import Sentence
     from .keyword import Tokenizer
 
 UNIT = r"(万平方米|平方米|个百分点|万亩|亩|万吨|吨|亿元|万元|元|万人次|万人|人次|人|公里|万户|户|个|家|座|所|处|组|台|天|口|米|%)"
@@ -202,7 +203,6 @@ def _same_unit(a: str, b: str) -> bool:
 
 def _readable(f: Figure, passages: Sequence[Passage], years: tuple[int | None, int | None]) -> str:
     """The figure's clause with the year of its part ("2024年，地区生产总值增长7.5%左右")."""
-    from .answering import _when  # answering imports this module
 
     p = passages[f.sentence.passage]
     if f.quote:

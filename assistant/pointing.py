@@ -9,14 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from .query import Query
 from .refusal import missing_kind
+from .sentences import Sentence
 from .types import TABLE_ROW, Passage
-
-if TYPE_CHECKING:
-    from .answering import Sentence
 
 CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
