@@ -10,7 +10,7 @@ import ast
 import sys
 from pathlib import Path
 
-MODULES = ("answering", "refusal", "query", "comparison", "followup")
+MODULES = ("answering", "refusal", "query", "comparison", "followup", "pointing", "sentences")  # the last two: moved out of answering
 RE_CALLS = {"search", "sub", "findall", "finditer", "split", "match", "fullmatch", "subn"}
 
 
