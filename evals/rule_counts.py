@@ -10,7 +10,15 @@ import ast
 import sys
 from pathlib import Path
 
-MODULES = ("answering", "refusal", "query", "comparison", "followup", "pointing", "sentences")  # the last two: moved out of answering
+MODULES = (
+    "answering",
+    "refusal",
+    "query",
+    "comparison",
+    "followup",
+    "pointing",
+    "sentences",
+)  # the last two: moved out of answering
 RE_CALLS = {"search", "sub", "findall", "finditer", "split", "match", "fullmatch", "subn"}
 
 
@@ -23,15 +31,29 @@ def counts(path: Path) -> dict[str, int]:
             if isinstance(owner, ast.Name) and owner.id == "re":
                 if node.func.attr == "compile":
                     out["re.compile"] += 1
-                elif node.func.attr in RE_CALLS and node.args and isinstance(node.args[0], ast.Constant | ast.JoinedStr):
+                elif (
+                    node.func.attr in RE_CALLS
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant | ast.JoinedStr)
+                ):
                     out["inline re"] += 1
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
         out["constants"] += sum(isinstance(t, ast.Name) and t.id.isupper() for t in targets)
     for fn in ast.walk(tree):
         if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
             for node in ast.walk(fn):
-                if isinstance(node, ast.Constant) and isinstance(node.value, float) and node.value not in (0.0, 1.0):
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, float)
+                    and node.value not in (0.0, 1.0)
+                ):
                     out["floats in functions"] += 1
     return out
 
@@ -49,8 +71,12 @@ def main() -> None:
             c = counts(path)
             for k, v in c.items():
                 total[k] = total.get(k, 0) + v
-            print(f"{m:12} {c['re.compile']:10} {c['inline re']:10} {c['constants']:10} {c['floats in functions']:14}")
-        print(f"{'total':12} {total['re.compile']:10} {total['inline re']:10} {total['constants']:10} {total['floats in functions']:14}")
+            print(
+                f"{m:12} {c['re.compile']:10} {c['inline re']:10} {c['constants']:10} {c['floats in functions']:14}"
+            )
+        print(
+            f"{'total':12} {total['re.compile']:10} {total['inline re']:10} {total['constants']:10} {total['floats in functions']:14}"
+        )
 
 
 if __name__ == "__main__":
