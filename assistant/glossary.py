@@ -84,6 +84,8 @@ def _forms(word: str) -> list[str]:
     out.append(us)
     for w in list(out):
         out.append(_singular(w))
+        if w.endswith("es") and len(w) > 4:
+            out.append(w[:-1])  # enterprises -> enterprise (the -ses rule alone gives enterpris)
         if w.endswith("ed") and len(w) > 4:
             out += [w[:-2], w[:-1]]
         if w.endswith("ing") and len(w) > 5:

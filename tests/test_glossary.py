@@ -80,3 +80,10 @@ def test_an_english_question_is_searched_with_the_report_words() -> None:
     assert "大熊猫" in chunks[best].text
     chinese = understand("动物园引进了几只大熊猫？", ReportYears(2023, 2024))
     assert with_glosses(chinese, keyword) is chinese  # a Chinese question is left as it is
+
+
+def test_a_plural_in_es_is_looked_up_as_its_singular_too() -> None:
+    from assistant.glossary import _forms
+
+    assert "enterprise" in _forms("enterprises") and "house" in _forms("houses")
+    assert "bus" in _forms("buses")
