@@ -44,7 +44,7 @@ class Engines:
             self.most_running = max(self.most_running, self.running)
         try:
             if self.gate is not None:
-                assert self.gate.wait(5)
+                assert self.gate.wait(30)  # as long as the tests wait for it
             if self.delay:
                 time.sleep(self.delay)
             if text == self.fail_on:
@@ -254,8 +254,13 @@ def test_the_api_answers_503_busy_when_the_engines_queue_is_full_and_stops_them_
             with httpx.Client(base_url=url, timeout=30) as own:
                 codes.append(own.post("/api/ask", json={"question": GDP_QUESTION}).status_code)
 
-        askers = [threading.Thread(target=ask) for _ in range(3)]  # one held in the engine, two queued
-        for t in askers:
+        # one held in the engine, then two queued: started in that order, or all three could be queued
+        # before the engine takes the first, and the third would be turned away
+        askers = [threading.Thread(target=ask) for _ in range(3)]
+        askers[0].start()
+        while engines.running != 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        for t in askers[1:]:
             t.start()
         while not (engines.running == 1 and pool.pending() == 2) and time.monotonic() < deadline:
             time.sleep(0.005)
