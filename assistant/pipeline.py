@@ -31,7 +31,7 @@ from .starters import starter_questions
 from .store import Progress
 from .structure import ReportYears
 from .types import Answer, QuestionError
-from .vocab import TARGET_WORDS, YEAR_NIAN, alternation
+from .vocab import ASKING_VERBS, FUNCTION_WORDS, TARGET_WORDS, YEAR_NIAN, alternation
 from .vocab import YEAR_NIAN_OPT as YEAR
 
 History = Sequence[tuple[str, str]]
@@ -152,9 +152,6 @@ class Assistant:
         """True if the text names something of its own: a noun, one of the report's terms, a content
         verb (停车难怎么解决) rather than one that only asks about a figure (增长了多少), or an English
         question of its own (a follow-up is condensed only when it cannot stand alone)."""
-        from .answering import FUNCTION_WORDS
-        from .vocab import ASKING_VERBS
-
         ascii_words = [w for w in re.findall(r"[A-Za-z]{3,}", text) if w.lower() not in ENGLISH_FOLLOW]
         if len(ascii_words) >= 3:
             return True

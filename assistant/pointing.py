@@ -14,6 +14,7 @@ from .query import Query
 from .refusal import missing_kind
 from .sentences import Sentence
 from .types import TABLE_ROW, Passage
+from .vocab import TARGET_MARKS, alternation
 
 CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
@@ -32,7 +33,7 @@ POINT_MIN_COVERAGE = 0.75  # below this the question's own words do not pick the
 ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪些|什么|其中.{0,12}呢")
 WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
 CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提高|降低|分别|年均)")
-TARGET = re.compile(r"目标|预期")
+TARGET = re.compile(alternation(TARGET_MARKS))  # a sentence stating a target
 ASKED_MEASURE = re.compile(
     r"(?:多少|几)(所|家|座|条|公里|亩|吨|张|辆|台|户|人次|名|套|场|次|项|宗|处|批|栋|平方米|万人|人)"
 )

@@ -103,9 +103,9 @@ def test_a_question_costs_well_under_a_millisecond(lexicon: Lexicon) -> None:
 
 
 def test_a_formal_word_the_report_never_uses_is_not_unknown_where_the_sentence_has_its_synonym() -> None:
-    from assistant.answering import FUNCTION_WORDS
     from assistant.refusal import Case
     from assistant.types import Passage
+    from assistant.vocab import FUNCTION_WORDS
 
     texts = ["景区入场券实行线上预约，全年售出120万张。", "新建公园3个。"]
     chunks = [Chunk(f"p{i}", t, ("交通",), "review", PROSE, 0, len(t), 20) for i, t in enumerate(texts)]
