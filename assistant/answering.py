@@ -361,8 +361,9 @@ class ExtractiveAnswerer:
                         break
         if decision:  # "总投资是多少" over a passage that only names the project
             return _ruled(refusal(query, passages), str(decision))
-        terms = self.query_terms(query, everyday=True)  # everyday words point at the clause they mean
-        chosen = self._adding(query, terms, [point(query, terms, c, passages) for c in chosen], passages)
+        if self.weights.point_clauses:
+            terms = self.query_terms(query, everyday=True)  # everyday words point at the clause they mean
+            chosen = self._adding(query, terms, [point(query, terms, c, passages) for c in chosen], passages)
         pointed = any(c.pointed for c in chosen)
         return _ruled(
             compose(query, chosen, passages, years),

@@ -68,6 +68,7 @@ class Sentences:
     same_thing: float = num(0.6, doc="a second sentence covers at least this share of the first's coverage")
     kind_runner_up: float = num(0.8, doc="a runner-up this close holding the kind of figure asked answers")
     kind_coverage: float = num(0.6, doc="... covering this share of the best's coverage (1.0 measured worse)")
+    point_clauses: int = num(1, 0, 1, "1: lead with the clauses asked (short answers); 0: whole sentences")
 
 
 @dataclass(frozen=True)
