@@ -272,6 +272,17 @@ def test_a_question_asking_two_things_is_answered_by_the_clauses_of_both(assista
     assert ans.citations[0].text == MANY  # the card keeps the whole sentence
 
 
+def test_with_clause_pointing_off_the_whole_sentence_answers(assistant: Assistant) -> None:
+    from assistant.answering import ExtractiveAnswerer
+
+    ex = assistant.extractive
+    off = ExtractiveAnswerer(ex.keyword, ex.policy.with_values({"sentences": {"point_clauses": 0}}))
+    query = assistant.retriever.understand("丙投资的增长目标是多少？")
+    ans = off.answer(query, [_plan_passage(MANY)], (2030, 2031))
+    assert MANY.rstrip("。") in ans.text and ans.rule == "answer: best sentences", ans.text
+    assert ex.answer(query, [_plan_passage(MANY)], (2030, 2031)).rule == "answer: the clauses asked about"
+
+
 LABELLED = "能源：加快推动甲气勘探开发利用，启动国家级示范区创建工作，全年新增产气井40口左右，日产气达到700万方以上。"
 
 
