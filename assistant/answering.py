@@ -111,6 +111,17 @@ class ExtractiveAnswerer:
                 alts += related[w].split()
             common = df > self.weights.common_share * n
             terms[tuple(dict.fromkeys(alts))] = idf * (self.weights.common_weight if common else 1.0)
+        for alias, expansion in pairs:  # an alias the tokenizer split (社零 -> 社/零) is still a term
+            if (
+                query.english
+                or alias not in query.text
+                or any(len(w) > 1 and (alias in w or w in alias) for w in words)
+            ):
+                continue
+            alts = [alias, *(t for t in self.tokenizer.words(expansion) if t not in FUNCTION_WORDS)]
+            known = [k for k in (self._idf(a, glued) for a in alts) if k is not None]
+            if known:
+                terms[tuple(dict.fromkeys(alts))] = max(known)
         if query.english:
             for _, expansion in query.aliases:
                 for w in self.tokenizer.words(expansion):

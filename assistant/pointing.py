@@ -217,13 +217,21 @@ def _covering_window(
     clauses: list[tuple[str, int]], covers, exactness, prefer=None, sep=""
 ) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
     """The run of clauses (at most MAX_WINDOW) that covers the question well enough, naming its words
-    most exactly, then the shortest, then the one `prefer` ranks higher, then the earliest."""
+    most exactly, then the shortest, then the one `prefer` ranks higher — or None when a run apart
+    from it ranks as high (only its position would choose: the whole sentence answers)."""
     best: tuple[tuple[float, float], int, object, int, int] | None = None
+    found = []
     for i in range(len(clauses)):
         for j in range(i, min(len(clauses), i + MAX_WINDOW)):
             text = sep.join(c for c, _ in clauses[i : j + 1])
             if covers(text):
                 key = (exactness(text), -(j - i), prefer(text) if prefer else 0, -i, j)
+                found.append(key)
                 if best is None or key > best:
                     best = key
-    return None if best is None else (-best[3], best[4])
+    if best is None:
+        return None
+    i, j = -best[3], best[4]
+    if any(k[:3] == best[:3] and (k[4] < i or -k[3] > j) for k in found):
+        return None  # another run, apart from this one, names the question as well: the question cannot tell
+    return i, j
