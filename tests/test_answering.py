@@ -283,6 +283,23 @@ def test_with_clause_pointing_off_the_whole_sentence_answers(assistant: Assistan
     assert ex.answer(query, [_plan_passage(MANY)], (2030, 2031)).rule == "answer: the clauses asked about"
 
 
+TARGETS = "主要目标是：地区生产总值增长6%，社会消费品零售总额增长6.5%，一般公共预算收入增长12%。"
+
+
+def test_an_abbreviation_the_tokenizer_splits_still_points_at_its_clause(assistant: Assistant) -> None:
+    # 社零 is cut into 社/零; through its alias it still names 社会消费品零售总额's clause, not the first one
+    query = assistant.retriever.understand("社零的增长目标是多少？")
+    ans = assistant.extractive.answer(query, [_plan_passage(TARGETS)], (2030, 2031))
+    assert "社会消费品零售总额增长6.5%" in ans.text and "地区生产总值" not in ans.text, ans.text
+
+
+def test_when_two_runs_name_the_question_alike_the_whole_sentence_answers(assistant: Assistant) -> None:
+    # only "增长" is asked: every clause names it as well, so no clause is singled out
+    query = assistant.retriever.understand("主要目标增长多少？")
+    ans = assistant.extractive.answer(query, [_plan_passage(MANY)], (2030, 2031))
+    assert "甲产值增长6%" in ans.text and "戊总额增长3%" in ans.text, ans.text
+
+
 LABELLED = "能源：加快推动甲气勘探开发利用，启动国家级示范区创建工作，全年新增产气井40口左右，日产气达到700万方以上。"
 
 
