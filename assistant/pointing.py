@@ -88,15 +88,9 @@ def point(
     label = clauses[0][0] if LABEL.fullmatch(clauses[0][0]) else ""
     share = 1.0 if asks_count(query) > 1 else WINDOW_COVERAGE  # two asks: both answered
     holds = _holds(query, s.text)
-
-    def named(text: str) -> bool:  # a figure asked for sits in a clause naming what is asked
-        return query.kind != "number" or any(
-            FIGURE.search(c.group(0)) and coverage(terms, c.group(0)) > 0 for c in CLAUSE.finditer(text)
-        )
-
     window = _covering_window(
         clauses,
-        lambda text: coverage(terms, label + text) >= whole * share and holds(text) and named(text),
+        lambda text: coverage(terms, label + text) >= whole * share and holds(text),
         lambda text: _exactness(terms, label + text),
         lambda text: (_years_named(query, text), _bigrams_named(query, text)),
     )
