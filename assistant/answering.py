@@ -374,7 +374,9 @@ class ExtractiveAnswerer:
             return _ruled(refusal(query, passages), str(decision))
         if self.weights.point_clauses:
             terms = self.query_terms(query, everyday=True)  # everyday words point at the clause they mean
-            chosen = self._adding(query, terms, [point(query, terms, c, passages) for c in chosen], passages)
+            chosen = self._adding(
+                query, terms, [point(query, terms, c, passages, self.tagger) for c in chosen], passages
+            )
         pointed = any(c.pointed for c in chosen)
         return _ruled(
             compose(query, chosen, passages, years),

@@ -7,10 +7,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from .query import Query
+from .query import NUMBER_Q, Query
 from .refusal import missing_kind
 from .sentences import Sentence
 from .types import TABLE_ROW, Passage
@@ -34,6 +34,10 @@ ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪�
 WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
 CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提高|降低|分别|年均)")
 TARGET = re.compile(alternation(TARGET_MARKS))  # a sentence stating a target
+# "与经济增长同步": the standard a clause measures against, not what it states (居民收入's target, not 经济增长's)
+STANDARD = re.compile(r"[与同和][^，；：、。]{1,12}?(?:基本)?(?:同步|持平|一致|相当|相适应|相协调|相匹配)")
+WHAT = re.compile(r"什么|啥|哪个|哪种|哪类|哪一")  # asks for a thing by name: the quote must name one
+Tagger = Callable[[str], Sequence[tuple[str, str]]]  # (word, part-of-speech flag) pairs of a text
 ASKED_MEASURE = re.compile(
     r"(?:多少|几)(所|家|座|条|公里|亩|吨|张|辆|台|户|人次|名|套|场|次|项|宗|处|批|栋|平方米|万人|人)"
 )
@@ -63,13 +67,19 @@ class Asks:
 
 
 def point(
-    query: Query, terms: dict[tuple[str, ...], float], s: Sentence, passages: Sequence[Passage]
+    query: Query,
+    terms: dict[tuple[str, ...], float],
+    s: Sentence,
+    passages: Sequence[Passage],
+    tagger: Tagger | None = None,
 ) -> Sentence:
     """Point a long sentence at the clause(s) that answer: "能源：全年新增产气井40口左右，日产气达到700万方
     以上" out of a sentence on shale gas. The run of clauses must cover the question as the sentence
-    does (all of it when two things are asked), name its words most exactly, and still hold what is
-    asked for (a figure, two for two asks, the count's measure word, the enumeration of a list, the
-    kind of figure); a label opening the sentence ("能源：") names what the run is about when the run
+    does (all of it when two things are asked), have a clause naming its words most exactly (words
+    named together in one clause, not picked up across unrelated ones: "居民收入增长与经济增长同步，粮食产量
+    1300亿斤" does not name 经济增长's figure), and still hold what is asked for (a figure, two for two
+    asks, the count's measure word, the enumeration of a list, the kind of figure, a thing the
+    question lacks when it asks 什么); a label opening the sentence ("能源：") names what the run is about when the run
     needs it. A table row is pointed at its asked cells. The whole sentence stays on the citation card."""
     if HOW.search(query.text):
         return s  # "实施得怎么样" is answered by all the sentence (or table row) says
@@ -79,7 +89,7 @@ def point(
         return s
     if query.english:
         return s  # matched through alias expansions only: too loose to tell the clause
-    if query.kind == "list" and not ENUM.search(s.text):
+    if query.kind == "list" and not _asks_figures(query) and not ENUM.search(s.text):
         return s  # the items are the sentence's clauses
     clauses = [(m.group(0), m.start()) for m in CLAUSE.finditer(s.text)]
     whole = coverage(terms, s.text)
@@ -87,11 +97,11 @@ def point(
         return s  # a question the sentence covers loosely: quote it whole
     label = clauses[0][0] if LABEL.fullmatch(clauses[0][0]) else ""
     share = 1.0 if asks_count(query) > 1 else WINDOW_COVERAGE  # two asks: both answered
-    holds = _holds(query, s.text)
+    holds = _holds(query, s.text, tagger)
     window = _covering_window(
         clauses,
         lambda text: coverage(terms, label + text) >= whole * share and holds(text),
-        lambda text: _exactness(terms, label + text),
+        lambda text: _exactness(terms, label + STANDARD.sub("", text)),
         lambda text: (_years_named(query, text), _bigrams_named(query, text)),
     )
     if window is None:
@@ -143,6 +153,11 @@ def point_cells(query: Query, terms: dict[tuple[str, ...], float], s: Sentence) 
     return replace(s, text=record, display=s.text, pointed=True)
 
 
+def _asks_figures(query: Query) -> bool:
+    """A question of numbers, or a list of them ("分别是多少": one figure for each thing named)."""
+    return query.kind == "number" or query.kind == "list" and bool(NUMBER_Q.search(query.text))
+
+
 def asks_count(query: Query) -> int:
     """How many things a question asks ("多少场…？多少个岗位？" asks two)."""
     return len(ASKS.findall(query.text))
@@ -157,18 +172,25 @@ def _continues(query: Query, clause: str, terms: dict[tuple[str, ...], float]) -
     return bool(FIGURE.search(clause)) and any(a in clause for alts in terms for a in alts if len(a) > 1)
 
 
-def _holds(query: Query, sentence: str):  # type: ignore[no-untyped-def]
+def _holds(query: Query, sentence: str, tagger: Tagger | None = None):  # type: ignore[no-untyped-def]
     """What a quoted part must still hold that the whole sentence holds: a figure for a question of
     numbers (two for two asks), the count in the measure word asked (几所), the enumeration a list
-    question asks for, the kind of figure asked (a percentage, a sum of money, a name), and more than
-    the question's own words."""
+    question asks for, the kind of figure asked (a percentage, a sum of money, a name), more than
+    the question's own words, and for a question asking what (什么框架) a noun the question lacks."""
     asks = Asks.of(query.text)
-    figures = len(FIGURE.findall(sentence)) if query.kind == "number" else 0
+    figures = len(FIGURE.findall(sentence)) if _asks_figures(query) else 0
     need_figures = min(figures, max(1, asks_count(query)))
     need_count = bool(asks.counted and asks.counted.search(sentence))
-    need_enum = query.kind == "list" and bool(ENUM.search(sentence))
+    need_enum = query.kind == "list" and not figures and bool(ENUM.search(sentence))
     kind_ok = missing_kind(query.text, sentence) is None
     asked = set(query.text)
+    asked_nouns = set()
+    if tagger is not None and not _asks_figures(query) and WHAT.search(query.text):
+        asked_nouns = {w for w, _ in tagger(query.text)}
+        if not _new_noun(tagger, sentence, asked_nouns):
+            tagger = None  # the sentence names nothing new either: the rule cannot choose
+    else:
+        tagger = None
 
     def holds(text: str) -> bool:
         if len(FIGURE.findall(text)) < need_figures:
@@ -183,9 +205,16 @@ def _holds(query: Query, sentence: str):  # type: ignore[no-untyped-def]
         if kind_ok and missing_kind(query.text, text) is not None:
             return False
         new = [c for c in SAYS.findall(text) if c not in asked]
-        return len(new) >= MIN_NEW_CHARS  # a label ("15个产业集群：") repeats the question, answers nothing
+        if len(new) < MIN_NEW_CHARS:
+            return False  # a label ("15个产业集群：") repeats the question, answers nothing
+        return tagger is None or _new_noun(tagger, text, asked_nouns)
 
     return holds
+
+
+def _new_noun(tagger: Tagger, text: str, asked: set[str]) -> bool:
+    """Whether `text` names a thing (a noun) the question does not: what 什么 stands for."""
+    return any(flag.startswith("n") and w not in asked for w, flag in tagger(text))
 
 
 def _bigrams_named(query: Query, text: str) -> int:

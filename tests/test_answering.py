@@ -300,6 +300,37 @@ def test_when_two_runs_name_the_question_alike_the_whole_sentence_answers(assist
     assert "甲产值增长6%" in ans.text and "戊总额增长3%" in ans.text, ans.text
 
 
+SIBLINGS = (
+    "主要目标是：经济增长5%左右，乙收入增长4%左右，丙收入增长与经济增长同步，丁产量300万吨以上、力争更多增长，"
+    "单位地区生产总值能耗降低目标与上级考核目标统筹衔接。"
+)
+
+
+def test_a_figure_is_quoted_from_the_clause_that_names_what_it_measures(assistant: Assistant) -> None:
+    # "丙收入增长与经济增长同步" measures 丙收入 against 经济增长 (its standard), and the clauses after it
+    # name 生产总值 (经济增长's alias) only in passing: the 300万吨 there is not the growth asked about
+    query = assistant.retriever.understand("2031年经济增长多少？")
+    ans = assistant.extractive.answer(query, [_plan_passage(SIBLINGS)], (2030, 2031))
+    assert "经济增长5%左右" in ans.text and "300万吨" not in ans.text, ans.text
+
+
+def test_several_figures_asked_at_once_are_figures_not_items(assistant: Assistant) -> None:
+    # "分别是多少" asks for figures, not an enumeration: the clause is pointed at as for one figure
+    query = assistant.retriever.understand("乙收入增长目标分别是多少？")
+    ans = assistant.extractive.answer(query, [_plan_passage(SIBLINGS)], (2030, 2031))
+    assert "乙收入增长4%左右" in ans.text and "300万吨" not in ans.text, ans.text
+
+
+FRAMED = "城乡融合：加快推动甲区国家城乡融合发展试验区建设，统筹推进“2+4”项改革。"
+
+
+def test_a_question_asking_what_is_answered_by_the_clause_naming_a_new_thing(assistant: Assistant) -> None:
+    # "统筹推进“2+4”项改革" only repeats the question; the framework asked for is in the clause before it
+    query = assistant.retriever.understand("“2+4”项改革是在什么框架下推进的？")
+    ans = assistant.extractive.answer(query, [_plan_passage(FRAMED)], (2030, 2031))
+    assert "城乡融合发展试验区" in ans.text, ans.text
+
+
 LABELLED = "能源：加快推动甲气勘探开发利用，启动国家级示范区创建工作，全年新增产气井40口左右，日产气达到700万方以上。"
 
 
