@@ -23,6 +23,7 @@ CEDICT_FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
 MAX_PHRASE = 4  # English words in the longest definition looked up
 MAX_ALTERNATIVES = 6  # report words kept for one English phrase (the most specific first)
 MIN_HEADWORD = 2
+CHAR_WORDS = 3  # a one-character headword (猪 "pig") stands for the report's words holding it, if this few
 GLOSS_WEIGHT = 0.5  # a dictionary word weighs this share of its IDF, as an alias expansion does
 UNKNOWN_GLOSS = 0.5  # share of the top IDF for a phrase the report has no word for (English harness: 0.2 -> 0.5 refuses one more, answers as many)
 WORD = re.compile(r"[a-z][a-z']*")  # "medium-sized" is two words, as definitions are read
@@ -97,17 +98,24 @@ def _forms(word: str) -> list[str]:
 def dictionary() -> tuple[dict[str, tuple[str, ...]], ...]:
     """Headwords by proper name's pinyin (Jiangjin -> 江津), by plain definition, by the last and by the
     first word of a two-word definition ("giant panda" -> 大熊猫 under "panda", "rural area" -> 农村
-    under "rural"), read once."""
+    under "rural"), and one-character headwords by a one-word definition (pig -> 猪), read once."""
     names: dict[str, list[str]] = defaultdict(list)
     exact: dict[str, list[str]] = defaultdict(list)
     head: dict[str, list[str]] = defaultdict(list)
     modifier: dict[str, list[str]] = defaultdict(list)
+    chars: dict[str, list[str]] = defaultdict(list)
     path = resources.files(CEDICT_PACKAGE).joinpath(*CEDICT_FILE)
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("#") or "/" not in line:
             continue
         _, simplified, rest = line.split(" ", 2)
         if len(simplified) < MIN_HEADWORD:
+            if "\u4e00" <= simplified <= "\u9fff" and not rest[1:2].isupper():
+                for definition in rest.partition("/")[2].split("/"):
+                    for part in re.split(r"[;,]", definition):
+                        plain = _plain(part)
+                        if plain and " " not in plain:
+                            chars[plain].append(simplified)
             continue
         pinyin = rest[1 : rest.find("]")]
         if pinyin[:1].isupper():  # a proper name: 永川 [Yong3 chuan1]
@@ -124,19 +132,26 @@ def dictionary() -> tuple[dict[str, tuple[str, ...]], ...]:
                     head[_singular(words[1])].append(simplified)
                     if words[0] not in ENGLISH_STOP:
                         modifier[words[0]].append(simplified)
-    return tuple({k: tuple(dict.fromkeys(v)) for k, v in d.items()} for d in (names, exact, head, modifier))
+    return tuple(
+        {k: tuple(dict.fromkeys(v)) for k, v in d.items()} for d in (names, exact, head, modifier, chars)
+    )
 
 
 def glosses(
-    text: str, in_report: Callable[[str], float | None], common: Callable[[str], int] = lambda w: 0
+    text: str,
+    in_report: Callable[[str], float | None],
+    common: Callable[[str], int] = lambda w: 0,
+    holding: Callable[[str], tuple[str, ...]] = lambda c: (),
 ) -> tuple[Gloss, ...]:
     """The English phrases of `text` (longest first, no overlaps) with the report's words for each.
 
     `in_report(word)` is the word's weight in the report (its IDF) or None if the report never uses it;
     of the headwords a phrase has, those the report uses are kept, its commonest first; for a phrase the
     report has none for, the commonest headword by `common` (a word frequency) says what it lacks.
+    `holding(char)` is the report's words holding a character: a word whose dictionary sense is one
+    character (pile -> 桩) stands for the few report words built on it (充电桩).
     """
-    names, *tiers = dictionary()
+    names, *tiers, chars = dictionary()
     capitalised = {w.lower() for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z]+", text)}
     words = WORD.findall(text.lower())
     # phrases of two or more words first, the longest anywhere in the question winning ("permanent
@@ -161,9 +176,23 @@ def glosses(
             continue
         named = word in capitalised and word in names
         found = _lookup([word], [names] if named else tiers, in_report, common)
+        if not named and (found is None or not found.words):
+            built = _built_on(word, chars, holding)
+            found = Gloss(word, built) if built else found
         if found:
             taken[i] = replace(found, name=True) if named else found
     return tuple(taken[i] for i in sorted(taken))
+
+
+def _built_on(word: str, chars: dict[str, tuple[str, ...]], holding: Callable[[str], tuple[str, ...]]):  # type: ignore[no-untyped-def]
+    """The report's words built on a one-character headword of `word` (pigs -> 猪 -> 生猪), when that
+    character is in few enough of them to name one thing."""
+    for form in _forms(word):
+        for c in chars.get(form, ()):
+            built = holding(c)
+            if 0 < len(built) <= CHAR_WORDS:
+                return built
+    return ()
 
 
 def _lookup(span: list[str], tiers, in_report, common) -> Gloss | None:  # type: ignore[no-untyped-def]
@@ -189,7 +218,12 @@ def with_glosses(query: Query, keyword: KeywordIndex) -> Query:
     if not query.english:
         return query
     freq = keyword.tokenizer._jieba.FREQ  # type: ignore[attr-defined]
-    found = glosses(query.text, lambda w: keyword.idf(w) or keyword.phrase_idf(w), lambda w: freq.get(w, 0))
+    found = glosses(
+        query.text,
+        lambda w: keyword.idf(w) or keyword.phrase_idf(w),
+        lambda w: freq.get(w, 0),
+        keyword.words_with,
+    )
     aliased = " ".join(a for a, _ in query.aliases)  # an alias (GDP) already says what the report calls it
     found = tuple(g for g in found if not any(w in aliased.split() for w in g.english.split()))
     # searched for, and read by the refusal rules as the Chinese question's words would be; of the words

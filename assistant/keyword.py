@@ -167,6 +167,7 @@ class KeywordIndex:
         texts = [c.indexed_text.lower() for c in self.chunks]
         self._texts = texts
         self._phrase_df: dict[str, int] = {}
+        self._by_char: dict[str, tuple[str, ...]] | None = None
         self.words = BM25([tokenizer.words(t) for t in texts])
         self.bigrams = BM25([tokenizer.bigrams(t) for t in texts])
 
@@ -181,6 +182,17 @@ class KeywordIndex:
 
     def idf(self, word: str) -> float | None:
         return self.words.idf.get(word.lower())
+
+    def words_with(self, char: str) -> tuple[str, ...]:
+        """The report's words that hold `char` (生猪 for 猪), or are it (桩, of 充电/桩)."""
+        if self._by_char is None:
+            by_char: dict[str, list[str]] = {}
+            for w in self.words.postings:
+                if not w.isascii():
+                    for c in set(w):
+                        by_char.setdefault(c, []).append(w)
+            self._by_char = {c: tuple(sorted(ws)) for c, ws in by_char.items()}
+        return self._by_char.get(char, ())
 
     def phrase_idf(self, phrase: str) -> float | None:
         """IDF of a string the tokenizer does not keep whole (消费券 -> 消费/券), by substring search."""

@@ -87,3 +87,25 @@ def test_a_plural_in_es_is_looked_up_as_its_singular_too() -> None:
 
     assert "enterprise" in _forms("enterprises") and "house" in _forms("houses")
     assert "bus" in _forms("buses")
+
+
+def test_a_word_whose_sense_is_one_character_finds_the_report_words_built_on_it() -> None:
+    # "pig" is 猪 (one character): a report that writes 生猪 is found; so is a 桩 the tokenizer cut off 充电桩
+    report = {"生猪", "出栏", "充电", "桩"}
+
+    def holding(c: str) -> tuple[str, ...]:
+        return tuple(sorted(w for w in report if c in w))
+
+    (g,) = glosses("pigs", vocabulary(report), holding=holding)
+    assert g.words == ("生猪",)
+    assert glosses("piles", vocabulary(report), holding=holding)[0].words == ("桩",)
+    # a character in more report words than CHAR_WORDS names nothing in particular
+    many = {"生猪", "猪肉", "猪场", "猪价"}
+    assert not glosses("pigs", vocabulary(many), holding=lambda c: tuple(w for w in many if c in w))[0].words
+
+
+def test_the_report_words_holding_a_character() -> None:
+    chunks = [Chunk(f"c{i}", t, ("节",), "review", "prose", 0, len(t), 20) for i, t in enumerate(SENTENCES)]
+    kw = KeywordIndex(chunks, Tokenizer())
+    assert "大熊猫" in kw.words_with("熊") and all("熊" in w for w in kw.words_with("熊"))
+    assert kw.words_with("鲸") == ()
