@@ -98,9 +98,25 @@ def resolve_years(text: str, years: ReportYears) -> str:
         year = years.review if base == "review" else years.plan
         if year is None:
             continue
-        english = bool(ASCII_WORD.search(pattern.pattern))
-        text = pattern.sub(f"in {year + delta}" if english else f"{year + delta}年", text)
+        if ASCII_WORD.search(pattern.pattern):
+            text = _english_year(pattern, year + delta, text)
+        else:
+            text = pattern.sub(f"{year + delta}年", text)
     return text
+
+
+EN_YEAR_BEFORE = re.compile(r"\b(?:in|for|during|of|by|over|from|since|to|until|through)\s+$", re.I)
+
+
+def _english_year(pattern: re.Pattern[str], year: int, text: str) -> str:
+    """ "last year" -> "in 2023", but "for this year" -> "for 2024" and "last year's" -> "2023's"."""
+
+    def repl(m: re.Match[str]) -> str:
+        if EN_YEAR_BEFORE.search(text[: m.start()]) or text[m.end() : m.end() + 2] in ("'s", "’s"):
+            return str(year)
+        return f"in {year}"
+
+    return pattern.sub(repl, text)
 
 
 def matched_aliases(text: str, aliases: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

@@ -18,7 +18,8 @@ YEAR_NIANDU = re.compile(YEAR_DIGITS + "年度?")  # 2023年, 2023年度
 # relative years: (pattern, base year — the report's review or plan year —, offset)
 RELATIVE_YEARS = (
     (re.compile(r"前年"), "review", -1),
-    (re.compile(r"去年|上一?年|上年度"), "review", 0),
+    # 比上年/较上年/同上年 is the year before the one asked about, not the report's: left as it is
+    (re.compile(r"去年|(?<![比较同与])(?:上一?年|上年度)"), "review", 0),
     (re.compile(r"今年|本年度|本年|当年"), "plan", 0),
     (re.compile(r"明年|下一?年"), "plan", 1),
     (re.compile(r"\blast year\b", re.I), "review", 0),
@@ -116,6 +117,8 @@ FUNCTION_WORDS = frozenset(
     "什么样 怎么样 怎样 得 存在 举 例子 方向 领域 分别 一共 总共 大概 大约 目前 现在 已经 能 会 需要 应该 可以 "
     "打算 定 定的 到底 具体 相关 有关 关于 主要 重点 情况 方面 问题 内容 如何 多大 多高 多长 拿到 到手 涨 涨了 "
     "安排 力争 目标 计划 预期 预计 要 将 还 又 再 也 都 就 呢 吗 吧 啊 的话 这个 那个 这些 那些 其中 "
+    # the year before the one asked about (比上年增长多少): a frame, as a resolved year would be
+    "上年 上一年 "
     # nouns that frame a question rather than name its topic (范围覆盖了多少, 评上了什么级别)
     "范围 比例 级别 等级 档次 水平 程度 数量 数目 大家 人们 名称 命名 名字 "
     # nouns that ask "how" (有啥办法, 采取什么措施): the question's topic is what they are for

@@ -41,6 +41,19 @@ def test_relative_years_resolve_against_the_report(
     assert resolve_years(question, years) == q.text
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the GDP target for this year?", "What is the GDP target for 2024?"),
+        ("What was last year's growth?", "What was 2023's growth?"),
+        ("During last year, how many parks opened?", "During 2023, how many parks opened?"),
+        ("How many parks opened last year?", "How many parks opened in 2023?"),
+    ],
+)
+def test_an_english_relative_year_after_a_preposition_keeps_it(question: str, expected: str) -> None:
+    assert resolve_years(question, Y2024) == expected  # not "for in 2024"
+
+
 def test_unknown_report_years_leave_relative_words_alone() -> None:
     assert resolve_years("去年增长多少？", ReportYears(None, None)) == "去年增长多少？"
 
