@@ -577,15 +577,31 @@ def parallel_units(best: Sentence, passages: Sequence[Passage]) -> list[Sentence
         (i for i, p in enumerate(passages) if p.chunk.section_path == p0.section_path),
         key=lambda i: passages[i].chunk.start,
     )
-    out = []
-    for i in parts:
-        for text, start in sentences_of(passages[i]):
+
+    def opening(head: str, units) -> list[Sentence]:  # type: ignore[no-untyped-def]
+        out: list[Sentence] = []
+        for i, text, start in units:
             rest, at = body(text, start)
             clause = CLAUSE.match(rest)
             first = clause.group(0).rstrip("，；：") if clause else rest
             if rest.startswith(head) and first not in {s.text for s in out}:  # parts of a section overlap
                 out.append(Sentence(i, first, at, best.score, best.coverage))
-    return out if len(out) >= 3 else []
+        return out if len(out) >= 3 else []
+
+    found = opening(head, [(i, t, st) for i in parts for t, st in sentences_of(passages[i])])
+    if found or FIGURE.search(best.text) or len(CLAUSE.findall(best.text.rstrip("。；"))) > 1:
+        return found
+    # a one-clause topic sentence ("加快培育壮大新型专门经济形态。") whose next sentences open alike
+    # ("发展总部经济，…。发展平台经济，…"): they are its items
+    at = p0.start + best.start
+    after = [
+        (i, t, st) for i in parts for t, st in sentences_of(passages[i]) if passages[i].chunk.start + st > at
+    ]
+    if not after or p0.kind == TABLE_ROW:
+        return []
+    lead = CLAUSE.match(body(after[0][1], after[0][2])[0])
+    head = lead.group(0)[:2] if lead else ""
+    return opening(head, after) if len(head) == 2 and CJK_CHAR.match(head) else []
 
 
 def scope_label(scope: str, years: tuple[int | None, int | None]) -> str:
@@ -610,14 +626,17 @@ def compose(
             order.append(s.passage)
     citations = []
     parts = []
+    said = ""  # the year the previous part opened with: "2026年，A[1]；B[1]", not "…；2026年，B[1]"
     for s in chosen:
         n = order.index(s.passage) + 1
         p = passages[s.passage]
         text = (s.text if s.pointed else s.display or s.text).strip()  # the clauses asked about
         if p.chunk.kind == TABLE_ROW:
-            text = readable_record(text)  # its title names the year
+            text, said = readable_record(text), ""  # its title names the year
         elif not query.english:
-            text = _when(text, p.chunk.scope, years)
+            dated = _when(text, p.chunk.scope, years)
+            year = dated[: len(dated) - len(text)]
+            text, said = (text if year and year == said else dated), year
         parts.append(f"{text.rstrip('。；;，,')}[{n}]")
     for n, pi in enumerate(order, 1):
         p = passages[pi]

@@ -411,6 +411,30 @@ def test_sentences_opening_alike_are_a_list_by_their_first_clauses() -> None:
     assert parallel_units(Sentence(0, "建成甲、乙、丙三个园区。", 0, 1.0, 1.0), [p3]) == []  # listed inside
 
 
+def test_a_topic_sentence_followed_by_sentences_opening_alike_is_answered_by_them() -> None:
+    # "发展甲经济，…。发展乙经济，…" after the one-clause topic sentence are its items
+    text = "培育新型经济形态。发展甲经济，支持总部扩大投资。发展乙经济，支持平台发展。发展丙经济，提供适老产品。"
+    p = Passage(Chunk("c1", text, ("产业",), "plan", PROSE, 0, len(text), 40), 1.0)
+    units = parallel_units(Sentence(0, "培育新型经济形态。", 0, 1.0, 1.0), [p])
+    assert [u.text for u in units] == ["发展甲经济", "发展乙经济", "发展丙经济"]
+    assert all(text[u.start : u.start + len(u.text)] == u.text for u in units)
+    # a topic sentence stating a figure, or of two clauses, is an answer of its own
+    stated = "新增就业2万人。发展甲经济，支持总部。发展乙经济，支持平台。发展丙经济，提供产品。"
+    p2 = Passage(Chunk("c2", stated, ("产业",), "plan", PROSE, 0, len(stated), 40), 1.0)
+    assert parallel_units(Sentence(0, "新增就业2万人。", 0, 1.0, 1.0), [p2]) == []
+
+
+def test_a_year_is_said_once_for_the_parts_of_an_answer_about_it(assistant: Assistant) -> None:
+    from assistant.answering import compose
+
+    text = "培育新型经济形态。发展甲经济，支持总部扩大投资。发展乙经济，支持平台发展。发展丙经济，提供适老产品。"
+    p = Passage(Chunk("c1", text, ("产业",), "plan", PROSE, 0, len(text), 40), 1.0)
+    units = parallel_units(Sentence(0, "培育新型经济形态。", 0, 1.0, 1.0), [p])
+    query = assistant.retriever.understand("新型经济形态有哪些？")
+    ans = compose(query, units, [p], (2030, 2031))
+    assert ans.text == "2031年，发展甲经济[1]；发展乙经济[1]；发展丙经济[1]。", ans.text
+
+
 def test_an_everyday_word_s_report_term_steers_which_sentence_is_quoted(
     assistant: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
