@@ -27,6 +27,7 @@ from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_alia
 from .refusal import PASSAGES, QUOTED, WANTS_NAME, WHERE_Q, Case, Decision, RefusalRules, missing_kind
 from .sentences import Sentence, sentences_of
 from .sentences import when as _when
+from .structure import LIST_ITEM_RE
 from .tables import UNIT_IN_NAME, readable_record
 from .tagging import Tagger
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
@@ -313,6 +314,9 @@ class ExtractiveAnswerer:
         best = ranked[0]
         p0 = passages[best.passage]
         if p0.chunk.kind in (BOX, LIST_ITEM) and best.text.strip().endswith(("：", ":")):
+            item = explained_item(best, p0)
+            if item is not None:  # a numbered term ("6.轨道交通“四网融合”：") is answered by what it says
+                return _ruled(compose(query, [item], passages, years), "list: the item and its explanation")
             # the best match is the label that opens a list ("两大主导产业集群："): the list answers
             return _ruled(
                 compose(query, list_units(best, passages), passages, years), "list: the items under its label"
@@ -527,7 +531,22 @@ def blank_cell_asked(question: str, s: Sentence, passages: Sequence[Passage]) ->
     return False
 
 
+NEXT_ITEM = re.compile(r"\n\s*(?:\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)])")  # a line opening the next item
 ITEM_NAME = re.compile(r"^((?:\d{1,2}[.．、])?[^，。；：:]{2,24})[：:]")
+
+
+def explained_item(best: Sentence, p: Passage) -> Sentence | None:
+    """A numbered item that is only a term and a colon, with its explanation on the lines after it (the
+    annex of a work report: "6.轨道交通“四网融合”：\n\n指干线铁路……的融合。"), up to the next item."""
+    text = p.chunk.text
+    if not LIST_ITEM_RE.match(best.text.strip()):
+        return None
+    nxt = NEXT_ITEM.search(text, best.start + len(best.text))
+    body = text[best.start : nxt.start() if nxt else len(text)].rstrip()
+    explained = re.sub(r"\s*\n\s*", "", body)
+    if explained == best.text.strip():
+        return None  # no explanation follows: the label opens a list
+    return dataclasses.replace(best, text=body, display=explained)
 
 
 def list_units(best: Sentence, passages: Sequence[Passage]) -> list[Sentence]:

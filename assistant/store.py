@@ -35,7 +35,7 @@ from .structure import parse_blocks
 from .types import Chunk, CorpusError, Document, IndexUnavailableError
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # what the parser makes of a report: a changed parser rebuilds (3: a term list item and its explaining paragraph are one block)
 BATCH = 32  # texts per embedding call (the embedder splits them into its own engine batches)
 ADD_BATCH = 256  # vectors per Chroma add
 VECTORS = "vectors.npy"

@@ -19,6 +19,7 @@ H1 = re.compile(rf"^[{CN_NUM}]+、")
 H2 = re.compile(rf"^[（(][{CN_NUM}]+[）)]")
 TABLE_TITLE = re.compile(rf"^(附?表\s*[0-9{CN_NUM}]+)")
 BOX_TITLE = re.compile(rf"^专栏\s*[0-9{CN_NUM}]+")
+GLOSSARY_TITLE = re.compile(r"^(?:附[：:]?\s*)?名词解释$")  # a work report's annex of terms: a section of its own
 LIST_ITEM_RE = re.compile(r"^(\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)])")
 LEAD_IN = re.compile(r"^([^，,、。：:；;！？]{2,18})([。：:])")
 YEAR = re.compile(rf"(?<!\d)({YEAR_DIGITS})(?=年)")
@@ -113,6 +114,10 @@ def parse_blocks(text: str, years: ReportYears | None = None) -> list[Block]:
             h1, h2, h3, box = clean_title(stripped), None, None, None
             i += 1
             continue
+        if GLOSSARY_TITLE.match(stripped):
+            h1, h2, h3, box = stripped, None, None, None
+            i += 1
+            continue
         if H2.match(stripped) and not line.text.startswith("\t") and len(stripped) <= MAX_HEADING:
             h2, h3, box = clean_title(stripped), None, None
             i += 1
@@ -147,6 +152,13 @@ def parse_blocks(text: str, years: ReportYears | None = None) -> list[Block]:
         if box:
             add(BOX, stripped, start, end)
         elif LIST_ITEM_RE.match(stripped):
+            j = _explained_by(lines, i, stripped)
+            if j is not None:
+                # "6.轨道交通“四网融合”：" on a line of its own, its meaning the paragraph after it: one item
+                end = lines[j].start + len(lines[j].text.rstrip())
+                add(LIST_ITEM, text[start:end], start, end)
+                i = j + 1
+                continue
             add(LIST_ITEM, stripped, start, end)
         else:
             h3 = lead_in(stripped)  # a paragraph without a lead-in ends the previous one's topic
@@ -160,6 +172,20 @@ def parse_blocks(text: str, years: ReportYears | None = None) -> list[Block]:
 def _is_heading(text: str) -> bool:
     s = text.strip()
     return bool(H1.match(s) or H2.match(s) or BOX_TITLE.match(s) or TABLE_TITLE.match(s))
+
+
+def _explained_by(lines: list[Line], i: int, item: str) -> int | None:
+    """The line explaining a list item that is only a term and a colon ("3.“四好农村路”："), if the next
+    one is a plain paragraph (not another item, a heading or a table)."""
+    if not item.endswith(("：", ":")) or len(item) > MAX_HEADING:
+        return None
+    j = _next_nonblank(lines, i + 1)
+    if j is None or lines[j].text.startswith("\t"):
+        return None
+    nxt = lines[j].text.strip()
+    if LIST_ITEM_RE.match(nxt) or _is_heading(nxt) or nxt.endswith(("：", ":")):
+        return None
+    return j
 
 
 def _next_is_list(lines: list[Line], i: int) -> bool:

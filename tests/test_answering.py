@@ -435,6 +435,16 @@ def test_a_year_is_said_once_for_the_parts_of_an_answer_about_it(assistant: Assi
     assert ans.text == "2031年，发展甲经济[1]；发展乙经济[1]；发展丙经济[1]。", ans.text
 
 
+def test_a_term_of_a_glossary_is_answered_by_its_explanation_not_the_whole_list(assistant: Assistant) -> None:
+    text = "1.“三好道路”：\n\n指建好、管好、护好道路。\n2.甲乙“两网融合”：\n\n指甲网和乙网的融合。\n3.“四新”：指新技术、新产业。"
+    p = Passage(Chunk("g", text, ("名词解释",), "general", LIST_ITEM, 0, len(text), 60), 1.0)
+    query = assistant.retriever.understand("甲乙“两网融合”指的是哪两网？")
+    ans = assistant.extractive.answer(query, [p], (2030, 2031))
+    assert ans.text == "2.甲乙“两网融合”：指甲网和乙网的融合[1]。", ans.text
+    c = ans.citations[0]
+    assert c.text[c.span[0] : c.span[1]] == "2.甲乙“两网融合”：\n\n指甲网和乙网的融合。"  # highlighted on the card
+
+
 def test_an_everyday_word_s_report_term_steers_which_sentence_is_quoted(
     assistant: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -359,3 +359,22 @@ def test_short_paragraph_before_a_box_title_is_not_a_table_title() -> None:
 @pytest.mark.parametrize("text", ["", "\n\n\n", "\t", "一、2023年工作回顾\n\n（一）总体情况\n"])
 def test_nothing_to_parse(text: str) -> None:
     assert parse_blocks(text) == []
+
+
+def test_a_term_item_on_a_line_of_its_own_and_its_explanation_are_one_block() -> None:
+    # the annex of a work report: "名词解释" items name a term, the paragraph after says what it means
+    text = (
+        "一、2030年工作安排\n\n推进各项工作。\n\n名词解释\n\n1.“三好道路”：\n\n指建好、管好、护好道路。\n\n"
+        "2.甲乙“两网融合”：\n\n指甲网和乙网的融合。\n\n3.“四新”：指新技术、新产业。\n\n4.“五有”：\n\n5.“六无”：\n"
+    )
+    blocks = parse_blocks(text, ReportYears(2029, 2030))
+    items = [b for b in blocks if b.kind == LIST_ITEM]
+    assert [b.text.replace("\n", "") for b in items] == [
+        "1.“三好道路”：指建好、管好、护好道路。",
+        "2.甲乙“两网融合”：指甲网和乙网的融合。",
+        "3.“四新”：指新技术、新产业。",
+        "4.“五有”：",  # followed by another item: nothing to join
+        "5.“六无”：",
+    ]
+    assert all(text[b.start : b.end] == b.text for b in blocks)
+    assert all(b.section_path == ("名词解释",) for b in items)  # the annex is a section of its own
