@@ -38,7 +38,7 @@ ENGLISH_STOP = frozenset(
     either neither not no so such then also only more most less least very just up out off own same
     other another if whether among between year years yuan units unit number total amount approximately around
     about roughly overall respectively newly new get got make made give given aim aims plan plans
-    planned planning target targets goal goals record recorded""".split()
+    planned planning target targets goal goals record recorded percentage percent proportion""".split()
 )  # fmt: skip
 # British spellings of the question -> the American ones CC-CEDICT uses (utilisation, kilometres, centre)
 SPELLING = (
@@ -77,7 +77,8 @@ def _singular(word: str) -> str:
 
 
 def _forms(word: str) -> list[str]:
-    """A question word's forms to look up: as written, American spelling, singular, stem of -ed/-ing."""
+    """A question word's forms to look up: as written, American spelling, singular, stem of -ed/-ing,
+    and the nouns of -ed and -ural adjectives (invested -> investment, agricultural -> agriculture)."""
     out = [word]
     us = word
     for pattern, repl in SPELLING:
@@ -88,7 +89,9 @@ def _forms(word: str) -> list[str]:
         if w.endswith("es") and len(w) > 4:
             out.append(w[:-1])  # enterprises -> enterprise (the -ses rule alone gives enterpris)
         if w.endswith("ed") and len(w) > 4:
-            out += [w[:-2], w[:-1]]
+            out += [w[:-2], w[:-1], w[:-2] + "ment"]  # foreign-invested -> foreign investment (外资)
+        if w.endswith("ural") and len(w) > 6:
+            out.append(w[:-2] + "e")  # agricultural -> agriculture (农业), structural -> structure
         if w.endswith("ing") and len(w) > 5:
             out += [w[:-3], w[:-3] + "e"]
     return list(dict.fromkeys(out))

@@ -109,3 +109,14 @@ def test_the_report_words_holding_a_character() -> None:
     kw = KeywordIndex(chunks, Tokenizer())
     assert "大熊猫" in kw.words_with("熊") and all("熊" in w for w in kw.words_with("熊"))
     assert kw.words_with("鲸") == ()
+
+
+def test_the_nouns_of_adjectives_are_looked_up_too() -> None:
+    # agricultural -> agriculture (农业), foreign-invested -> foreign investment (外资)
+    assert glosses("agricultural", vocabulary({"农业"}))[0].words == ("农业",)
+    assert any(g.words == ("外资",) for g in glosses("foreign-invested enterprises", vocabulary({"外资", "企业"})))
+
+
+def test_percentage_frames_a_question_and_is_not_looked_up() -> None:
+    found = glosses("By what percentage did exports grow?", vocabulary({"比率", "出口", "增长"}))
+    assert "比率" not in {w for g in found for w in g.words}
