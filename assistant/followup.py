@@ -108,6 +108,10 @@ def condense_rule(
     prev = history[-1][0].strip()
     if is_english(q):
         return _english(q, prev, own_topic)
+    asked = [part for part in re.split(r"[？?]", q) if part.strip()]
+    if len(asked) > 1 and ASKS.search(asked[0]) and own_topic(asked[0]) and not is_follow_up(asked[0]):
+        # "今年要新建多少个5G基站？充电桩呢？": the part after a question of its own refers back to it
+        return Condensed(q, "standalone")
     body = CONNECTIVE.sub("", q)
     connective = body != q
     ellipsis = bool(ELLIPSIS_END.search(body))

@@ -162,6 +162,8 @@ class Assistant:
             if (
                 flag.startswith("n")
                 or flag in NOUN_LIKE
+                or flag == "eng"
+                and word.isupper()  # an abbreviation (GDP, CPI) names a statistic
                 or how
                 and flag[:1] in ("v", "a")
                 and not word.isascii()

@@ -36,6 +36,7 @@ CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提�
 TARGET = re.compile(alternation(TARGET_MARKS))  # a sentence stating a target
 # "与经济增长同步": the standard a clause measures against, not what it states (居民收入's target, not 经济增长's)
 STANDARD = re.compile(r"[与同和][^，；：、。]{1,12}?(?:基本)?(?:同步|持平|一致|相当|相适应|相协调|相匹配)")
+RELATIVE_KINDS = ("no figure", "no percentage")  # what a growth stated against another one answers
 WHAT = re.compile(r"什么|啥|哪个|哪种|哪类|哪一")  # asks for a thing by name: the quote must name one
 Tagger = Callable[[str], Sequence[tuple[str, str]]]  # (word, part-of-speech flag) pairs of a text
 ASKED_MEASURE = re.compile(
@@ -193,7 +194,9 @@ def _holds(query: Query, sentence: str, tagger: Tagger | None = None):  # type: 
         tagger = None
 
     def holds(text: str) -> bool:
-        if len(FIGURE.findall(text)) < need_figures:
+        # "与经济增长同步" states a growth as a figure does ("收入涨多少": it grows as the economy does)
+        relative = len(STANDARD.findall(text))
+        if len(FIGURE.findall(text)) + relative < need_figures:
             return False
         if (
             need_count
@@ -202,7 +205,7 @@ def _holds(query: Query, sentence: str, tagger: Tagger | None = None):  # type: 
             and not ENUM.search(text)
         ):
             return False
-        if kind_ok and missing_kind(query.text, text) is not None:
+        if kind_ok and missing_kind(query.text, text) not in (None, *(RELATIVE_KINDS if relative else ())):
             return False
         new = [c for c in SAYS.findall(text) if c not in asked]
         if len(new) < MIN_NEW_CHARS:

@@ -59,7 +59,9 @@ TIME_Q = re.compile(
 )
 TIME_A = re.compile(r"\d{1,2}月|\d{1,2}日|季度|上半年|下半年|" + YEAR_NIAN.pattern)
 WHO_Q = re.compile(r"谁|\bwho\b", re.I)
-WHERE_Q = re.compile(r"哪里|哪儿|在哪|哪个(?:城市|地方|区|县|市|省)|什么地方|啥地方|\bwhere\b", re.I)
+WHERE_Q = re.compile(  # 在哪 of "存在哪些问题" asks which, not where
+    r"哪里|哪儿|(?<!存)在哪(?![些几种类项])|哪个(?:城市|地方|区|县|市|省)|什么地方|啥地方|\bwhere\b", re.I
+)
 PLACE_SUFFIX = re.compile(
     r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|乡|村|街道|路|街|园区|新区|港|湾|岛|山|湖|江|河)"
 )

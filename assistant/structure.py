@@ -19,7 +19,8 @@ H1 = re.compile(rf"^[{CN_NUM}]+、")
 H2 = re.compile(rf"^[（(][{CN_NUM}]+[）)]")
 TABLE_TITLE = re.compile(rf"^(附?表\s*[0-9{CN_NUM}]+)")
 BOX_TITLE = re.compile(rf"^专栏\s*[0-9{CN_NUM}]+")
-GLOSSARY_TITLE = re.compile(r"^(?:附[：:]?\s*)?名词解释$")  # a work report's annex of terms: a section of its own
+# a work report's annex of terms: a section of its own
+GLOSSARY_TITLE = re.compile(r"^(?:附[：:]?\s*)?名词解释$")
 LIST_ITEM_RE = re.compile(r"^(\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)])")
 LEAD_IN = re.compile(r"^([^，,、。：:；;！？]{2,18})([。：:])")
 YEAR = re.compile(rf"(?<!\d)({YEAR_DIGITS})(?=年)")

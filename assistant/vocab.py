@@ -54,7 +54,7 @@ def alternation(words: tuple[str, ...] | frozenset[str]) -> str:
 
 # -- comparing -----------------------------------------------------------------------------------
 # 比 as the pivot of a comparison (A比B高), not inside a noun (占比, 比重, 比例, 比率) or 同比/环比
-COMPARE_BI = r"(?<![同环占])比(?![重例率])"
+COMPARE_BI = r"(?<![同环占])比(?![重例率如方])"  # not 同比/占比/比重/比例, nor 比如/比方 ("for example")
 
 # -- targets and results -------------------------------------------------------------------------
 TARGET_WORDS = ("目标", "预期", "计划", "力争", "预计", "打算", "安排")  # what is planned

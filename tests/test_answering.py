@@ -314,6 +314,13 @@ def test_a_figure_is_quoted_from_the_clause_that_names_what_it_measures(assistan
     assert "经济增长5%左右" in ans.text and "300万吨" not in ans.text, ans.text
 
 
+def test_a_growth_stated_against_another_answers_how_much_without_a_figure(assistant: Assistant) -> None:
+    # "丙收入增长与经济增长同步" is 丙收入's target: the 4% of 乙收入 before it is not quoted with it
+    query = assistant.retriever.understand("2031年丙收入要增长多少？")
+    ans = assistant.extractive.answer(query, [_plan_passage(SIBLINGS)], (2030, 2031))
+    assert "丙收入增长与经济增长同步" in ans.text and "4%" not in ans.text, ans.text
+
+
 def test_several_figures_asked_at_once_are_figures_not_items(assistant: Assistant) -> None:
     # "分别是多少" asks for figures, not an enumeration: the clause is pointed at as for one figure
     query = assistant.retriever.understand("乙收入增长目标分别是多少？")
@@ -413,7 +420,9 @@ def test_sentences_opening_alike_are_a_list_by_their_first_clauses() -> None:
 
 def test_a_topic_sentence_followed_by_sentences_opening_alike_is_answered_by_them() -> None:
     # "发展甲经济，…。发展乙经济，…" after the one-clause topic sentence are its items
-    text = "培育新型经济形态。发展甲经济，支持总部扩大投资。发展乙经济，支持平台发展。发展丙经济，提供适老产品。"
+    text = (
+        "培育新型经济形态。发展甲经济，支持总部扩大投资。发展乙经济，支持平台发展。发展丙经济，提供适老产品。"
+    )
     p = Passage(Chunk("c1", text, ("产业",), "plan", PROSE, 0, len(text), 40), 1.0)
     units = parallel_units(Sentence(0, "培育新型经济形态。", 0, 1.0, 1.0), [p])
     assert [u.text for u in units] == ["发展甲经济", "发展乙经济", "发展丙经济"]
@@ -427,7 +436,9 @@ def test_a_topic_sentence_followed_by_sentences_opening_alike_is_answered_by_the
 def test_a_year_is_said_once_for_the_parts_of_an_answer_about_it(assistant: Assistant) -> None:
     from assistant.answering import compose
 
-    text = "培育新型经济形态。发展甲经济，支持总部扩大投资。发展乙经济，支持平台发展。发展丙经济，提供适老产品。"
+    text = (
+        "培育新型经济形态。发展甲经济，支持总部扩大投资。发展乙经济，支持平台发展。发展丙经济，提供适老产品。"
+    )
     p = Passage(Chunk("c1", text, ("产业",), "plan", PROSE, 0, len(text), 40), 1.0)
     units = parallel_units(Sentence(0, "培育新型经济形态。", 0, 1.0, 1.0), [p])
     query = assistant.retriever.understand("新型经济形态有哪些？")
@@ -442,7 +453,9 @@ def test_a_term_of_a_glossary_is_answered_by_its_explanation_not_the_whole_list(
     ans = assistant.extractive.answer(query, [p], (2030, 2031))
     assert ans.text == "2.甲乙“两网融合”：指甲网和乙网的融合[1]。", ans.text
     c = ans.citations[0]
-    assert c.text[c.span[0] : c.span[1]] == "2.甲乙“两网融合”：\n\n指甲网和乙网的融合。"  # highlighted on the card
+    assert (
+        c.text[c.span[0] : c.span[1]] == "2.甲乙“两网融合”：\n\n指甲网和乙网的融合。"
+    )  # highlighted on the card
 
 
 def test_an_everyday_word_s_report_term_steers_which_sentence_is_quoted(
@@ -514,3 +527,9 @@ def test_growth_over_the_previous_year_is_the_stated_growth_not_a_difference(ass
     years = next(iter(assistant.shelves.values())).report.years
     ans = ex.answer(query, [review], (years.review, years.plan))
     assert "按报告数字计算" not in ans.text and "120亿元" in ans.text and "8%" in ans.text, ans.text
+
+
+def test_a_question_naming_a_statistic_by_its_abbreviation_stands_alone(assistant: Assistant) -> None:
+    # "GDP" names what is asked: the question is not glued to the previous (English or long) one
+    for previous in ("How many parks were built in 2030?", "甲产业产值是多少？"):
+        assert assistant.standalone("2031年GDP目标是多少？", [(previous, "…")]) == "2031年GDP目标是多少？"

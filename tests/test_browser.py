@@ -406,6 +406,8 @@ def test_how_an_answer_was_made_is_said_in_plain_chinese(mode: str) -> None:
     assert not re.search(r"[A-Za-z]", label + about) and "模式" not in label + about, (label, about)
     answer = Answer("增长6.8%[1]。", (Citation(1, "c1", "一、执行情况", "增长6.8%", (0, 6)),), mode=mode)
     assert f'<span class="qa-badge">{label}</span>' in render_answer(answer, {})
+    refused = Answer("抱歉，这份报告没有涉及这个问题。", (), refused=True, mode=mode)
+    assert "qa-badge" not in render_answer(refused, {})  # a refusal quotes nothing from the report
 
 
 @pytest.mark.unit

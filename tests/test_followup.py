@@ -105,6 +105,7 @@ def nouns(text: str) -> bool:
         "还有哪些措施发展公交？",
         "今年景区门票收入能增长10%吗？",
         "How many container terminals will be built?",
+        "今年要新建多少个充电站？公交站呢？",  # the part after it refers back to its own question
     ],
 )
 def test_a_whole_new_question_is_not_glued_to_the_previous_one(question: str) -> None:

@@ -114,7 +114,9 @@ def test_the_report_words_holding_a_character() -> None:
 def test_the_nouns_of_adjectives_are_looked_up_too() -> None:
     # agricultural -> agriculture (农业), foreign-invested -> foreign investment (外资)
     assert glosses("agricultural", vocabulary({"农业"}))[0].words == ("农业",)
-    assert any(g.words == ("外资",) for g in glosses("foreign-invested enterprises", vocabulary({"外资", "企业"})))
+    assert any(
+        g.words == ("外资",) for g in glosses("foreign-invested enterprises", vocabulary({"外资", "企业"}))
+    )
 
 
 def test_percentage_frames_a_question_and_is_not_looked_up() -> None:

@@ -144,3 +144,9 @@ def test_everyday_words_widen_the_search_but_are_not_aliases() -> None:
     q = understand("去年开电车的人多吗？", ReportYears(2023, 2024))
     assert "新能源汽车" in q.search_text
     assert all(alias != "电车" for alias, _ in q.aliases)
+
+
+def test_for_example_is_no_comparison() -> None:
+    # 比如 ("for example") before 多少 asks no difference
+    assert question_kind("学校、医院比如新建了多少所？") != "compare"
+    assert question_kind("2024年比2023年多多少？") == "compare"

@@ -251,3 +251,18 @@ def test_an_everyday_word_whose_formal_term_is_not_in_the_passages_still_refuses
 def test_kilowatt_hours_are_a_measure_asked_for() -> None:
     assert missing_kind("全区一共用了多少度电？", "茶叶、水果总产值分别增长2.4%、6.1%。") == "no figure in 度"
     assert missing_kind("全区一共用了多少度电？", "全社会用电量9亿度。") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "where"),
+    [
+        ("大熊猫在哪里可以看？", True),
+        ("项目建在哪？", True),
+        ("2030年存在哪些问题和不足？", False),
+        ("在哪些方面发力？", False),
+    ],
+)
+def test_which_is_not_where(question: str, where: bool) -> None:
+    from assistant.refusal import WHERE_Q
+
+    assert bool(WHERE_Q.search(question)) is where
