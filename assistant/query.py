@@ -25,7 +25,7 @@ YEAR = re.compile(rf"(?<!\d)({YEAR_DIGITS})(?=\s*年|\b)")
 ASCII_WORD = re.compile(r"[A-Za-z]")
 
 RELATIVE = list(RELATIVE_YEARS)  # (pattern, offset base, delta)
-PLAN_WORDS = re.compile(r"目标|计划|打算|力争|预计|将要|要建|要新|安排|target|plan|goal", re.I)
+PLAN_WORDS = re.compile(r"目标|计划|打算|准备|力争|预计|将要|要建|要新|安排|target|plan|goal", re.I)
 REVIEW_WORDS = re.compile(r"完成了|实现了|达到了|增长了|取得|实际|成效|result|achiev|was|were|did", re.I)
 
 NUMBER_Q = re.compile(

@@ -57,7 +57,7 @@ def alternation(words: tuple[str, ...] | frozenset[str]) -> str:
 COMPARE_BI = r"(?<![同环占])比(?![重例率如方])"  # not 同比/占比/比重/比例, nor 比如/比方 ("for example")
 
 # -- targets and results -------------------------------------------------------------------------
-TARGET_WORDS = ("目标", "预期", "计划", "力争", "预计", "打算", "安排")  # what is planned
+TARGET_WORDS = ("目标", "预期", "计划", "力争", "预计", "打算", "准备", "安排")  # what is planned
 TARGET_MARKS = ("目标", "预期")  # a sentence holding one states a target, not a result
 RESULT_WORDS = ("实际", "完成", "实现", "达到", "取得", "成效")  # what was achieved
 
@@ -116,7 +116,7 @@ FUNCTION_WORDS = frozenset(
     "比 多 少 高 低 实际 指 指的是 叫 叫做 里 做 成 让 各 方式 提出 指出 包括 包含 哪几 几个 哪几个 哪类 哪项 哪个 "
     "什么样 怎么样 怎样 得 存在 举 例子 方向 领域 分别 一共 总共 大概 大约 目前 现在 已经 能 会 需要 应该 可以 "
     "打算 定 定的 到底 具体 相关 有关 关于 主要 重点 情况 方面 问题 内容 如何 多大 多高 多长 拿到 到手 涨 涨了 "
-    "安排 力争 目标 计划 预期 预计 要 将 还 又 再 也 都 就 呢 吗 吧 啊 的话 这个 那个 这些 那些 其中 "
+    "安排 力争 目标 计划 预期 预计 准备 要 将 还 又 再 也 都 就 呢 吗 吧 啊 的话 这个 那个 这些 那些 其中 "
     # the year before the one asked about (比上年增长多少): a frame, as a resolved year would be
     "上年 上一年 "
     # nouns that frame a question rather than name its topic (范围覆盖了多少, 评上了什么级别)

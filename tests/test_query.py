@@ -150,3 +150,11 @@ def test_for_example_is_no_comparison() -> None:
     # 比如 ("for example") before 多少 asks no difference
     assert question_kind("学校、医院比如新建了多少所？") != "compare"
     assert question_kind("2024年比2023年多多少？") == "compare"
+
+
+def test_zhunbei_asks_for_a_plan_and_names_no_topic() -> None:
+    from assistant.types import PLAN
+    from assistant.vocab import FUNCTION_WORDS
+
+    assert understand("准备新建多少个公园？", Y2024).scope == PLAN  # like 打算/计划
+    assert "准备" in FUNCTION_WORDS
