@@ -214,8 +214,9 @@ def render_answer(answer: Answer, contexts: dict[str, tuple[str, str, str]]) -> 
     standalone = (answer.standalone_question or "").strip()
     if standalone and standalone != (answer.question or "").strip():
         parts.append(f'<div class="qa-standalone">理解为：{_text(standalone)}</div>')
-    if not answer.refused:  # a refusal quotes nothing: no badge saying where its words come from
-        parts.append(f'<div class="qa-meta"><span class="qa-badge">{_text(mode_label(answer.mode))}</span></div>')
+    # a refusal quotes nothing: no badge saying where its words come from (the row marks a finished answer)
+    badge = "" if answer.refused else f'<span class="qa-badge">{_text(mode_label(answer.mode))}</span>'
+    parts.append(f'<div class="qa-meta">{badge}</div>')
     if answer.notice:
         parts.append(f'<div class="qa-notice">{_text(answer.notice)}</div>')
     body = REF.sub(r'<sup class="qa-ref">[\1]</sup>', _text(answer.text))
