@@ -195,6 +195,12 @@ HEAD_JS = """<script>
     {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-label", "title"]});
   document.addEventListener("scroll", tidy, true);
   addEventListener("resize", tidy);
+  // "在原文中查看" opens below the fold on a long answer: bring what it opened into view
+  document.addEventListener("toggle", (e) => {
+    const d = e.target;
+    if (d.matches && d.matches("details.qa-ctx") && d.open)
+      d.querySelector(".qa-ctxbody").scrollIntoView({block: "nearest"});
+  }, true);
 
   const scroller = (el) => {
     for (let e = el.parentElement; e; e = e.parentElement) {

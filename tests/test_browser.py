@@ -160,8 +160,17 @@ def test_starter_question_gives_cited_answer(browser, desktop_url, dialogs) -> N
     expect_start_in_view(bot)
     expect(card.locator(".qa-ctxbody")).to_be_hidden()  # the context starts collapsed
     page.screenshot(path=str(SHOTS / "desktop-answer.png"))
-    card.locator("summary", has_text="在原文中查看").click()
-    expect(card.locator(".qa-ctxbody .qa-hit")).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 480})  # a short window: the context opens below the fold
+    summary = card.locator("summary", has_text="在原文中查看")
+    summary.evaluate("el => el.scrollIntoView({block: 'end'})")
+    summary.click()
+    expect(card.locator(".qa-ctxbody .qa-hit")).to_be_attached()
+    body = card.locator(".qa-ctxbody .qa-hit")
+    page.wait_for_function(  # what it opened is scrolled into the window, not left below the fold
+        "el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }",
+        arg=body.element_handle(),
+        timeout=5000,
+    )
     page.screenshot(path=str(SHOTS / "desktop-context.png"), full_page=True)
     assert dialogs == []
 
