@@ -286,13 +286,6 @@ def test_with_clause_pointing_off_the_whole_sentence_answers(assistant: Assistan
 TARGETS = "主要目标是：地区生产总值增长6%，社会消费品零售总额增长6.5%，一般公共预算收入增长12%。"
 
 
-def test_an_abbreviation_the_tokenizer_splits_still_points_at_its_clause(assistant: Assistant) -> None:
-    # 社零 is cut into 社/零; through its alias it still names 社会消费品零售总额's clause, not the first one
-    query = assistant.retriever.understand("社零的增长目标是多少？")
-    ans = assistant.extractive.answer(query, [_plan_passage(TARGETS)], (2030, 2031))
-    assert "社会消费品零售总额增长6.5%" in ans.text and "地区生产总值" not in ans.text, ans.text
-
-
 def test_when_two_runs_name_the_question_alike_the_whole_sentence_answers(assistant: Assistant) -> None:
     # only "增长" is asked: every clause names it as well, so no clause is singled out
     query = assistant.retriever.understand("主要目标增长多少？")
@@ -306,26 +299,26 @@ SIBLINGS = (
 )
 
 
-def test_a_figure_is_quoted_from_the_clause_that_names_what_it_measures(assistant: Assistant) -> None:
-    # "丙收入增长与经济增长同步" measures 丙收入 against 经济增长 (its standard), and the clauses after it
-    # name 生产总值 (经济增长's alias) only in passing: the 300万吨 there is not the growth asked about
-    query = assistant.retriever.understand("2031年经济增长多少？")
-    ans = assistant.extractive.answer(query, [_plan_passage(SIBLINGS)], (2030, 2031))
-    assert "经济增长5%左右" in ans.text and "300万吨" not in ans.text, ans.text
-
-
-def test_a_growth_stated_against_another_answers_how_much_without_a_figure(assistant: Assistant) -> None:
-    # "丙收入增长与经济增长同步" is 丙收入's target: the 4% of 乙收入 before it is not quoted with it
-    query = assistant.retriever.understand("2031年丙收入要增长多少？")
-    ans = assistant.extractive.answer(query, [_plan_passage(SIBLINGS)], (2030, 2031))
-    assert "丙收入增长与经济增长同步" in ans.text and "4%" not in ans.text, ans.text
-
-
-def test_several_figures_asked_at_once_are_figures_not_items(assistant: Assistant) -> None:
-    # "分别是多少" asks for figures, not an enumeration: the clause is pointed at as for one figure
-    query = assistant.retriever.understand("乙收入增长目标分别是多少？")
-    ans = assistant.extractive.answer(query, [_plan_passage(SIBLINGS)], (2030, 2031))
-    assert "乙收入增长4%左右" in ans.text and "300万吨" not in ans.text, ans.text
+@pytest.mark.parametrize(
+    ("question", "sentence", "quoted", "not_quoted"),
+    [
+        # 社零 is cut into 社/零; through its alias it still names 社会消费品零售总额's clause, not the first one
+        ("社零的增长目标是多少？", TARGETS, "社会消费品零售总额增长6.5%", "地区生产总值"),
+        # "丙收入增长与经济增长同步" measures 丙收入 against 经济增长 (its standard), and the clauses after it
+        # name 生产总值 (经济增长's alias) only in passing: the 300万吨 there is not the growth asked about
+        ("2031年经济增长多少？", SIBLINGS, "经济增长5%左右", "300万吨"),
+        # "丙收入增长与经济增长同步" is 丙收入's target: the 4% of 乙收入 before it is not quoted with it
+        ("2031年丙收入要增长多少？", SIBLINGS, "丙收入增长与经济增长同步", "4%"),
+        # "分别是多少" asks for figures, not an enumeration: the clause is pointed at as for one figure
+        ("乙收入增长目标分别是多少？", SIBLINGS, "乙收入增长4%左右", "300万吨"),
+    ],
+)
+def test_a_figure_is_quoted_from_the_clause_that_names_what_it_measures(
+    assistant: Assistant, question: str, sentence: str, quoted: str, not_quoted: str
+) -> None:
+    query = assistant.retriever.understand(question)
+    ans = assistant.extractive.answer(query, [_plan_passage(sentence)], (2030, 2031))
+    assert quoted in ans.text and not_quoted not in ans.text, ans.text
 
 
 FRAMED = "城乡融合：加快推动甲区国家城乡融合发展试验区建设，统筹推进“2+4”项改革。"
