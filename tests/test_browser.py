@@ -144,6 +144,7 @@ def expect_on_screen(page, locator) -> None:
 def test_starter_question_gives_cited_answer(browser, desktop_url, dialogs) -> None:
     page = open_page(browser, desktop_url, dialogs)
     starters = page.locator("#qa-starters button.qa-starter")
+    expect(starters.first).to_be_visible()  # count() does not wait for the page to render them
     assert starters.count() >= 1
     page.screenshot(path=str(SHOTS / "desktop-start.png"), full_page=True)
     bot = ask(page, starter=starters.first)

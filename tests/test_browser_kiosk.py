@@ -214,7 +214,7 @@ def test_kiosk_screen(kiosk_url, open_page, width: int, height: int) -> None:  #
     expect(head).to_have_text(f"当前报告：{REPORT}")
     assert inside(box(head), viewport(page))
     groups = page.locator("#qa-starters .qa-group")
-    assert groups.count() == 5, groups.all_inner_texts()
+    expect(groups).to_have_count(5)  # waits for the page to render them (count() does not)
     for button in page.locator("#qa-starters button.qa-starter").all():
         if button.is_visible():
             reach(page, button, STARTER_PANE, "#qa-starters-pager")
