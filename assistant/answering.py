@@ -392,8 +392,8 @@ class ExtractiveAnswerer:
     ) -> Decision | None:
         """The second-stage refusal rules over the sentences the answer would quote."""
         held = " ".join(figures_text(c, passages) for c in chosen)
-        if WANTS_NAME.search(query.text):
-            held = self._clauses_about(query, held)  # the name must be of what is asked about
+        if WANTS_NAME.search(query.text) or WHERE_Q.search(query.text):
+            held = self._clauses_about(query, held)  # the name or place must be of what is asked about
         case.quoted, case.blank_cell = held, blank_cell_asked(query.text, chosen[0], passages)
         return self.rules.decide(case, QUOTED)
 

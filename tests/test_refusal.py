@@ -266,3 +266,21 @@ def test_which_is_not_where(question: str, where: bool) -> None:
     from assistant.refusal import WHERE_Q
 
     assert bool(WHERE_Q.search(question)) is where
+
+
+@pytest.mark.integration
+def test_where_needs_the_place_of_what_is_asked_not_of_a_neighbouring_clause(assistant: Assistant) -> None:
+    from assistant.types import PROSE
+
+    def passage(text: str) -> Passage:
+        return Passage(Chunk("w", text, ("旅游",), "review", PROSE, 0, len(text), 40), 1.0)
+
+    ex = assistant.extractive
+    # the place in the sentence (甲溪古镇) is another clause's: where the cranes are is not said
+    said = "旅游市场加快复苏，成功引进丹顶鹤6只，甲溪古镇获评旅游休闲街区创新发展案例。"
+    ans = ex.answer(assistant.retriever.understand("丹顶鹤在哪里可以看？"), [passage(said)], (2030, 2031))
+    assert ans.refused, ans.text
+    # the place named with what is asked answers
+    here = "旅游市场加快复苏，在乙山湿地公园引进丹顶鹤6只，甲溪古镇获评旅游休闲街区创新发展案例。"
+    ans = ex.answer(assistant.retriever.understand("丹顶鹤在哪里可以看？"), [passage(here)], (2030, 2031))
+    assert not ans.refused and "乙山" in ans.text, ans.text
