@@ -531,7 +531,7 @@ def blank_cell_asked(question: str, s: Sentence, passages: Sequence[Passage]) ->
     return False
 
 
-NEXT_ITEM = re.compile(r"\n\s*(?:\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)])")  # a line opening the next item
+NEXT_ITEM = re.compile(r"\n\s*" + LIST_ITEM_RE.pattern.removeprefix("^"))  # a line opening the next item
 ITEM_NAME = re.compile(r"^((?:\d{1,2}[.．、])?[^，。；：:]{2,24})[：:]")
 
 

@@ -97,6 +97,12 @@ def _forms(word: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _senses(rest: str) -> list[str]:
+    """The plain English senses of one dictionary line's definitions (not "CL:…", "variant of…")."""
+    parts = (_plain(part) for d in rest.partition("/")[2].split("/") for part in re.split(r"[;,]", d))
+    return [p for p in parts if p and not p.startswith(("cl:", "variant of", "see ", "surname"))]
+
+
 @lru_cache(maxsize=1)
 def dictionary() -> tuple[dict[str, tuple[str, ...]], ...]:
     """Headwords by proper name's pinyin (Jiangjin -> 江津), by plain definition, by the last and by the
@@ -112,29 +118,24 @@ def dictionary() -> tuple[dict[str, tuple[str, ...]], ...]:
         if line.startswith("#") or "/" not in line:
             continue
         _, simplified, rest = line.split(" ", 2)
+        proper = rest[1:2].isupper()  # a proper name: 永川 [Yong3 chuan1]
+        senses = _senses(rest)
         if len(simplified) < MIN_HEADWORD:
-            if "\u4e00" <= simplified <= "\u9fff" and not rest[1:2].isupper():
-                for definition in rest.partition("/")[2].split("/"):
-                    for part in re.split(r"[;,]", definition):
-                        plain = _plain(part)
-                        if plain and " " not in plain:
-                            chars[plain].append(simplified)
+            if "\u4e00" <= simplified <= "\u9fff" and not proper:
+                for plain in senses:
+                    if " " not in plain:
+                        chars[plain].append(simplified)
             continue
-        pinyin = rest[1 : rest.find("]")]
-        if pinyin[:1].isupper():  # a proper name: 永川 [Yong3 chuan1]
-            names[re.sub(r"[^a-z]", "", pinyin.lower())].append(simplified)
-        for definition in rest.partition("/")[2].split("/"):
-            for part in re.split(r"[;,]", definition):
-                plain = _plain(part)
-                if not plain or plain.startswith(("cl:", "variant of", "see ", "surname")):
-                    continue
-                words = plain.split()
-                if len(words) <= MAX_PHRASE:
-                    exact[plain].append(simplified)
-                if len(words) == 2:
-                    head[_singular(words[1])].append(simplified)
-                    if words[0] not in ENGLISH_STOP:
-                        modifier[words[0]].append(simplified)
+        if proper:
+            names[re.sub(r"[^a-z]", "", rest[1 : rest.find("]")].lower())].append(simplified)
+        for plain in senses:
+            words = plain.split()
+            if len(words) <= MAX_PHRASE:
+                exact[plain].append(simplified)
+            if len(words) == 2:
+                head[_singular(words[1])].append(simplified)
+                if words[0] not in ENGLISH_STOP:
+                    modifier[words[0]].append(simplified)
     return tuple(
         {k: tuple(dict.fromkeys(v)) for k, v in d.items()} for d in (names, exact, head, modifier, chars)
     )

@@ -185,13 +185,10 @@ def _holds(query: Query, sentence: str, tagger: Tagger | None = None):  # type: 
     need_enum = query.kind == "list" and not figures and bool(ENUM.search(sentence))
     kind_ok = missing_kind(query.text, sentence) is None
     asked = set(query.text)
-    asked_nouns = set()
-    if tagger is not None and not _asks_figures(query) and WHAT.search(query.text):
-        asked_nouns = {w for w, _ in tagger(query.text)}
-        if not _new_noun(tagger, sentence, asked_nouns):
-            tagger = None  # the sentence names nothing new either: the rule cannot choose
-    else:
-        tagger = None
+    asks_what = tagger is not None and not _asks_figures(query) and bool(WHAT.search(query.text))
+    asked_nouns = {w for w, _ in tagger(query.text)} if asks_what else set()  # type: ignore[misc]
+    # only when the sentence names something new at all can the rule choose between its clauses
+    needs_noun = asks_what and _new_noun(tagger, sentence, asked_nouns)  # type: ignore[arg-type]
 
     def holds(text: str) -> bool:
         # "与经济增长同步" states a growth as a figure does ("收入涨多少": it grows as the economy does)
@@ -210,7 +207,7 @@ def _holds(query: Query, sentence: str, tagger: Tagger | None = None):  # type: 
         new = [c for c in SAYS.findall(text) if c not in asked]
         if len(new) < MIN_NEW_CHARS:
             return False  # a label ("15个产业集群：") repeats the question, answers nothing
-        return tagger is None or _new_noun(tagger, text, asked_nouns)
+        return not needs_noun or _new_noun(tagger, text, asked_nouns)  # type: ignore[arg-type]
 
     return holds
 
