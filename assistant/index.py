@@ -131,15 +131,15 @@ def _unit_rows(vectors: list[list[float]]) -> np.ndarray:
     return m / np.where(norms == 0, 1.0, norms)
 
 
-def split_by_report(
-    chunks: list[Chunk], reports: list[Report], vectors: np.ndarray, tokenizer: Tokenizer
-) -> dict[str, ReportIndex]:
-    """Each report's chunks with their own keyword statistics (IDF, rare words are per report)."""
+def split_by_report(chunks: list[Chunk], reports: list[Report], vectors: np.ndarray) -> dict[str, ReportIndex]:
+    """Each report's chunks with their own keyword statistics (IDF, rare words are per report) and their
+    own tokenizer: the terms a report defines (headings, table cells, quoted names) segment its text and
+    the questions asked of it, never another report's, so a report answers in a folder as it does alone."""
     out = {}
     for report in reports:
         rows = [i for i, c in enumerate(chunks) if c.source == report.file]
         own = [chunks[i] for i in rows]
-        out[report.file] = ReportIndex(report, own, KeywordIndex(own, tokenizer), vectors[rows])
+        out[report.file] = ReportIndex(report, own, KeywordIndex(own, Tokenizer(user_terms(own))), vectors[rows])
     return out
 
 
@@ -160,7 +160,7 @@ def open_build(
     reports = manifest.report_list()
     if {c.source for c in chunks} - {r.file for r in reports}:
         raise IndexUnavailableError(f"索引清单与分块不符（manifest does not list every report）: {build}")
-    views = split_by_report(chunks, reports, vectors, Tokenizer(user_terms(chunks)))
+    views = split_by_report(chunks, reports, vectors)
     return OpenIndex(manifest, chunks, views, coll, build, copy, host, port)
 
 

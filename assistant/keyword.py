@@ -105,7 +105,19 @@ class Tokenizer:
         return out
 
     def terms(self, text: str) -> list[str]:
-        """Precise-mode words (no overlapping sub-words): what a question asks about."""
+        """Precise-mode words (no overlapping sub-words): what a question asks about. A name the
+        question quotes (“苏超”, 《行动方案》) is one term, whether or not this report defines it."""
+        out: list[str] = []
+        at = 0
+        for m in (*QUOTED.finditer(text), None):
+            out += self._cut(text[at : m.start() if m else len(text)])
+            if m:
+                name = m.group(1).lower().strip()
+                out += [name] if CJK.search(name) else self._cut(name)
+                at = m.end()
+        return out
+
+    def _cut(self, text: str) -> list[str]:
         text = YEAR_WORD.sub(r" \1 ", text.lower())
         return [
             w

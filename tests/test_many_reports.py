@@ -171,3 +171,32 @@ def test_a_report_whose_years_cannot_be_derived_is_indexed_with_a_warning_naming
     assert main(["index", "info", *args]) == 0
     out = capsys.readouterr().out
     assert "reports:   3" in out and "notes.txt" in out and PLAN_NAME in out
+
+
+def test_each_report_segments_with_its_own_terms_only() -> None:
+    """A term one report defines (a heading) must not re-cut another report's text or the questions
+    asked of it: a report answers in a folder as it does alone."""
+    import numpy as np
+
+    from assistant.index import split_by_report
+    from assistant.reports import Report
+    from assistant.types import PROSE, Chunk
+
+    def report(file: str) -> Report:
+        return Report(file, "t", "甲市", "", "", "政府工作报告", 2029, 2030, "", "0")
+
+    a = Chunk("a1", "社会消费品零售总额增长5%。", ("一、消费市场",), "plan", PROSE, 0, 13, 10, "a.txt")
+    b = Chunk("b1", "扩大内需。", ("二、零售总额增长",), "plan", PROSE, 0, 5, 5, "b.txt")
+    views = split_by_report([a, b], [report("a.txt"), report("b.txt")], np.zeros((2, 4)))
+    q = "社会消费品零售总额增长目标是多少"
+    assert "零售总额增长" not in views["a.txt"].keyword.tokenizer.terms(q)
+    assert "零售总额增长" in views["b.txt"].keyword.tokenizer.terms(q)  # b's own heading stays whole
+
+
+def test_a_name_the_question_quotes_is_one_term_in_every_report() -> None:
+    """A report that never defines the quoted name must see it whole (unknown), not as its characters."""
+    from assistant.keyword import Tokenizer
+
+    assert "青苗" in Tokenizer().terms("“青苗”行动推出了什么活动？")
+    assert "青苗行动方案" in Tokenizer().terms("《青苗行动方案》提出了什么？")
+    assert Tokenizer().terms("“GDP”增长多少") == Tokenizer().terms("GDP增长多少")  # no CJK: cut as usual
