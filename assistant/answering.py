@@ -24,7 +24,17 @@ from .pointing import (
 from .policy import DEFAULT as DEFAULT_POLICY
 from .policy import Policy
 from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
-from .refusal import PASSAGES, QUOTED, WANTS_NAME, WHERE_Q, Case, Decision, RefusalRules, missing_kind
+from .refusal import (
+    PASSAGES,
+    QUOTED,
+    WANTS_NAME,
+    WHERE_Q,
+    Case,
+    Decision,
+    RefusalRules,
+    kind_text,
+    missing_kind,
+)
 from .sentences import Sentence, sentences_of
 from .sentences import when as _when
 from .structure import LIST_ITEM_RE
@@ -221,7 +231,7 @@ class ExtractiveAnswerer:
         """Rank by what is asked: a sentence naming the whole term a question's everyday word stands for
         (居民人均可支配收入 for 老百姓收入, not 一般公共预算收入 sharing 收入), or a place for "在哪里"."""
         bonus = self.weights.phrase if any(p in text for p in phrases) else 0.0
-        if WHERE_Q.search(query.text) and any(f == "ns" for _, f in self.tagger(text)):
+        if WHERE_Q.search(kind_text(query)) and any(f == "ns" for _, f in self.tagger(text)):
             bonus += self.weights.place
         return bonus
 
@@ -392,7 +402,7 @@ class ExtractiveAnswerer:
     ) -> Decision | None:
         """The second-stage refusal rules over the sentences the answer would quote."""
         held = " ".join(figures_text(c, passages) for c in chosen)
-        if WANTS_NAME.search(query.text) or WHERE_Q.search(query.text):
+        if WANTS_NAME.search(kind_text(query)) or WHERE_Q.search(kind_text(query)):
             held = self._clauses_about(query, held)  # the name or place must be of what is asked about
         case.quoted, case.blank_cell = held, blank_cell_asked(query.text, chosen[0], passages)
         return self.rules.decide(case, QUOTED)
@@ -440,8 +450,8 @@ class ExtractiveAnswerer:
             (
                 "the kind of figure asked",
                 lambda: (
-                    missing_kind(query.text, text) is not None
-                    and missing_kind(query.text, text + s.text) is None
+                    missing_kind(kind_text(query), text) is not None
+                    and missing_kind(kind_text(query), text + s.text) is None
                 ),
             ),
             (

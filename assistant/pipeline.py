@@ -14,6 +14,7 @@ from .combine import combine, label_citations, uncovered_refusal
 from .embeddings import embedder_id, make_embeddings
 from .followup import condense
 from .index import OpenIndex, ReportIndex, ensure_index
+from .query import normal_text
 from .reports import Report
 from .retrieval import FusionParams, HybridRetriever, cross_encoder_reranker
 from .routing import (
@@ -194,6 +195,8 @@ class Assistant:
             text = own_place_out(text, shelf.rare_names) if shelf.rare_names else text
             retriever = shelf.retriever
             query = retriever.understand(text)
+            if standalone != q:  # a condensed follow-up: what its own words ask for (kind_text)
+                query = dataclasses.replace(query, asked=normal_text(q, shelf.view.years))
             sides = self._compare_sides(retriever, query) if query.kind == "compare" else []
             # a comparison searches for each side too: all its query vectors in one engine call
             vectors = retriever.query_vectors([query, *sides]) if sides else [None]

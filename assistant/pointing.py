@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .query import NUMBER_Q, Query
-from .refusal import missing_kind
+from .refusal import kind_text, missing_kind
 from .sentences import Sentence
 from .types import TABLE_ROW, Passage
 from .vocab import TARGET_MARKS, alternation
@@ -183,7 +183,7 @@ def _holds(query: Query, sentence: str, tagger: Tagger | None = None):  # type: 
     need_figures = min(figures, max(1, asks_count(query)))
     need_count = bool(asks.counted and asks.counted.search(sentence))
     need_enum = query.kind == "list" and not figures and bool(ENUM.search(sentence))
-    kind_ok = missing_kind(query.text, sentence) is None
+    kind_ok = missing_kind(kind_text(query), sentence) is None
     asked = set(query.text)
     asks_what = tagger is not None and not _asks_figures(query) and bool(WHAT.search(query.text))
     asked_nouns = {w for w, _ in tagger(query.text)} if asks_what else set()  # type: ignore[misc]
@@ -202,7 +202,7 @@ def _holds(query: Query, sentence: str, tagger: Tagger | None = None):  # type: 
             and not ENUM.search(text)
         ):
             return False
-        if kind_ok and missing_kind(query.text, text) not in (None, *(RELATIVE_KINDS if relative else ())):
+        if kind_ok and missing_kind(kind_text(query), text) not in (None, *(RELATIVE_KINDS if relative else ())):
             return False
         new = [c for c in SAYS.findall(text) if c not in asked]
         if len(new) < MIN_NEW_CHARS:

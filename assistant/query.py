@@ -55,6 +55,8 @@ class Query:
     related: tuple[tuple[str, str], ...] = ()
     # an English question's phrases with the report's words for each (glossary.Gloss), set by retrieval
     glosses: tuple = ()
+    # a condensed follow-up's own words, normalised ("其中第一件是什么" of "…几件民生实事，其中第一件是什么")
+    asked: str = ""
 
 
 @lru_cache(maxsize=4)
@@ -176,6 +178,12 @@ def simplified(text: str) -> str:
     return _to_simplified().convert(text)
 
 
+def normal_text(question: str, years: ReportYears) -> str:
+    """A question as the rules read it: normalised, simplified, figures in digits, relative years resolved."""
+    text = arabic_figures(simplified(normalize_text(question)).strip())
+    return resolve_years(re.sub(r"\s+", " ", text), years)
+
+
 def understand(
     question: str,
     years: ReportYears,
@@ -183,9 +191,7 @@ def understand(
     lexicon: Lexicon | None = None,
 ) -> Query:
     """`lexicon`: the report's own vocabulary (its own definitions, the thesaurus mapped onto its words)."""
-    text = arabic_figures(simplified(normalize_text(question)).strip())
-    text = re.sub(r"\s+", " ", text)
-    text = resolve_years(text, years)
+    text = normal_text(question, years)
     found = tuple(int(y) for y in YEAR.findall(text))
     scope = None
     if found:

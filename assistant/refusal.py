@@ -108,6 +108,8 @@ HAS_NAME = re.compile(
 WANTS_RANK = re.compile(r"第几|排名|排第|名次|\brank", re.I)
 HAS_RANK = re.compile(r"第[\d一二三四五六七八九十]+[名位]|排名|位居|位列|首位|前列|第一")
 QUESTION_WORDS = re.compile(alternation(QUESTION_WORDS_LIST))
+# words that ask for something themselves (呢/吗 of "那上海呢？" only carry the previous question on)
+OWN_ASKING = re.compile(alternation(tuple(w for w in ASKING_WORDS if w not in ("呢", "吗"))) + "|谁")
 
 
 PASSAGES, QUOTED = "passages", "quoted"  # the two stages: before and after the sentences are chosen
@@ -184,14 +186,14 @@ class RefusalRules:
         return None
 
     def time_not_stated(self, case: Case) -> str | None:
-        if TIME_Q.search(case.query.text):
+        if TIME_Q.search(kind_text(case.query)):
             report_years = {f"{y}年" for y in case.years if y}
             if not [t for t in TIME_A.findall(case.best_sentence) if t not in report_years]:
                 return ""
         return None
 
     def no_person(self, case: Case) -> str | None:
-        if WHO_Q.search(case.query.text) and not any(f == "nr" for _, f in self.tags(case.best_sentence)):
+        if WHO_Q.search(kind_text(case.query)) and not any(f == "nr" for _, f in self.tags(case.best_sentence)):
             return ""
         return None
 
@@ -210,7 +212,7 @@ class RefusalRules:
         return self._scan(case)[0]
 
     def no_place_named(self, case: Case) -> str | None:
-        if not WHERE_Q.search(case.query.text):
+        if not WHERE_Q.search(kind_text(case.query)):
             return None
         text = case.quoted or case.best_sentence
         tagged = any(f == "ns" for w, f in self.tags(text) if w not in self.own_places)
@@ -229,7 +231,7 @@ class RefusalRules:
         return "" if case.blank_cell else None
 
     def kind_missing(self, case: Case) -> str | None:
-        return missing_kind(case.query.text, case.quoted)
+        return missing_kind(kind_text(case.query), case.quoted)
 
     # -- the question's words, scanned once for rules 6 and 7 --------------------------------------
     def _scan(self, case: Case) -> tuple[str | None, str | None]:
@@ -321,6 +323,12 @@ RULES: tuple[Rule, ...] = (
     Rule("blank-cell", QUOTED, "the report's table marks that figure as not given", RefusalRules.blank_cell_asked),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
+
+
+def kind_text(query: Query) -> str:
+    """What the question asks for now: a condensed follow-up's own words when they ask themselves
+    ("…一共列了几件民生实事，其中第一件是什么" asks what the first is, not how many), else the question."""
+    return query.asked if query.asked and OWN_ASKING.search(query.asked) else query.text
 
 
 def missing_kind(question: str, answer_text: str) -> str | None:

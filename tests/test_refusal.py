@@ -284,3 +284,21 @@ def test_where_needs_the_place_of_what_is_asked_not_of_a_neighbouring_clause(ass
     here = "旅游市场加快复苏，在乙山湿地公园引进丹顶鹤6只，甲溪古镇获评旅游休闲街区创新发展案例。"
     ans = ex.answer(assistant.retriever.understand("丹顶鹤在哪里可以看？"), [passage(here)], (2030, 2031))
     assert not ans.refused and "乙山" in ans.text, ans.text
+
+
+@pytest.mark.unit
+def test_a_condensed_follow_up_is_checked_for_what_its_own_words_ask() -> None:
+    """"…一共列了几件实事，其中第一件是什么？" asks what the first is: no count in 件 is wanted; "那乙县呢？"
+    asks nothing itself, so the previous question's kind still counts."""
+    from assistant.query import Query
+    from assistant.refusal import kind_text
+
+    def q(text: str, asked: str) -> Query:
+        return Query(text, text, text, (), None, "number", False, asked=asked)
+
+    first = q("专栏一共列了几件实事，其中第一件是什么？", "其中第一件是什么？")
+    assert kind_text(first) == "其中第一件是什么？"
+    assert missing_kind(kind_text(first), "1.更新改造105个老旧小区。") is None
+    assert missing_kind(first.text, "1.更新改造105个老旧小区。") == "no figure in 件"  # as before the fix
+    again = q("乙县新建多少个站点？", "那乙县呢？")
+    assert kind_text(again) == again.text
