@@ -16,18 +16,46 @@ from .sentences import Sentence
 from .sentences import when as _when
 from .tables import readable_record
 from .types import PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
-from .vocab import COMPARE_BI, TARGET_WORDS, YEAR, YEAR_NIAN, alternation
+from .vocab import (
+    COMPARE_BI,
+    COMPARED_WITH,
+    COMPARED_WITH_FIRST,
+    COUNTERS,
+    MONEY_UNITS,
+    PHYSICAL_UNITS,
+    TARGET_WORDS,
+    YEAR,
+    YEAR_NIAN,
+    alternation,
+)
 
 if TYPE_CHECKING:
     from .keyword import Tokenizer
 
-UNIT = r"(万平方米|平方米|个百分点|万亩|亩|万吨|吨|亿元|万元|元|万人次|万人|人次|人|公里|万户|户|个|家|座|所|处|组|台|天|口|米|%)"
+# a figure's unit: a share, or an optional magnitude (万, 亿) and a measure word or unit of the genre
+# vocabulary, possibly per another (微克/立方米, 元/吨)
+BASE_UNITS = alternation((*PHYSICAL_UNITS, *COUNTERS, *MONEY_UNITS, "人次", "天", "组", "微克", "毫克", "千克"))
+UNIT = rf"(个百分点|%|(?:万亿|[万亿千])?(?:{BASE_UNITS})(?:/(?:{BASE_UNITS}))?)"
 # a figure: not a year (…年), not a list number ("1."), not part of a code (5G, G246)
 VALUE = re.compile(rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?![\dA-Za-z年月日号]|\.(?!\d)){UNIT}?")
 SIDE_NOISE = re.compile(
     r"多少|几|了|高|低|多|少|快|慢|超出|超过|相差|差|吗|？|\?|实际|" + alternation(TARGET_WORDS)
 )
 PIVOT = re.compile(COMPARE_BI + "|超出|超过|高出|低于")
+WITH = re.compile(COMPARED_WITH)
+WITH_FIRST = re.compile(COMPARED_WITH_FIRST)
+
+
+def sides(text: str) -> tuple[str, str] | None:
+    """The two sides of a comparison: "A比B高多少" and "A和B相比高多少" -> (A, B…), else None."""
+    m = WITH_FIRST.search(text)
+    if m:
+        return m.group("a"), m.group("b")
+    m = WITH.search(text)
+    if m:
+        return m.group("a"), m.group("b") + text[m.end() :]
+    m = PIVOT.search(text)
+    return (text[: m.start()], text[m.end() :]) if m else None
 SIDE_TARGET_WORDS = (*TARGET_WORDS, "要")  # "要比…高多少": 要 asks for the plan too
 # "比上年增长多少" (上年 resolved to its year) asks a growth rate, not the difference of two figures
 PREVIOUS_YEAR = re.compile(
@@ -89,8 +117,15 @@ def _figures(
     tokenizer: Tokenizer,
     scope: str | None,
     weights: Comparing = DEFAULT_POLICY.comparing,
+    aliases: Sequence[tuple[str, str]] = (),
+    side_years: Sequence[str] = (),
 ) -> list[Figure]:
-    terms = [t for t in tokenizer.words(SIDE_NOISE.sub(" ", side)) if not t.isdigit()]
+    # each word of the side with the report's words an alias gives it (GDP: 地区生产总值)
+    terms = [
+        (t, *(e for a, x in aliases if t in a or a in t for e in tokenizer.words(x)))
+        for t in tokenizer.words(SIDE_NOISE.sub(" ", side))
+        if not t.isdigit()
+    ]
     wants_target = any(w in side for w in SIDE_TARGET_WORDS) and not any(w in side for w in ("实际", "完成"))
     out = []
     w = weights
@@ -100,13 +135,17 @@ def _figures(
             for m in VALUE.finditer(seg):
                 unit = m.group(2) or ("%" if "%" in label else _header_unit(label))
                 near = f"{label}{seg[max(0, m.start() - w.window) : m.start()]}"
-                score = sum(1.0 for t in terms if t in near) / max(len(terms), 1)
+                score = sum(1.0 for alts in terms if any(t in near for t in alts)) / max(len(terms), 1)
                 around = f"{p.chunk.section} {seg}"
-                score += w.context * sum(1.0 for t in terms if t in around) / max(len(terms), 1)
+                found = sum(1.0 for alts in terms if any(t in around for t in alts))
+                score += w.context * found / max(len(terms), 1)
                 is_target = any(t in near for t in (*TARGET_WORDS, "以上")) or p.chunk.scope == PLAN
                 score += w.target_match if is_target == wants_target else -w.target_match
                 if scope and p.chunk.scope == scope:
                     score += w.scope
+                named = set(YEAR.findall(s.text))
+                if side_years and named and not named & set(side_years):
+                    score -= w.scope  # the sentence says it is about another year
                 quote = _quote(s, label, seg, passages)
                 out.append(Figure(Decimal(m.group(1)), unit, s, score + w.sentence * s.score, quote))
     out.sort(key=lambda f: -f.score)
@@ -123,18 +162,23 @@ def compare(
 ) -> Answer | None:
     """An answer with both figures cited and the difference computed, or None if either is missing."""
     text = query.text
-    m = PIVOT.search(text)
-    if not m:
+    split = sides(text)
+    if not split:
         return None
-    left, right = text[: m.start()], text[m.end() :]
+    left, right = split
     if PREVIOUS_YEAR.match(right):
         return None
     subject = SIDE_NOISE.sub(" ", YEAR_NIAN.sub(" ", left))
     left_year = YEAR.findall(left)
     right_year = YEAR.findall(right) or left_year  # "比预期目标" shares the left's year
     scope_of = _scope_for(years)
-    a_list = _figures(left, right, ranked, passages, tokenizer, scope_of(left_year), weights)
-    b_list = _figures(subject + right, left, ranked, passages, tokenizer, scope_of(right_year), weights)
+    aliases = query.aliases
+    a_list = _figures(
+        left, right, ranked, passages, tokenizer, scope_of(left_year), weights, aliases, left_year
+    )
+    b_list = _figures(
+        subject + right, left, ranked, passages, tokenizer, scope_of(right_year), weights, aliases, right_year
+    )
     asked = re.search(rf"多少{UNIT}", text)  # "多多少亿元" wants the totals, not the growth rates
     if asked:
         a_list = [f for f in a_list if _same_unit(f.unit, asked.group(1))]
@@ -161,6 +205,8 @@ def _quote(s: Sentence, label: str, seg: str, passages: Sequence[Passage]) -> st
         if spread and (label, seg) in spread:
             return f"{label}{seg}"
         if not spread and seg in clause:
+            # a piece of an enumeration keeps the clause's subject ("全市地区生产总值5.2万亿元、增长5.4%")
+            seg = clause[: clause.index(seg) + len(seg)]
             start = i
             while start > 0 and CONTINUES.match(clauses[start].strip()):
                 start -= 1  # "…1281.4亿元，增长8.1%": the growth's subject is the clause before

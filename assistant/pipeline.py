@@ -209,12 +209,12 @@ class Assistant:
 
     def _compare_sides(self, retriever, query):  # type: ignore[no-untyped-def]
         """The two sides of a comparison ("2023年…比2024年…高多少"), each as a query of its own."""
-        from .comparison import PIVOT
+        from .comparison import sides
 
-        m = PIVOT.search(query.text)
-        if not m:
+        split = sides(query.text)
+        if not split:
             return []
-        left, right = query.text[: m.start()], query.text[m.end() :]
+        left, right = split
         subject = re.sub(YEAR_NIAN.pattern + "|实际|" + alternation(TARGET_WORDS), "", left)
         return [retriever.understand(side) for side in (left, subject + right)]
 

@@ -12,7 +12,7 @@ from .loading import normalize_text
 from .numerals import arabic_figures
 from .structure import ReportYears
 from .types import PLAN, REVIEW
-from .vocab import COMPARE_BI, RELATIVE_YEARS, YEAR_DIGITS
+from .vocab import COMPARE_BI, COMPARED_WITH, COMPARED_WITH_FIRST, RELATIVE_YEARS, YEAR_DIGITS
 
 if TYPE_CHECKING:
     from .lexicon import Lexicon
@@ -34,8 +34,13 @@ NUMBER_Q = re.compile(
 )
 LIST_Q = re.compile(r"哪些|哪几|包括|包含|有什么|分别是|列举|which|what are", re.I)
 DEFINE_Q = re.compile(r"是什么|指什么|什么是|叫什么|指的是|含义|what is|what does", re.I)
+def _unnamed(pattern: str) -> str:
+    return re.sub(r"\(\?P<\w+>", "(?:", pattern)
+
+
 COMPARE_Q = re.compile(
     rf"(?:{COMPARE_BI}|较).{{0,30}}?(高|低|多|少|快|慢|超|差)|相差|差距|(超出|超过|高出|低于).{{0,12}}多少"
+    rf"|{_unnamed(COMPARED_WITH)}.{{0,12}}?(高|低|多|少|快|慢|超|差)|{_unnamed(COMPARED_WITH_FIRST)}(高|低|多|少|快|慢|超|差)"
     r"|how much (higher|lower|more)",
     re.I,
 )

@@ -56,3 +56,56 @@ def test_a_comparison_asked_in_a_unit_uses_figures_in_that_unit(synthetic_assist
     ans = synthetic_assistant.ask("2028年一般公共预算收入比税收收入多多少亿元？")
     arithmetic = ans.text.split("按报告数字计算")[1] if "按报告数字计算" in ans.text else ""
     assert "36.9亿元" in arithmetic and "24.1亿元" in arithmetic and "12.8亿元" in arithmetic, ans.text
+
+
+def _compare(question: str, texts: list[tuple[str, str]]) -> str:
+    """The comparison answer over made-up passages ((scope, text) each), the question understood as
+    retrieval would (years 2030 reviewed / 2031 planned, aliases from the general table)."""
+    from assistant.comparison import compare
+    from assistant.keyword import Tokenizer
+    from assistant.query import understand
+    from assistant.sentences import Sentence
+    from assistant.structure import ReportYears
+    from assistant.types import PROSE, Chunk, Passage
+
+    passages = [
+        Passage(Chunk(f"c{i}", t, ("概况",), scope, PROSE, 0, len(t), 20), 1.0 - 0.01 * i)
+        for i, (scope, t) in enumerate(texts)
+    ]
+    ranked = [Sentence(i, p.chunk.text, 0, p.score, 1.0) for i, p in enumerate(passages)]
+    query = understand(question, ReportYears(2030, 2031))
+    ans = compare(query, ranked, passages, Tokenizer(), (2030, 2031))
+    return ans.text if ans else ""
+
+
+def test_a_and_b_xiangbi_compares_the_two_sides() -> None:
+    """"A和B相比高多少": the 比 of 相比 is not the pivot; GDP is found as 地区生产总值; a unit per another."""
+    text = _compare(
+        "今年GDP增长目标和去年实际增速相比高了多少？",
+        [
+            ("review", "2030年，科技贷款余额增长11.7%。"),
+            ("plan", "今年的主要预期目标是：地区生产总值增长4.5%，城镇调查失业率5.5%左右。"),
+            ("review", "2030年，地区生产总值增长3.9%。"),
+        ],
+    )
+    assert "4.5%" in text and "3.9%" in text and "0.6个百分点" in text, text
+    text = _compare(
+        "与去年实际浓度相比，今年细颗粒物浓度控制目标高多少？",
+        [
+            ("plan", "城镇调查失业率控制在5%以内，细颗粒物年均浓度控制在29微克/立方米左右。"),
+            ("review", "细颗粒物年均浓度27微克/立方米、下降11.5%。"),
+        ],
+    )
+    assert "2微克/立方米" in text, text
+
+
+def test_a_figure_in_a_sentence_about_another_year_is_not_the_side_s() -> None:
+    text = _compare(
+        "2030年地区生产总值增速比预期目标高了多少？",
+        [
+            ("review", "全年地区生产总值增长8.1%。"),
+            ("plan", "2031年的主要目标是：地区生产总值增长7.5%左右。"),
+            ("review", "主要指标：地区生产总值，预期：7%以上。"),
+        ],
+    )
+    assert "1.1个百分点" in text, text
