@@ -28,6 +28,7 @@ the sentences the answer would quote (after they are chosen):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ from .types import GENERAL, Passage
 from .vocab import (
     ASKING_WORDS,
     CN_NUMERAL,
+    INDICATOR_HEADS,
     COUNTERS,
     OBJECT_COUNTERS,
     PHYSICAL_UNITS,
@@ -90,7 +92,7 @@ HAS_FIGURE = re.compile(
     r"\d(?![A-Za-z])|[" + CN_NUMERAL + "]+(?:" + alternation((*COUNTERS, "倍", "番")) + ")|全覆盖|全部|首"
 )
 # a measure word that names what is counted (张 beds, 公里 of road); 个/家/人 are too loose to check
-WANTS_MEASURE = re.compile(f"(?:多少|几)({alternation((*OBJECT_COUNTERS, *PHYSICAL_UNITS))})")
+WANTS_MEASURE = re.compile(f"(?:多少|几)[万亿千百]?({alternation((*OBJECT_COUNTERS, *PHYSICAL_UNITS))})")
 # digits that count nothing: a year (2023年, 2023年度), a title (《2023年…方案》), a code (G246, 5G, 4A)
 NOT_A_FIGURE = re.compile(r"《[^》]*》|" + YEAR_NIANDU.pattern + r"|[A-Za-z]+\d+|\d+[A-Za-z]+")
 WANTS_PRICE = re.compile(
@@ -111,6 +113,9 @@ QUESTION_WORDS = re.compile(alternation(QUESTION_WORDS_LIST))
 # words that ask for something themselves (呢/吗 of "那上海呢？" only carry the previous question on)
 OWN_ASKING = re.compile(alternation(tuple(w for w in ASKING_WORDS if w not in ("呢", "吗"))) + "|谁")
 
+
+MIN_FORMAL_CHARS = 4  # an indicator name this long is checked as a phrase (shorter ones are single words)
+QUALIFIER_CHARS = 2  # the qualifier a report may leave off an indicator's name (地区, 城镇, 居民)
 
 PASSAGES, QUOTED = "passages", "quoted"  # the two stages: before and after the sentences are chosen
 
@@ -244,9 +249,16 @@ class RefusalRules:
         return len(self.keyword.words.postings.get(word.lower(), ()))
 
     def _alias_covered(self, word: str, query: Query) -> bool:
-        low = query.text.lower()
+        """Whether an alias explains the word: one of the question's that the report writes on one side
+        or the other (社零 for 社会消费品零售总额 explains nothing in a report that states neither)."""
+        low, w = query.text.lower(), word.lower()
         aliases = (*load_aliases(), *query.aliases)  # the table's and what the report defines
-        return any(a in low and (word.lower() in a or a in word.lower()) for a, _ in aliases)
+        return any(
+            a in low
+            and (w in a or a in w)
+            and any(self.keyword.phrase_idf(t) is not None for t in (a, *x.split()))
+            for a, x in aliases
+        )
 
     def _scan_words(self, case: Case) -> tuple[str | None, str | None]:
         query, best_context = case.query, case.best_context
@@ -268,6 +280,8 @@ class RefusalRules:
                 continue  # the report's own place, glued to a word by jieba (北京地区, of 北京地区生产总值)
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
                 continue
+            if any(word.lower() in t for t in self._written_indicators(query)):
+                continue  # 地区 of 地区生产总值, in a report that writes 全县生产总值
             if self._everyday_for(word, case.best_sentence) or related_in(
                 word, query.related, case.best_sentence
             ):
@@ -280,7 +294,31 @@ class RefusalRules:
             if unknown is None and self._df(word) == 0 and self._jieba_knows(word) and word in asked:
                 if not self._near_term_in(word, top) and self._names_a_measure(word, top):  # 大面积
                     unknown = word
+        if unknown is None and not query.english:
+            unknown = self._unwritten_formal(asked.lower(), query)
         return None, unknown
+
+    def _unwritten_formal(self, asked: str, query: Query) -> str | None:
+        """An indicator the question names, often across several words (社会消费品零售总额 = 社会/消费品/
+        零售总额), that the report never writes, and no alias the report writes explains."""
+        for term in _formal_by_length():
+            if term in asked and not self._writes(term) and not self._alias_covered(term, query):
+                return term
+        return None
+
+    def _written_indicators(self, query: Query) -> list[str]:
+        low = query.text.lower()
+        return [t for t in _formal_by_length() if t in low and self._writes(t)]
+
+    def _writes(self, term: str) -> bool:
+        """Whether the report writes the indicator, or it without a two-character qualifier (生产总值 for
+        地区生产总值, 调查失业率 for 城镇调查失业率)."""
+        short = term[QUALIFIER_CHARS:]
+        return any(
+            self.keyword.phrase_idf(t) is not None
+            for t in (term, short)
+            if len(t) >= MIN_FORMAL_CHARS
+        )
 
     def _near_term_in(self, word: str, text: str) -> bool:
         """Whether `word` is a report term in `text` plus a modifier that is one character or also in
@@ -323,6 +361,17 @@ RULES: tuple[Rule, ...] = (
     Rule("blank-cell", QUOTED, "the report's table marks that figure as not given", RefusalRules.blank_cell_asked),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _formal_by_length() -> tuple[str, ...]:
+    """The official statistics the alias table spells abbreviations out to (社零 -> 社会消费品零售总额,
+    固投 -> 固定资产投资), four characters or more, longest first: the names of indicators."""
+    spelled = {t.lower() for _, x in load_aliases() for t in x.split()}
+    terms = {
+        t for t in spelled if len(t) >= MIN_FORMAL_CHARS and not t.isascii() and t.endswith(INDICATOR_HEADS)
+    }
+    return tuple(sorted(terms, key=lambda t: (-len(t), t)))
 
 
 def kind_text(query: Query) -> str:

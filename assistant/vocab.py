@@ -62,6 +62,9 @@ COMPARED_WITH = r"(?P<a>.+)(?:和|与|同|跟)(?P<b>[^，,？?]+?)(?:相比|对�
 COMPARED_WITH_FIRST = r"^(?:和|与|同|跟)(?P<b>[^，,？?]+?)(?:相比|对比|比较)[，,]?(?P<a>.+)"
 
 # -- targets and results -------------------------------------------------------------------------
+# what an indicator's name ends in: the measured quantity (地区生产总值, 城镇调查失业率, 固定资产投资)
+INDICATOR_HEADS = ("值", "额", "率", "收入", "支出", "投资", "价格", "指数", "产量", "天数", "经费", "贷款", "存款",
+                   "外资", "就业", "游客")
 TARGET_WORDS = ("目标", "预期", "计划", "力争", "预计", "打算", "准备", "安排")  # what is planned
 TARGET_MARKS = ("目标", "预期")  # a sentence holding one states a target, not a result
 RESULT_WORDS = ("实际", "完成", "实现", "达到", "取得", "成效")  # what was achieved

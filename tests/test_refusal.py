@@ -302,3 +302,37 @@ def test_a_condensed_follow_up_is_checked_for_what_its_own_words_ask() -> None:
     assert missing_kind(first.text, "1.更新改造105个老旧小区。") == "no figure in 件"  # as before the fix
     again = q("乙县新建多少个站点？", "那乙县呢？")
     assert kind_text(again) == again.text
+
+
+@pytest.fixture(scope="module")
+def work_report(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The assistant over one synthetic 政府工作报告 (桐州, 2029 reviewed, 2030 planned), fake embedder."""
+    from assistant.pipeline import build_assistant
+    from assistant.settings import Settings
+    from tests.webfixtures import SYNTHETIC_REPORT
+
+    corpus = SYNTHETIC_REPORT.parent / "tongzhou-2030-work-report.txt"
+    index = tmp_path_factory.mktemp("tongzhou-index")
+    return build_assistant(Settings(corpus=corpus, index_dir=index, embedder="fake"))
+
+
+@pytest.mark.integration
+def test_an_indicator_the_report_never_writes_is_refused(work_report: Assistant) -> None:
+    """Its main targets name 地区生产总值 and 一般公共预算收入, not 固定资产投资: the targets sentence
+    is no answer to the investment target, even though 目标/增长 match it."""
+    ans = work_report.ask("2030年固定资产投资增长目标是多少？")
+    assert ans.refused and "固定资产投资" in (ans.rule or ""), (ans.text, ans.rule)
+    assert not work_report.ask("2030年地区生产总值增长目标是多少？").refused
+
+
+@pytest.mark.integration
+def test_an_indicator_written_without_its_qualifier_is_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """云津 writes 全县生产总值: a question on its 地区生产总值 is answered, not refused as unwritten."""
+    from assistant.pipeline import build_assistant
+    from assistant.settings import Settings
+    from tests.webfixtures import SYNTHETIC_REPORT
+
+    corpus = SYNTHETIC_REPORT.parent / "yunjin-2030-work-report.txt"
+    county = build_assistant(Settings(corpus=corpus, index_dir=tmp_path / "idx", embedder="fake"))
+    ans = county.ask("2029年云津县地区生产总值是多少？")
+    assert not ans.refused and "186.2亿元" in ans.text, (ans.text, ans.rule)
