@@ -288,7 +288,7 @@ def test_where_needs_the_place_of_what_is_asked_not_of_a_neighbouring_clause(ass
 
 @pytest.mark.unit
 def test_a_condensed_follow_up_is_checked_for_what_its_own_words_ask() -> None:
-    """"…一共列了几件实事，其中第一件是什么？" asks what the first is: no count in 件 is wanted; "那乙县呢？"
+    """"…一共列了几件实事，其中头一件是什么？" asks what the first is: no count in 件 is wanted; "那乙县呢？"
     asks nothing itself, so the previous question's kind still counts."""
     from assistant.query import Query
     from assistant.refusal import kind_text
@@ -296,8 +296,8 @@ def test_a_condensed_follow_up_is_checked_for_what_its_own_words_ask() -> None:
     def q(text: str, asked: str) -> Query:
         return Query(text, text, text, (), None, "number", False, asked=asked)
 
-    first = q("专栏一共列了几件实事，其中第一件是什么？", "其中第一件是什么？")
-    assert kind_text(first) == "其中第一件是什么？"
+    first = q("专栏一共列了几件实事，其中头一件是什么？", "其中头一件是什么？")
+    assert kind_text(first) == "其中头一件是什么？"
     assert missing_kind(kind_text(first), "1.更新改造105个老旧小区。") is None
     assert missing_kind(first.text, "1.更新改造105个老旧小区。") == "no figure in 件"  # as before the fix
     again = q("乙县新建多少个站点？", "那乙县呢？")
