@@ -369,6 +369,9 @@ class ExtractiveAnswerer:
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
             if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
                 chosen.append(s)
+        explained = [_explained(c, passages) for c in chosen]  # a glossary term quoted says what it is
+        whole = {i for i, (a, b) in enumerate(zip(chosen, explained, strict=True)) if a is not b}
+        chosen = explained
         decision = self._quoted_decision(query, case, chosen, passages)
         if decision and decision.rule.name == "missing-kind":
             # a runner-up about the same thing that holds the kind asked for answers instead
@@ -388,9 +391,10 @@ class ExtractiveAnswerer:
             return _ruled(refusal(query, passages), str(decision))
         if self.weights.point_clauses:
             terms = self.query_terms(query, everyday=True)  # everyday words point at the clause they mean
-            chosen = self._adding(
-                query, terms, [point(query, terms, c, passages, self.tagger) for c in chosen], passages
-            )
+            pointed_at = [
+                c if i in whole else point(query, terms, c, passages, self.tagger) for i, c in enumerate(chosen)
+            ]
+            chosen = self._adding(query, terms, pointed_at, passages)
         pointed = any(c.pointed for c in chosen)
         return _ruled(
             compose(query, chosen, passages, years),
@@ -543,6 +547,14 @@ def blank_cell_asked(question: str, s: Sentence, passages: Sequence[Passage]) ->
 
 NEXT_ITEM = re.compile(r"\n\s*" + LIST_ITEM_RE.pattern.removeprefix("^"))  # a line opening the next item
 ITEM_NAME = re.compile(r"^((?:\d{1,2}[.．、])?[^，。；：:]{2,24})[：:]")
+
+
+def _explained(s: Sentence, passages: Sequence[Passage]) -> Sentence:
+    """A term-only item ("10.金融“五篇大文章”：") with the explanation after it, else the sentence."""
+    p = passages[s.passage]
+    if p.chunk.kind in (BOX, LIST_ITEM) and s.text.strip().endswith(("：", ":")):
+        return explained_item(s, p) or s
+    return s
 
 
 def explained_item(best: Sentence, p: Passage) -> Sentence | None:

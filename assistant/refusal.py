@@ -68,7 +68,7 @@ PLACE_SUFFIX = re.compile(
     r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|乡|村|街道|路|街|园区|新区|港|湾|岛|山|湖|江|河)"
 )
 YEAR_IN_TEXT = YEAR_NIAN_OPT
-NOT_PLACES = frozenset("外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 那边 这边".split())
+NOT_PLACES = frozenset("外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 山区 平原 高原 那边 这边".split())
 # a clause that asks something; the clauses before it ("娃娃上幼儿园难，…") only set the scene
 ASKING = re.compile(alternation(ASKING_WORDS) + "|[？?]$")
 # the kind of figure a question asks for, and what a sentence holding one looks like

@@ -451,6 +451,19 @@ def test_a_term_of_a_glossary_is_answered_by_its_explanation_not_the_whole_list(
     )  # highlighted on the card
 
 
+def test_a_glossary_term_quoted_second_is_quoted_with_its_explanation(assistant: Assistant) -> None:
+    """The plan sentence naming the term ranks first; the annex item quoted after it says what it is."""
+    plan = "2031年，做好甲乙“两网融合”，推进城乡发展。"
+    annex = "1.“三好道路”：\n\n指建好、管好、护好道路。\n2.甲乙“两网融合”：\n\n指甲网和乙网的融合。"
+    passages = [
+        Passage(Chunk("p", plan, ("工作安排",), "plan", PROSE, 0, len(plan), 30), 1.0),
+        Passage(Chunk("g", annex, ("名词解释",), "general", LIST_ITEM, 0, len(annex), 60), 0.9),
+    ]
+    query = assistant.retriever.understand("报告里的甲乙“两网融合”具体是哪两网？")
+    ans = assistant.extractive.answer(query, passages, (2030, 2031))
+    assert "指甲网和乙网的融合" in ans.text, ans.text
+
+
 def test_an_everyday_word_s_report_term_steers_which_sentence_is_quoted(
     assistant: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
