@@ -64,8 +64,9 @@ WHO_Q = re.compile(r"谁|\bwho\b", re.I)
 WHERE_Q = re.compile(  # 在哪 of "存在哪些问题" asks which, not where
     r"哪里|哪儿|(?<!存)在哪(?![些几种类项])|哪个(?:城市|地方|区|县|市|省)|什么地方|啥地方|\bwhere\b", re.I
 )
+# a word naming a place by its suffix (松溉镇, 滨江路, 临港新区), not the whole area (全区, 本市, 各县)
 PLACE_SUFFIX = re.compile(
-    r"[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|乡|村|街道|路|街|园区|新区|港|湾|岛|山|湖|江|河)"
+    r"^(?![全本各该我此])[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|乡|村|街道|路|街|园区|新区|港|湾|岛|山|湖|江|河)$"
 )
 YEAR_IN_TEXT = YEAR_NIAN_OPT
 NOT_PLACES = frozenset("外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 山区 平原 高原 那边 这边".split())
@@ -220,8 +221,10 @@ class RefusalRules:
         if not WHERE_Q.search(kind_text(case.query)):
             return None
         text = case.quoted or case.best_sentence
-        tagged = any(f == "ns" for w, f in self.tags(text) if w not in self.own_places)
-        return None if tagged or PLACE_SUFFIX.search(text) else ""
+        tagged = any(
+            f == "ns" or PLACE_SUFFIX.match(w) for w, f in self.tags(text) if w not in self.own_places
+        )
+        return None if tagged else ""
 
     def unknown_term(self, case: Case) -> str | None:
         unknown = self._scan(case)[1]

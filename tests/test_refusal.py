@@ -81,6 +81,7 @@ def assistant(synthetic_assistant: Assistant) -> Assistant:
         "2028年宁川区地区生产总值增长多少？",  # another district
         "滨江绿道提档升级要花多少钱？",  # the project is named, its cost is not
         "澜川国际博览中心是哪个月建成的？",  # a month the report does not give
+        "澜川国际博览中心在哪里？",  # its sentence says 全市规模最大: the whole city is no location
     ],
 )
 def test_near_misses_are_refused(assistant: Assistant, question: str) -> None:
