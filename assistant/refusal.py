@@ -42,6 +42,7 @@ from .vocab import (
     ASKING_WORDS,
     CN_NUMERAL,
     INDICATOR_HEADS,
+    PERIOD_WORDS,
     COUNTERS,
     OBJECT_COUNTERS,
     PHYSICAL_UNITS,
@@ -112,6 +113,7 @@ WANTS_RANK = re.compile(r"第几|排名|排第|名次|\brank", re.I)
 HAS_RANK = re.compile(r"第[\d一二三四五六七八九十]+[名位]|排名|位居|位列|首位|前列|第一")
 QUESTION_WORDS = re.compile(alternation(QUESTION_WORDS_LIST))
 # words that ask for something themselves (呢/吗 of "那上海呢？" only carry the previous question on)
+PERIOD = re.compile(PERIOD_WORDS)
 OWN_ASKING = re.compile(alternation(tuple(w for w in ASKING_WORDS if w not in ("呢", "吗"))) + "|谁")
 
 
@@ -208,6 +210,7 @@ class RefusalRules:
         if (
             query.years  # the scope comes from a year the question names, not from words like 目标
             and query.scope
+            and not PERIOD.search(query.text)  # "这几年建成了几座…今年要建成哪一座" asks both parts
             and case.best_scope not in (query.scope, GENERAL)
             and not any(str(y) in case.best_sentence for y in query.years)
         ):

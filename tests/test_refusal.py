@@ -337,3 +337,17 @@ def test_an_indicator_written_without_its_qualifier_is_written(tmp_path) -> None
     county = build_assistant(Settings(corpus=corpus, index_dir=tmp_path / "idx", embedder="fake"))
     ans = county.ask("2029年云津县地区生产总值是多少？")
     assert not ans.refused and "186.2亿元" in ans.text, (ans.text, ans.rule)
+
+
+@pytest.mark.integration
+def test_a_question_on_the_past_years_and_this_year_is_not_refused_for_its_year(assistant: Assistant) -> None:
+    """"这几年建成了几座…今年要建成哪一座" asks the review too: a review sentence may answer it."""
+    from assistant.refusal import Case
+
+    def case(question: str) -> Case:
+        query = assistant.retriever.understand(question)
+        return Case(query, [], 1.0, "建成跨江大桥4座、在建8座。", "", "review", (2028, 2029), frozenset())
+
+    rules = assistant.extractive.rules
+    assert rules.other_year_only(case("今年要建成几座跨江大桥？")) == "review"
+    assert rules.other_year_only(case("这几年建成了几座跨江大桥？今年要建成的是哪一座？")) is None
