@@ -97,7 +97,8 @@ def point(
     if whole < POINT_MIN_COVERAGE or len(clauses) < 2:
         return s  # a question the sentence covers loosely: quote it whole
     label = clauses[0][0] if LABEL.fullmatch(clauses[0][0]) else ""
-    share = 1.0 if asks_count(query) > 1 else WINDOW_COVERAGE  # two asks: both answered
+    # two asks: both answered (of figures, `holds` wants a figure for each; of other things, all words)
+    share = 1.0 if asks_count(query) > 1 and not _asks_figures(query) else WINDOW_COVERAGE
     holds = _holds(query, s.text, tagger)
     window = _covering_window(
         clauses,
@@ -159,9 +160,17 @@ def _asks_figures(query: Query) -> bool:
     return query.kind == "number" or query.kind == "list" and bool(NUMBER_Q.search(query.text))
 
 
+EACH_ASKED = re.compile(r"(各|分别)(是|为|有|达到|增长|要|计划)?(多少|几)")
+JOINED = re.compile(r"[和与及、]")
+
+
 def asks_count(query: Query) -> int:
-    """How many things a question asks ("多少场…？多少个岗位？" asks two)."""
-    return len(ASKS.findall(query.text))
+    """How many things a question asks ("多少场…？多少个岗位？" asks two; so does "A和B各是多少")."""
+    count = len(ASKS.findall(query.text))
+    each = EACH_ASKED.search(query.text)
+    if each:
+        count = max(count, 1 + len(JOINED.findall(query.text[: each.start()])))
+    return count
 
 
 def _continues(query: Query, clause: str, terms: dict[tuple[str, ...], float]) -> bool:

@@ -539,3 +539,15 @@ def test_a_question_naming_a_statistic_by_its_abbreviation_stands_alone(assistan
     # "GDP" names what is asked: the question is not glued to the previous (English or long) one
     for previous in ("How many parks were built in 2030?", "甲产业产值是多少？"):
         assert assistant.standalone("2031年GDP目标是多少？", [(previous, "…")]) == "2031年GDP目标是多少？"
+
+
+def test_a_and_b_each_how_much_asks_two_figures_and_quotes_both(assistant: Assistant) -> None:
+    from assistant.pointing import asks_count
+
+    q = assistant.retriever.understand("“十九五”期间甲县经济增速和科研经费投入增速目标各是多少？")
+    assert asks_count(q) == 2
+    assert asks_count(assistant.retriever.understand("科研经费年均增速目标是多少？")) == 1
+    text = "地区生产总值年均增长6%左右，全社会科研经费投入年均增长8%左右，居民收入增长与经济增长同步，生态环境持续改善。"
+    p = Passage(Chunk("t", text, ("目标任务",), "general", PROSE, 0, len(text), 60), 1.0)
+    ans = assistant.extractive.answer(q, [p], (2030, 2031))
+    assert "6%左右" in ans.text and "8%左右" in ans.text and "生态环境" not in ans.text, ans.text
