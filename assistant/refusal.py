@@ -298,8 +298,9 @@ class RefusalRules:
                 return f"{word} not in the passages", unknown
             # a real word (not a segmentation artefact) the report never uses
             if unknown is None and self._df(word) == 0 and self._jieba_knows(word) and word in asked:
-                if not self._near_term_in(word, top) and self._names_a_measure(word, top):  # 大面积
-                    unknown = word
+                spelled = all(ch in case.best_sentence for ch in word)  # 天气 in 空气质量优良天数
+                if not spelled and not self._near_term_in(word, top) and self._names_a_measure(word, top):
+                    unknown = word  # 大面积 is a report term plus a modifier
         if unknown is None and not query.english:
             unknown = self._unwritten_formal(asked.lower(), query)
         return None, unknown

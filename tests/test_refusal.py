@@ -351,3 +351,21 @@ def test_a_question_on_the_past_years_and_this_year_is_not_refused_for_its_year(
     rules = assistant.extractive.rules
     assert rules.other_year_only(case("今年要建成几座跨江大桥？")) == "review"
     assert rules.other_year_only(case("这几年建成了几座跨江大桥？今年要建成的是哪一座？")) is None
+
+
+@pytest.mark.integration
+def test_an_everyday_word_spelled_out_in_the_best_sentence_is_not_unknown(assistant: Assistant) -> None:
+    """电车 is in no passage, but its characters are all in the sentence (充电桩, 停车泊位): a paraphrase
+    of what it says, not something it lacks; the same word over a sentence without 车 stays unknown."""
+    from assistant.refusal import Case
+
+    query = assistant.retriever.understand("今年开电车的人充电能更方便吗？要新建多少个充电桩？")
+    passages = assistant.retriever.search(query)
+    rules = assistant.extractive.rules
+
+    def unknown(best: str) -> str | None:
+        case = Case(query, passages, 0.5, best, best, "plan", (2028, 2029), frozenset())
+        return rules._scan(case)[1]
+
+    assert unknown("新建公共充电桩420个，新增城区公共停车泊位600个。") is None
+    assert unknown("新建公共充电桩420个。") == "电车"
