@@ -22,6 +22,7 @@ from .vocab import (
     COMPARED_WITH_FIRST,
     COUNTERS,
     MONEY_UNITS,
+    PERIOD_WORDS,
     PHYSICAL_UNITS,
     TARGET_WORDS,
     YEAR,
@@ -43,6 +44,7 @@ SIDE_NOISE = re.compile(
 )
 PIVOT = re.compile(COMPARE_BI + "|超出|超过|高出|低于")
 WITH = re.compile(COMPARED_WITH)
+PERIOD = re.compile(PERIOD_WORDS)
 WITH_FIRST = re.compile(COMPARED_WITH_FIRST)
 
 
@@ -146,6 +148,8 @@ def _figures(
                 named = set(YEAR.findall(s.text))
                 if side_years and named and not named & set(side_years):
                     score -= w.scope  # the sentence says it is about another year
+                elif side_years and not PERIOD.search(side) and PERIOD.search(s.text):
+                    score -= w.scope  # ... or about several years (年均, 五年来), not the one asked
                 quote = _quote(s, label, seg, passages)
                 out.append(Figure(Decimal(m.group(1)), unit, s, score + w.sentence * s.score, quote))
     out.sort(key=lambda f: -f.score)

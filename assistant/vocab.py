@@ -65,8 +65,9 @@ COMPARED_WITH_FIRST = r"^(?:和|与|同|跟)(?P<b>[^，,？?]+?)(?:相比|对比
 # what an indicator's name ends in: the measured quantity (地区生产总值, 城镇调查失业率, 固定资产投资)
 INDICATOR_HEADS = ("值", "额", "率", "收入", "支出", "投资", "价格", "指数", "产量", "天数", "经费", "贷款", "存款",
                    "外资", "就业", "游客")
-# a span of several years (a work report reviews the five-year plan beside the year): "这几年", "五年来"
-PERIOD_WORDS = r"这几年|近几年|这些年|多年来|过去[一二三四五六七八九十几\d]+年|[一二三四五六七八九十几\d]+年来|以来|累计|十[一二三四五六]五"
+# a span of several years (a work report reviews the five-year plan beside the year): "这几年", "五年来",
+# "年均" (a yearly average over one)
+PERIOD_WORDS = r"年均|这几年|近几年|这些年|多年来|过去[一二三四五六七八九十几\d]+年|[一二三四五六七八九十几\d]+年来|以来|累计|十[一二三四五六]五"
 TARGET_WORDS = ("目标", "预期", "计划", "力争", "预计", "打算", "准备", "安排")  # what is planned
 TARGET_MARKS = ("目标", "预期")  # a sentence holding one states a target, not a result
 RESULT_WORDS = ("实际", "完成", "实现", "达到", "取得", "成效")  # what was achieved

@@ -109,3 +109,15 @@ def test_a_figure_in_a_sentence_about_another_year_is_not_the_side_s() -> None:
         ],
     )
     assert "1.1个百分点" in text, text
+
+
+def test_a_figure_of_a_five_year_span_is_not_the_one_year_side_s() -> None:
+    text = _compare(
+        "今年城镇新增就业目标比去年实际新增的少多少？",
+        [
+            ("plan", "2031年，城镇新增就业50万人。"),
+            ("review", "人均可支配收入年均增长6%，城镇新增就业超300万人。"),
+            ("review", "城镇新增就业62万人，城镇调查失业率4.6%。"),
+        ],
+    )
+    assert "12万人" in text, text
