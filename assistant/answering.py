@@ -675,7 +675,7 @@ def compose(
         if p.chunk.kind == TABLE_ROW:
             text, said = readable_record(text), ""  # its title names the year
         elif not query.english:
-            dated = _when(text, p.chunk.scope, years)
+            dated = _when(text, p.chunk.scope, years, s.display or s.text)
             year = dated[: len(dated) - len(text)]
             text, said = (text if year and year == said else dated), year
         parts.append(f"{text.rstrip('。；;，,')}[{n}]")

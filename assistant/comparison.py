@@ -23,6 +23,7 @@ from .vocab import (
     COUNTERS,
     MONEY_UNITS,
     PERIOD_WORDS,
+    SPAN_WORDS,
     PHYSICAL_UNITS,
     TARGET_WORDS,
     YEAR,
@@ -45,6 +46,7 @@ SIDE_NOISE = re.compile(
 PIVOT = re.compile(COMPARE_BI + "|超出|超过|高出|低于")
 WITH = re.compile(COMPARED_WITH)
 PERIOD = re.compile(PERIOD_WORDS)
+SPAN = re.compile(SPAN_WORDS)
 WITH_FIRST = re.compile(COMPARED_WITH_FIRST)
 
 
@@ -148,7 +150,7 @@ def _figures(
                 named = set(YEAR.findall(s.text))
                 if side_years and named and not named & set(side_years):
                     score -= w.scope  # the sentence says it is about another year
-                elif side_years and not PERIOD.search(side) and PERIOD.search(s.text):
+                elif side_years and not PERIOD.search(side) and SPAN.search(s.text):
                     score -= w.scope  # ... or about several years (年均, 五年来), not the one asked
                 quote = _quote(s, label, seg, passages)
                 out.append(Figure(Decimal(m.group(1)), unit, s, score + w.sentence * s.score, quote))
@@ -257,7 +259,8 @@ def _readable(f: Figure, passages: Sequence[Passage], years: tuple[int | None, i
     p = passages[f.sentence.passage]
     if f.quote:
         text = f.quote.strip()
-        return (text if p.chunk.kind == TABLE_ROW else _when(text, p.chunk.scope, years)).rstrip("。；，")
+        dated = _when(text, p.chunk.scope, years, f.sentence.text)
+        return (text if p.chunk.kind == TABLE_ROW else dated).rstrip("。；，")
     text = f.sentence.text.strip()
     if p.chunk.kind == TABLE_ROW:
         text = readable_record(text)

@@ -7,10 +7,11 @@ import re
 from dataclasses import dataclass
 
 from .types import PLAN, REVIEW, TABLE_ROW, Passage
-from .vocab import YEAR
+from .vocab import SPAN_WORDS, YEAR
 
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
 UNDATED_START = re.compile(r"^(今年|去年|全年|上年|明年)")  # a clause that says its own time
+SPAN = re.compile(SPAN_WORDS)  # a sentence about several years ("五年来", "年均增长") is no one year's
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,11 @@ def sentences_of(p: Passage) -> list[tuple[str, int]]:
     return [(m.group(0), m.start()) for m in SENT.finditer(p.chunk.text) if m.group(0).strip()]
 
 
-def when(text: str, scope: str, years: tuple[int | None, int | None]) -> str:
-    """The year a quoted clause is about, when the clause does not say it: "2024年，地区生产总值增长7.5%左右"."""
+def when(text: str, scope: str, years: tuple[int | None, int | None], sentence: str = "") -> str:
+    """The year a quoted clause is about, when the clause does not say it: "2024年，地区生产总值增长7.5%左右";
+    none for a clause of a sentence about several years (a five-year review's "年均增长6%，新增就业690万人")."""
     review, plan = years
     year = review if scope == REVIEW else plan if scope == PLAN else None
-    if not year or YEAR.search(text) or UNDATED_START.match(text):
+    if not year or YEAR.search(text) or UNDATED_START.match(text) or SPAN.search(sentence or text):
         return text
     return f"{year}年，{text}"

@@ -67,7 +67,10 @@ INDICATOR_HEADS = ("值", "额", "率", "收入", "支出", "投资", "价格", 
                    "外资", "就业", "游客")
 # a span of several years (a work report reviews the five-year plan beside the year): "这几年", "五年来",
 # "年均" (a yearly average over one)
-PERIOD_WORDS = r"年均|这几年|近几年|这些年|多年来|过去[一二三四五六七八九十几\d]+年|[一二三四五六七八九十几\d]+年来|以来|累计|十[一二三四五六]五"
+# a statement about several years: "年均增长6%", "五年来", "过去五年"
+# (not 年均浓度, an annual mean, nor "30年来首次", this year's news)
+SPAN_WORDS = r"年均(?:实际)?(?:增长|增速|提高|下降)|过去[一二三四五六七八九十几\d]+年|[一二三四五六七八九十几\d多]+年来(?!首)"
+PERIOD_WORDS = SPAN_WORDS + r"|这几年|近几年|这些年|十[一二三四五六]五|以来|累计"  # ... or up to now
 TARGET_WORDS = ("目标", "预期", "计划", "力争", "预计", "打算", "准备", "安排")  # what is planned
 TARGET_MARKS = ("目标", "预期")  # a sentence holding one states a target, not a result
 RESULT_WORDS = ("实际", "完成", "实现", "达到", "取得", "成效")  # what was achieved

@@ -551,3 +551,14 @@ def test_a_and_b_each_how_much_asks_two_figures_and_quotes_both(assistant: Assis
     p = Passage(Chunk("t", text, ("目标任务",), "general", PROSE, 0, len(text), 60), 1.0)
     ans = assistant.extractive.answer(q, [p], (2030, 2031))
     assert "6%左右" in ans.text and "8%左右" in ans.text and "生态环境" not in ans.text, ans.text
+
+
+def test_a_clause_of_a_sentence_about_several_years_is_not_dated_to_one() -> None:
+    from assistant.sentences import when
+
+    five_years = "人均可支配收入年均增长6%，城镇新增就业超690万人。"
+    assert when("城镇新增就业超690万人", "review", (2030, 2031), five_years) == "城镇新增就业超690万人"
+    targets = "细颗粒物年均浓度控制在29微克/立方米左右，一般公共预算收入增长4%左右。"  # an annual mean
+    assert when("一般公共预算收入增长4%左右", "plan", (2030, 2031), targets).startswith("2031年，")
+    news = "太湖水质30年来首次达到良好。"
+    assert when(news, "review", (2030, 2031), news).startswith("2030年，")
