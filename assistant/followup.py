@@ -4,6 +4,7 @@ A question stands alone when it names a topic of its own and carries no mark of 
 never merged with the previous one ("停车难怎么解决？" after an income question, an English question
 after a Chinese one). Otherwise the rules below decide, first match wins (`Condensed.rule` says which):
 
+0. `same time`    - a time that points back ("同一时期…"): the previous question's time in its place;
 1. `time switch`  - only a time of its own ("那2024年呢？", "今年计划增长多少？", "What about 2024?"):
                     the previous question with its time replaced;
 2. `part`         - "其中…" asks for a part of the previous subject: the subject, then the part;
@@ -32,6 +33,8 @@ TIME = re.compile(
     r"|[“\"]十[一二三四五六七八九]?五[”\"](?:时期|期间)?|十[一二三四五六七八九]?五(?:时期|期间)"
     r"|(?<![比较])(?:今|去|明|前|上一?|下一?|本|当)年度?|[上下]半年|(?:第?[一二三四])季度|(?:过去|近)[一二三四五六七八九十]年"
 )
+# a time that points back ("同一时期改造了多少个老旧小区？"): the previous question's time
+SAME_TIME = re.compile(r"同一(?:时期|时间|阶段|年)|这一时期|这期间|此期间|那一年")
 CONNECTIVE = re.compile(
     r"^(?:那么|那(?![些个里边样])|另外|还有|此外|同时|再问一下|and|also|then|so)[，,\s]*", re.I
 )
@@ -108,6 +111,9 @@ def condense_rule(
     prev = history[-1][0].strip()
     if is_english(q):
         return _english(q, prev, own_topic)
+    same, their = SAME_TIME.search(q), TIME.search(prev)
+    if same and their:  # "同一时期…" after "“十四五”期间…": asked of the same time
+        return Condensed(q[: same.start()] + their.group(0) + q[same.end() :], "same time")
     asked = [part for part in re.split(r"[？?]", q) if part.strip()]
     if len(asked) > 1 and ASKS.search(asked[0]) and own_topic(asked[0]) and not is_follow_up(asked[0]):
         # "今年要新建多少个5G基站？充电桩呢？": the part after a question of its own refers back to it

@@ -12,7 +12,7 @@ from .loading import normalize_text
 from .numerals import arabic_figures
 from .structure import ReportYears
 from .types import PLAN, REVIEW
-from .vocab import COMPARE_BI, COMPARED_WITH, COMPARED_WITH_FIRST, RELATIVE_YEARS, YEAR_DIGITS
+from .vocab import COMPARE_BI, COMPARED_WITH, COMPARED_WITH_FIRST, PERIOD_WORDS, RELATIVE_YEARS, YEAR_DIGITS
 
 if TYPE_CHECKING:
     from .lexicon import Lexicon
@@ -25,6 +25,7 @@ YEAR = re.compile(rf"(?<!\d)({YEAR_DIGITS})(?=\s*年|\b)")
 ASCII_WORD = re.compile(r"[A-Za-z]")
 
 RELATIVE = list(RELATIVE_YEARS)  # (pattern, offset base, delta)
+PERIOD = re.compile(PERIOD_WORDS)
 PLAN_WORDS = re.compile(r"目标|计划|打算|准备|力争|预计|将要|要建|要新|安排|target|plan|goal", re.I)
 REVIEW_WORDS = re.compile(r"完成了|实现了|达到了|增长了|取得|实际|成效|result|achiev|was|were|did", re.I)
 
@@ -200,8 +201,8 @@ def understand(
     found = tuple(int(y) for y in YEAR.findall(text))
     scope = None
     if found:
-        if years.plan in found and years.review not in found:
-            scope = PLAN
+        if years.plan in found and years.review not in found and not PERIOD.search(text):
+            scope = PLAN  # (not "“十四五”期间改造了多少…2026年又要改造多少": that asks the review too)
         elif years.review in found and years.plan not in found:
             scope = REVIEW
     elif PLAN_WORDS.search(text) and not REVIEW_WORDS.search(text):
