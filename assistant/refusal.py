@@ -241,6 +241,22 @@ class RefusalRules:
     def blank_cell_asked(self, case: Case) -> str | None:
         return "" if case.blank_cell else None
 
+    def indicator_unquoted(self, case: Case) -> str | None:
+        """An official indicator the question asks about (一般公共预算支出) that the quoted sentences do not
+        name, by its name, its name without a qualifier or an alias the report writes: they state
+        another indicator (一般公共预算收入), or the right one for another year."""
+        quoted = case.quoted.lower()
+        asked = question_clauses(case.query.text).lower()
+        for term in self._written_indicators(case.query):
+            if term not in asked:
+                continue
+            # its name, without a qualifier (生产总值) or without its last character (粮食总产 of 粮食总产量)
+            names = {term, term[:-1], term[QUALIFIER_CHARS:] if len(term) - QUALIFIER_CHARS >= MIN_FORMAL_CHARS else term}
+            names |= {a for a, x in load_aliases() if term in x.split() and self.keyword.phrase_idf(a) is not None}
+            if not any(n in quoted for n in names):
+                return term
+        return None
+
     def kind_missing(self, case: Case) -> str | None:
         return missing_kind(kind_text(case.query), case.quoted)
 
@@ -366,6 +382,7 @@ RULES: tuple[Rule, ...] = (
     Rule("low-coverage", PASSAGES, "the report's passages share too little with the question", RefusalRules.low_coverage),
     Rule("no-place", QUOTED, "the report does not say where", RefusalRules.no_place_named),
     Rule("blank-cell", QUOTED, "the report's table marks that figure as not given", RefusalRules.blank_cell_asked),
+    Rule("indicator-unquoted", QUOTED, "the report states that indicator elsewhere, not as asked", RefusalRules.indicator_unquoted),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
 
