@@ -15,13 +15,18 @@ the sentences the answer would quote (after they are chosen):
  6. other-place       a place name (江津区, 泸县) the report hardly mentions and the best passage does not,
                       not even with the question's other places by their initials (泸永江);
  7. unknown-term      a specific noun the report never uses (商品房, 门票) in a clause that asks, unless an
-                      alias or the everyday-word table maps it to the report's words, or it is a report
-                      term plus a modifier (大面积) — and the rest of the question is not well covered;
+                      alias the report writes or the everyday-word table maps it to the report's words, it
+                      is a report term plus a modifier (大面积), or the best sentence holds each of its
+                      characters (天气 in 空气质量优良天数); or an official indicator (固定资产投资) the report
+                      never writes, even without its qualifier — and the rest of the question is not well
+                      covered;
  8. low-coverage      the IDF-weighted share of the question's content words in the best passages is
                       below the threshold;
  9. no-place          a "where" question whose quoted sentences name no place;
 10. blank-cell        the table row quoted marks the figure asked for as not given (—);
-11. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
+11. indicator-unquoted an official indicator asked about (一般公共预算支出) that the quoted sentences do not
+                      name: the report states another one, or that one for another year;
+12. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
                       ranking, a name, a count in a measure word, any figure) the quoted sentences lack.
 """
 
