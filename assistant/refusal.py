@@ -124,6 +124,7 @@ OWN_ASKING = re.compile(alternation(tuple(w for w in ASKING_WORDS if w not in ("
 
 MIN_FORMAL_CHARS = 4  # an indicator name this long is checked as a phrase (shorter ones are single words)
 QUALIFIER_CHARS = 2  # the qualifier a report may leave off an indicator's name (地区, 城镇, 居民)
+MAX_QUALIFIER = 3  # ... and the longest left off in a sentence that names it (本外币 of 本外币贷款)
 
 PASSAGES, QUOTED = "passages", "quoted"  # the two stages: before and after the sentences are chosen
 
@@ -252,12 +253,16 @@ class RefusalRules:
         another indicator (一般公共预算收入), or the right one for another year."""
         quoted = case.quoted.lower()
         asked = question_clauses(case.query.text).lower()
-        for term in self._written_indicators(case.query):
-            if term not in asked:
-                continue
-            # its name, without a qualifier (生产总值) or without its last character (粮食总产 of 粮食总产量)
-            names = {term, term[:-1], term[QUALIFIER_CHARS:] if len(term) - QUALIFIER_CHARS >= MIN_FORMAL_CHARS else term}
-            names |= {a for a, x in load_aliases() if term in x.split() and self.keyword.phrase_idf(a) is not None}
+        for term in _formal_by_length():
+            if term not in asked or any(term in t and term != t for t in _formal_by_length() if t in asked):
+                continue  # (规上工业增加值 is asked, not its part 工业增加值)
+            # its name, without a qualifier (生产总值, 贷款 of 本外币贷款) or its last character (粮食总产)
+            names = {term, term[:-1], *(term[k:] for k in range(1, MAX_QUALIFIER + 1) if len(term) - k >= 2)}
+            names |= {  # an abbreviation of it (社零), not a word inside it (就业 of 城镇新增就业)
+                a
+                for a, x in load_aliases()
+                if term in x.split() and a not in term and self.keyword.phrase_idf(a) is not None
+            }
             if not any(n in quoted for n in names):
                 return term
         return None

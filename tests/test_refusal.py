@@ -371,3 +371,21 @@ def test_an_everyday_word_spelled_out_in_the_best_sentence_is_not_unknown(assist
 
     assert unknown("新建公共充电桩420个，新增城区公共停车泊位600个。") is None
     assert unknown("新建公共充电桩420个。") == "电车"
+
+
+@pytest.mark.integration
+def test_an_indicator_asked_about_must_be_named_by_the_quoted_sentences(assistant: Assistant) -> None:
+    from assistant.refusal import Case
+
+    rules = assistant.extractive.rules
+
+    def unquoted(question: str, quoted: str) -> str | None:
+        query = assistant.retriever.understand(question)
+        case = Case(query, [], 1.0, quoted, quoted, "review", (2028, 2029), frozenset(), quoted=quoted)
+        return rules.indicator_unquoted(case)
+
+    assert unquoted("2028年社会消费品零售总额是多少？", "批发业销售额增长16.2%。") == "社会消费品零售总额"
+    assert unquoted("2028年一般公共预算支出是多少？", "一般公共预算收入36.9亿元。") == "一般公共预算支出"
+    assert unquoted("2028年本外币贷款余额是多少？", "各项贷款余额520亿元。") is None  # 本外币 left off
+    assert unquoted("2028年地区生产总值是多少？", "全县生产总值达到186.2亿元。") is None
+    assert unquoted("2028年新增就业多少人？", "城镇新增就业3.8万人。") is None
