@@ -46,6 +46,7 @@ SIDE_NOISE = re.compile(
 PIVOT = re.compile(COMPARE_BI + "|超出|超过|高出|低于")
 WITH = re.compile(COMPARED_WITH)
 PERIOD = re.compile(PERIOD_WORDS)
+AFTER = re.compile(r"[^，；。、,;\d]{1,8}")
 SPAN = re.compile(SPAN_WORDS)
 WITH_FIRST = re.compile(COMPARED_WITH_FIRST)
 
@@ -138,7 +139,10 @@ def _figures(
         for label, seg in _segments(s, passages):
             for m in VALUE.finditer(seg):
                 unit = m.group(2) or ("%" if "%" in label else _header_unit(label))
-                near = f"{label}{seg[max(0, m.start() - w.window) : m.start()]}"
+                # the words before a figure name it ("新建5G基站260个"), and so do those right after its
+                # measure word, up to the clause's end ("完成204个老旧小区")
+                after = AFTER.match(seg, m.end())
+                near = f"{label}{seg[max(0, m.start() - w.window) : m.start()]} {after.group(0) if after else ''}"
                 score = sum(1.0 for alts in terms if any(t in near for t in alts)) / max(len(terms), 1)
                 around = f"{p.chunk.section} {seg}"
                 found = sum(1.0 for alts in terms if any(t in around for t in alts))

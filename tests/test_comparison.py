@@ -121,3 +121,16 @@ def test_a_figure_of_a_five_year_span_is_not_the_one_year_side_s() -> None:
         ],
     )
     assert "12万人" in text, text
+
+
+def test_the_noun_after_a_figure_names_it() -> None:
+    """"完成204个老旧小区" counts 老旧小区 after its measure word: the result is paired, not a plan task."""
+    text = _compare(
+        "2031年计划改造的老旧小区比2030年完成改造的少多少个？",
+        [
+            ("plan", "2031年，更新改造105个老旧小区。"),
+            ("review", "项目：老城更新，计划任务：改造老旧小区180个以上，燃气设施14万户。"),
+            ("review", "完成204个老旧小区及配套设施改造，新增停车位500个。"),
+        ],
+    )
+    assert "204个 − 105个 = 99个" in text, text
