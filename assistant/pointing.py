@@ -27,6 +27,8 @@ PLANNED_CELL = re.compile(r"计划|目标|预期|任务")  # a table's planned c
 RESULT_ASKED = re.compile(r"实际|完成|达到|实现|建成|结果")  # ... and a question asking the result as well
 LABEL = re.compile(r"[^，；：。]{1,16}[：:]")  # "能源：" opening a sentence names what it is about
 HOW = re.compile(r"怎么样|怎样|如何|情况")  # asks how something went: all the sentence says answers it
+# asks for the measures taken ("提出了哪些举措"): each clause of the sentence is one of them
+MEASURES_Q = re.compile(r"(?:哪些|什么|啥)(?:举措|措施|办法|政策|做法|行动|部署)")
 FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d年]|\.\d)")  # a figure, not a year
 SAYS = re.compile(r"[\u4e00-\u9fff\d%A-Za-z]")  # what a quoted part says (not its punctuation)
 POINT_MIN_COVERAGE = 0.75  # below this the question's own words do not pick the clause: quote the sentence
@@ -82,7 +84,7 @@ def point(
     asks, the count's measure word, the enumeration of a list, the kind of figure, a thing the
     question lacks when it asks 什么); a label opening the sentence ("能源：") names what the run is about when the run
     needs it. A table row is pointed at its asked cells. The whole sentence stays on the citation card."""
-    if HOW.search(query.text):
+    if HOW.search(query.text) or MEASURES_Q.search(query.text):
         return s  # "实施得怎么样" is answered by all the sentence (or table row) says
     if passages[s.passage].chunk.kind == TABLE_ROW:
         return point_cells(query, terms, s)

@@ -562,3 +562,17 @@ def test_a_clause_of_a_sentence_about_several_years_is_not_dated_to_one() -> Non
     assert when("一般公共预算收入增长4%左右", "plan", (2030, 2031), targets).startswith("2031年，")
     news = "太湖水质30年来首次达到良好。"
     assert when(news, "review", (2030, 2031), news).startswith("2030年，")
+
+
+def test_a_question_for_the_measures_taken_is_answered_by_all_of_them(assistant: Assistant) -> None:
+    from assistant.pointing import point
+
+    text = (
+        "加快建设民营经济强省，完善促进民营经济发展法规政策，保障民营企业平等使用各类生产要素，"
+        "维护民营企业合法权益，加大力度清理拖欠企业账款，对民营经济做到真重视、真关心、真支持。"
+    )
+    p = Passage(Chunk("m", text, ("营商环境",), "plan", PROSE, 0, len(text), 60), 1.0)
+    s = Sentence(0, text, 0, 1.0, 1.0)
+    query = assistant.retriever.understand("政府工作报告对支持民营经济发展提出了哪些举措？")
+    terms = {("政府",): 2.2, ("工作",): 0.04, ("支持",): 1.6, ("民营",): 5.1, ("经济",): 0.4, ("发展",): 0.2}
+    assert point(query, terms, s, [p]).text == text  # not only the clause naming 民营经济 the most
