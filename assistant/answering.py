@@ -367,7 +367,12 @@ class ExtractiveAnswerer:
                 continue  # a second sentence must be about the same thing
             if query.scope and passages[s.passage].chunk.scope not in (query.scope, GENERAL):
                 continue  # ... and the same year (a 2024 target does not add to a 2023 result)
-            if query.kind in ("list", "compare", "other", "define") or s.passage != chosen[0].passage:
+            # (a second sentence of the same passage when the question asks two things: "几个…？几个…？")
+            if (
+                query.kind in ("list", "compare", "other", "define")
+                or s.passage != chosen[0].passage
+                or asks_count(query) > 1
+            ):
                 chosen.append(s)
         explained = [_explained(c, passages) for c in chosen]  # a glossary term quoted says what it is
         whole = {i for i, (a, b) in enumerate(zip(chosen, explained, strict=True)) if a is not b}

@@ -576,3 +576,20 @@ def test_a_question_for_the_measures_taken_is_answered_by_all_of_them(assistant:
     query = assistant.retriever.understand("政府工作报告对支持民营经济发展提出了哪些举措？")
     terms = {("政府",): 2.2, ("工作",): 0.04, ("支持",): 1.6, ("民营",): 5.1, ("经济",): 0.4, ("发展",): 0.2}
     assert point(query, terms, s, [p]).text == text  # not only the clause naming 民营经济 the most
+
+
+def test_two_asks_answered_by_two_sentences_of_one_passage(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.pipeline import build_assistant
+    from assistant.settings import Settings
+
+    report = tmp_path / "qingshan-2030-work-report.txt"
+    report.write_text(
+        "2030年青山县政府工作报告\n\n一、2029年工作回顾\n\n全县经济稳步增长，粮食产量稳定。\n\n"
+        "二、2030年工作安排\n\n（一）科技创新\n\n新增市级及以上科技平台5个，引进研发机构。"
+        "加大科技招商和成果转化力度，新建中试基地2个，转化科技成果5项以上。\n\n"
+        "（二）城乡建设\n\n新建城市公园3个，改造老旧小区40个。\n",
+        encoding="utf-8",
+    )
+    county = build_assistant(Settings(corpus=report, index_dir=tmp_path / "idx", embedder="fake"))
+    ans = county.ask("2030年要新增几个市级及以上科技平台？新建几个中试基地？")
+    assert "5个" in ans.text and "2个" in ans.text, ans.text
