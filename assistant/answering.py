@@ -397,7 +397,8 @@ class ExtractiveAnswerer:
         if self.weights.point_clauses:
             terms = self.query_terms(query, everyday=True)  # everyday words point at the clause they mean
             pointed_at = [
-                c if i in whole else point(query, terms, c, passages, self.tagger) for i, c in enumerate(chosen)
+                c if i in whole else point(query, terms, c, passages, self.tagger)
+                for i, c in enumerate(chosen)
             ]
             chosen = self._adding(query, terms, pointed_at, passages)
         pointed = any(c.pointed for c in chosen)

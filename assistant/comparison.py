@@ -22,9 +22,9 @@ from .vocab import (
     COMPARED_WITH_FIRST,
     COUNTERS,
     MONEY_UNITS,
-    PERIOD_WORDS,
-    SPAN_WORDS,
+    PERIOD,
     PHYSICAL_UNITS,
+    SPAN,
     TARGET_WORDS,
     YEAR,
     YEAR_NIAN,
@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 
 # a figure's unit: a share, or an optional magnitude (万, 亿) and a measure word or unit of the genre
 # vocabulary, possibly per another (微克/立方米, 元/吨)
-BASE_UNITS = alternation((*PHYSICAL_UNITS, *COUNTERS, *MONEY_UNITS, "人次", "天", "组", "微克", "毫克", "千克"))
+BASE_UNITS = alternation(
+    (*PHYSICAL_UNITS, *COUNTERS, *MONEY_UNITS, "人次", "天", "组", "微克", "毫克", "千克")
+)
 UNIT = rf"(个百分点|%|(?:万亿|[万亿千])?(?:{BASE_UNITS})(?:/(?:{BASE_UNITS}))?)"
 # a figure: not a year (…年), not a list number ("1."), not part of a code (5G, G246)
 VALUE = re.compile(rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?![\dA-Za-z年月日号]|\.(?!\d)){UNIT}?")
@@ -45,9 +47,7 @@ SIDE_NOISE = re.compile(
 )
 PIVOT = re.compile(COMPARE_BI + "|超出|超过|高出|低于")
 WITH = re.compile(COMPARED_WITH)
-PERIOD = re.compile(PERIOD_WORDS)
 AFTER = re.compile(r"[^，；。、,;\d]{1,8}")
-SPAN = re.compile(SPAN_WORDS)
 WITH_FIRST = re.compile(COMPARED_WITH_FIRST)
 
 
@@ -61,6 +61,8 @@ def sides(text: str) -> tuple[str, str] | None:
         return m.group("a"), m.group("b") + text[m.end() :]
     m = PIVOT.search(text)
     return (text[: m.start()], text[m.end() :]) if m else None
+
+
 SIDE_TARGET_WORDS = (*TARGET_WORDS, "要")  # "要比…高多少": 要 asks for the plan too
 # "比上年增长多少" (上年 resolved to its year) asks a growth rate, not the difference of two figures
 PREVIOUS_YEAR = re.compile(

@@ -131,7 +131,9 @@ def _unit_rows(vectors: list[list[float]]) -> np.ndarray:
     return m / np.where(norms == 0, 1.0, norms)
 
 
-def split_by_report(chunks: list[Chunk], reports: list[Report], vectors: np.ndarray) -> dict[str, ReportIndex]:
+def split_by_report(
+    chunks: list[Chunk], reports: list[Report], vectors: np.ndarray
+) -> dict[str, ReportIndex]:
     """Each report's chunks with their own keyword statistics (IDF, rare words are per report) and their
     own tokenizer: the terms a report defines (headings, table cells, quoted names) segment its text and
     the questions asked of it, never another report's, so a report answers in a folder as it does alone."""
@@ -139,7 +141,9 @@ def split_by_report(chunks: list[Chunk], reports: list[Report], vectors: np.ndar
     for report in reports:
         rows = [i for i, c in enumerate(chunks) if c.source == report.file]
         own = [chunks[i] for i in rows]
-        out[report.file] = ReportIndex(report, own, KeywordIndex(own, Tokenizer(user_terms(own))), vectors[rows])
+        out[report.file] = ReportIndex(
+            report, own, KeywordIndex(own, Tokenizer(user_terms(own))), vectors[rows]
+        )
     return out
 
 

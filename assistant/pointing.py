@@ -213,7 +213,10 @@ def _holds(query: Query, sentence: str, tagger: Tagger | None = None):  # type: 
             and not ENUM.search(text)
         ):
             return False
-        if kind_ok and missing_kind(kind_text(query), text) not in (None, *(RELATIVE_KINDS if relative else ())):
+        if kind_ok and missing_kind(kind_text(query), text) not in (
+            None,
+            *(RELATIVE_KINDS if relative else ()),
+        ):
             return False
         new = [c for c in SAYS.findall(text) if c not in asked]
         if len(new) < MIN_NEW_CHARS:

@@ -12,7 +12,7 @@ from .loading import normalize_text
 from .numerals import arabic_figures
 from .structure import ReportYears
 from .types import PLAN, REVIEW
-from .vocab import COMPARE_BI, COMPARED_WITH, COMPARED_WITH_FIRST, PERIOD_WORDS, RELATIVE_YEARS, YEAR_DIGITS
+from .vocab import COMPARE_BI, COMPARED_WITH, COMPARED_WITH_FIRST, PERIOD, RELATIVE_YEARS, YEAR_DIGITS
 
 if TYPE_CHECKING:
     from .lexicon import Lexicon
@@ -25,7 +25,6 @@ YEAR = re.compile(rf"(?<!\d)({YEAR_DIGITS})(?=\s*年|\b)")
 ASCII_WORD = re.compile(r"[A-Za-z]")
 
 RELATIVE = list(RELATIVE_YEARS)  # (pattern, offset base, delta)
-PERIOD = re.compile(PERIOD_WORDS)
 PLAN_WORDS = re.compile(r"目标|计划|打算|准备|力争|预计|将要|要建|要新|安排|target|plan|goal", re.I)
 REVIEW_WORDS = re.compile(r"完成了|实现了|达到了|增长了|取得|实际|成效|result|achiev|was|were|did", re.I)
 
@@ -35,6 +34,8 @@ NUMBER_Q = re.compile(
 )
 LIST_Q = re.compile(r"哪些|哪几|包括|包含|有什么|分别是|列举|which|what are", re.I)
 DEFINE_Q = re.compile(r"是什么|指什么|什么是|叫什么|指的是|含义|what is|what does", re.I)
+
+
 def _unnamed(pattern: str) -> str:
     return re.sub(r"\(\?P<\w+>", "(?:", pattern)
 

@@ -33,9 +33,9 @@ the sentences the answer would quote (after they are chosen):
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .keyword import KeywordIndex
 from .lexicon import related_in
@@ -46,10 +46,10 @@ from .types import GENERAL, Passage
 from .vocab import (
     ASKING_WORDS,
     CN_NUMERAL,
-    INDICATOR_HEADS,
-    PERIOD_WORDS,
     COUNTERS,
+    INDICATOR_HEADS,
     OBJECT_COUNTERS,
+    PERIOD,
     PHYSICAL_UNITS,
     SHARE_MARKS,
     UNITS,
@@ -75,7 +75,9 @@ PLACE_SUFFIX = re.compile(
     r"^(?![全本各该我此])[\u4e00-\u9fff]{1,8}(?:省|市|区|县|镇|乡|村|街道|路|街|园区|新区|港|湾|岛|山|湖|江|河)$"
 )
 YEAR_IN_TEXT = YEAR_NIAN_OPT
-NOT_PLACES = frozenset("外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 山区 平原 高原 那边 这边".split())
+NOT_PLACES = frozenset(
+    "外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 山区 平原 高原 那边 这边".split()
+)
 # a clause that asks something; the clauses before it ("娃娃上幼儿园难，…") only set the scene
 ASKING = re.compile(alternation(ASKING_WORDS) + "|[？?]$")
 # the kind of figure a question asks for, and what a sentence holding one looks like
@@ -118,11 +120,10 @@ WANTS_RANK = re.compile(r"第几|排名|排第|名次|\brank", re.I)
 HAS_RANK = re.compile(r"第[\d一二三四五六七八九十]+[名位]|排名|位居|位列|首位|前列|第一")
 QUESTION_WORDS = re.compile(alternation(QUESTION_WORDS_LIST))
 # words that ask for something themselves (呢/吗 of "那上海呢？" only carry the previous question on)
-PERIOD = re.compile(PERIOD_WORDS)
 OWN_ASKING = re.compile(alternation(tuple(w for w in ASKING_WORDS if w not in ("呢", "吗"))) + "|谁")
 
 
-MIN_FORMAL_CHARS = 4  # an indicator name this long is checked as a phrase (shorter ones are single words)
+MIN_INDICATOR_CHARS = 4  # an indicator name this long is checked as a phrase (shorter ones are single words)
 QUALIFIER_CHARS = 2  # the qualifier a report may leave off an indicator's name (地区, 城镇, 居民)
 MAX_QUALIFIER = 3  # ... and the longest left off in a sentence that names it (本外币 of 本外币贷款)
 
@@ -207,7 +208,9 @@ class RefusalRules:
         return None
 
     def no_person(self, case: Case) -> str | None:
-        if WHO_Q.search(kind_text(case.query)) and not any(f == "nr" for _, f in self.tags(case.best_sentence)):
+        if WHO_Q.search(kind_text(case.query)) and not any(
+            f == "nr" for _, f in self.tags(case.best_sentence)
+        ):
             return ""
         return None
 
@@ -252,10 +255,7 @@ class RefusalRules:
         name, by its name, its name without a qualifier or an alias the report writes: they state
         another indicator (一般公共预算收入), or the right one for another year."""
         quoted = case.quoted.lower()
-        asked = question_clauses(case.query.text).lower()
-        for term in _formal_by_length():
-            if term not in asked or any(term in t and term != t for t in _formal_by_length() if t in asked):
-                continue  # (规上工业增加值 is asked, not its part 工业增加值)
+        for term in indicators_in(question_clauses(case.query.text).lower(), whole=True):
             # its name, without a qualifier (生产总值, 贷款 of 本外币贷款) or its last character (粮食总产)
             names = {term, term[:-1], *(term[k:] for k in range(1, MAX_QUALIFIER + 1) if len(term) - k >= 2)}
             names |= {  # an abbreviation of it (社零), not a word inside it (就业 of 城镇新增就业)
@@ -328,29 +328,26 @@ class RefusalRules:
                 if not spelled and not self._near_term_in(word, top) and self._names_a_measure(word, top):
                     unknown = word  # 大面积 is a report term plus a modifier
         if unknown is None and not query.english:
-            unknown = self._unwritten_formal(asked.lower(), query)
+            unknown = self._unwritten_indicator(asked.lower(), query)
         return None, unknown
 
-    def _unwritten_formal(self, asked: str, query: Query) -> str | None:
+    def _unwritten_indicator(self, asked: str, query: Query) -> str | None:
         """An indicator the question names, often across several words (社会消费品零售总额 = 社会/消费品/
         零售总额), that the report never writes, and no alias the report writes explains."""
-        for term in _formal_by_length():
-            if term in asked and not self._writes(term) and not self._alias_covered(term, query):
+        for term in indicators_in(asked):
+            if not self._writes(term) and not self._alias_covered(term, query):
                 return term
         return None
 
     def _written_indicators(self, query: Query) -> list[str]:
-        low = query.text.lower()
-        return [t for t in _formal_by_length() if t in low and self._writes(t)]
+        return [t for t in indicators_in(query.text.lower()) if self._writes(t)]
 
     def _writes(self, term: str) -> bool:
         """Whether the report writes the indicator, or it without a two-character qualifier (生产总值 for
         地区生产总值, 调查失业率 for 城镇调查失业率)."""
         short = term[QUALIFIER_CHARS:]
         return any(
-            self.keyword.phrase_idf(t) is not None
-            for t in (term, short)
-            if len(t) >= MIN_FORMAL_CHARS
+            self.keyword.phrase_idf(t) is not None for t in (term, short) if len(t) >= MIN_INDICATOR_CHARS
         )
 
     def _near_term_in(self, word: str, text: str) -> bool:
@@ -398,14 +395,24 @@ RULES: tuple[Rule, ...] = (
 
 
 @lru_cache(maxsize=1)
-def _formal_by_length() -> tuple[str, ...]:
+def _indicator_names() -> tuple[str, ...]:
     """The official statistics the alias table spells abbreviations out to (社零 -> 社会消费品零售总额,
     固投 -> 固定资产投资), four characters or more, longest first: the names of indicators."""
     spelled = {t.lower() for _, x in load_aliases() for t in x.split()}
     terms = {
-        t for t in spelled if len(t) >= MIN_FORMAL_CHARS and not t.isascii() and t.endswith(INDICATOR_HEADS)
+        t
+        for t in spelled
+        if len(t) >= MIN_INDICATOR_CHARS and not t.isascii() and t.endswith(INDICATOR_HEADS)
     }
     return tuple(sorted(terms, key=lambda t: (-len(t), t)))
+
+
+@lru_cache(maxsize=1024)
+def indicators_in(text: str, whole: bool = False) -> tuple[str, ...]:
+    """The indicators a (lower-cased) text names, longest first; `whole`: only those not part of another
+    it names (规上工业增加值 is asked, not its part 工业增加值)."""
+    found = tuple(t for t in _indicator_names() if t in text)
+    return tuple(t for t in found if not any(t in u and t != u for u in found)) if whole else found
 
 
 def kind_text(query: Query) -> str:

@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 
 from .types import PLAN, REVIEW, TABLE_ROW, Passage
-from .vocab import SPAN_WORDS, YEAR
+from .vocab import SPAN, YEAR
 
 SENT = re.compile(r"[^。！？；\n]+[。！？；]?")
 UNDATED_START = re.compile(r"^(今年|去年|全年|上年|明年)")  # a clause that says its own time
-SPAN = re.compile(SPAN_WORDS)  # a sentence about several years ("五年来", "年均增长") is no one year's
 
 
 @dataclass(frozen=True)

@@ -63,14 +63,31 @@ COMPARED_WITH_FIRST = r"^(?:和|与|同|跟)(?P<b>[^，,？?]+?)(?:相比|对比
 
 # -- targets and results -------------------------------------------------------------------------
 # what an indicator's name ends in: the measured quantity (地区生产总值, 城镇调查失业率, 固定资产投资)
-INDICATOR_HEADS = ("值", "额", "率", "收入", "支出", "投资", "价格", "指数", "产量", "天数", "经费", "贷款", "存款",
-                   "外资", "就业", "游客")
-# a span of several years (a work report reviews the five-year plan beside the year): "这几年", "五年来",
-# "年均" (a yearly average over one)
-# a statement about several years: "年均增长6%", "五年来", "过去五年"
-# (not 年均浓度, an annual mean, nor "30年来首次", this year's news)
-SPAN_WORDS = r"年均(?:实际)?(?:增长|增速|提高|下降)|过去[一二三四五六七八九十几\d]+年|[一二三四五六七八九十几\d多]+年来(?!首)"
-PERIOD_WORDS = SPAN_WORDS + r"|这几年|近几年|这些年|十[一二三四五六]五|以来|累计"  # ... or up to now
+INDICATOR_HEADS = (
+    "值",
+    "额",
+    "率",
+    "收入",
+    "支出",
+    "投资",
+    "价格",
+    "指数",
+    "产量",
+    "天数",
+    "经费",
+    "贷款",
+    "存款",
+    "外资",
+    "就业",
+    "游客",
+)
+# a statement about several years: "年均增长6%", "五年来", "过去五年" (not 年均浓度, an annual mean,
+# nor "30年来首次", this year's news) — a work report reviews its five-year plan beside the year
+SPAN = re.compile(
+    r"年均(?:实际)?(?:增长|增速|提高|下降)|过去[一二三四五六七八九十几\d]+年|[一二三四五六七八九十几\d多]+年来(?!首)"
+)
+# ... and a question asking about several years, or up to now ("这几年", "十四五", "累计")
+PERIOD = re.compile(SPAN.pattern + r"|这几年|近几年|这些年|十[一二三四五六]五|以来|累计")
 TARGET_WORDS = ("目标", "预期", "计划", "力争", "预计", "打算", "准备", "安排")  # what is planned
 TARGET_MARKS = ("目标", "预期")  # a sentence holding one states a target, not a result
 RESULT_WORDS = ("实际", "完成", "实现", "达到", "取得", "成效")  # what was achieved

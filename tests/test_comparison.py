@@ -79,7 +79,7 @@ def _compare(question: str, texts: list[tuple[str, str]]) -> str:
 
 
 def test_a_and_b_xiangbi_compares_the_two_sides() -> None:
-    """"A和B相比高多少": the 比 of 相比 is not the pivot; GDP is found as 地区生产总值; a unit per another."""
+    """ "A和B相比高多少": the 比 of 相比 is not the pivot; GDP is found as 地区生产总值; a unit per another."""
     text = _compare(
         "今年GDP增长目标和去年实际增速相比高了多少？",
         [
@@ -124,7 +124,7 @@ def test_a_figure_of_a_five_year_span_is_not_the_one_year_side_s() -> None:
 
 
 def test_the_noun_after_a_figure_names_it() -> None:
-    """"完成204个老旧小区" counts 老旧小区 after its measure word: the result is paired, not a plan task."""
+    """ "完成204个老旧小区" counts 老旧小区 after its measure word: the result is paired, not a plan task."""
     text = _compare(
         "2031年计划改造的老旧小区比2030年完成改造的少多少个？",
         [

@@ -174,5 +174,10 @@ def test_a_time_that_points_back_takes_the_previous_question_s_time() -> None:
     prev = [("“十九五”期间甲省建成了多少座水库？", "12座")]
     done = condense_rule("同一时期修了多少公里堤防？", prev)
     assert (done.text, done.rule) == ("“十九五”期间修了多少公里堤防？", "same time")
-    assert condense_rule("那一年新建了多少个站点？", [("2031年建成了几座桥？", "3座")]).text == "2031年新建了多少个站点？"
-    assert condense_rule("同一时期修了多少公里堤防？", [("甲省建成了多少座水库？", "12座")]).rule != "same time"
+    assert (
+        condense_rule("那一年新建了多少个站点？", [("2031年建成了几座桥？", "3座")]).text
+        == "2031年新建了多少个站点？"
+    )
+    assert (
+        condense_rule("同一时期修了多少公里堤防？", [("甲省建成了多少座水库？", "12座")]).rule != "same time"
+    )

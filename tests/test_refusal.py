@@ -291,7 +291,7 @@ def test_where_needs_the_place_of_what_is_asked_not_of_a_neighbouring_clause(ass
 
 @pytest.mark.unit
 def test_a_condensed_follow_up_is_checked_for_what_its_own_words_ask() -> None:
-    """"…一共列了几件实事，其中头一件是什么？" asks what the first is: no count in 件 is wanted; "那乙县呢？"
+    """ "…一共列了几件实事，其中头一件是什么？" asks what the first is: no count in 件 is wanted; "那乙县呢？"
     asks nothing itself, so the previous question's kind still counts."""
     from assistant.query import Query
     from assistant.refusal import kind_text
@@ -343,7 +343,7 @@ def test_an_indicator_written_without_its_qualifier_is_written(tmp_path) -> None
 
 @pytest.mark.integration
 def test_a_question_on_the_past_years_and_this_year_is_not_refused_for_its_year(assistant: Assistant) -> None:
-    """"这几年建成了几座…今年要建成哪一座" asks the review too: a review sentence may answer it."""
+    """ "这几年建成了几座…今年要建成哪一座" asks the review too: a review sentence may answer it."""
     from assistant.refusal import Case
 
     def case(question: str) -> Case:
