@@ -8,8 +8,9 @@ ARGS   ?=
 
 install: $(VENV)/.installed
 
-# torch first, pinned: a plain `torch` requirement would pull a multi-GB CUDA build.
-$(VENV)/.installed: pyproject.toml
+# torch first, pinned: a plain `torch` requirement would pull a multi-GB CUDA build. The install also
+# compiles the e5 engine (assistant/native/e5.c), hence its source is a prerequisite.
+$(VENV)/.installed: pyproject.toml assistant/native/e5.c
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0

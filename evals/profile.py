@@ -39,6 +39,7 @@ STAGES = [
     ("fusion", "assistant.retrieval", "fuse"),
     ("sentence ranking", "assistant.answering", "ExtractiveAnswerer.rank_sentences"),
     ("refusal checks", "assistant.answering", "ExtractiveAnswerer.refusal_reason"),
+    ("refusal checks", "assistant.refusal", "RefusalRules.decide"),
     ("answer composition", "assistant.answering", "ExtractiveAnswerer.answer"),
     ("jieba POS tagging", "jieba.posseg", "POSTokenizer.cut"),
 ]
