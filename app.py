@@ -37,11 +37,13 @@ def main(argv: list[str] | None = None) -> None:
     def load():  # type: ignore[no-untyped-def]
         from assistant.pipeline import build_assistant
 
-        # the Chroma store is checked once the server answers (check_store below), not before
+        # the Chroma store is checked once the server answers (after_start below), not before
         return build_assistant(settings, progress=_progress, check_store=False)
 
-    def check_store(service) -> None:  # type: ignore[no-untyped-def]
-        """Check the vector store behind the open index; if it is damaged, rebuild and swap in."""
+    def after_start(service) -> None:  # type: ignore[no-untyped-def]
+        """Check the vector store behind the open index (if it is damaged, rebuild and swap in), then read
+        what a first question of some kind would otherwise wait for (the English dictionary)."""
+        from assistant.glossary import dictionary
         from assistant.pipeline import build_assistant
 
         try:
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         except IndexUnavailableError as e:
             logging.getLogger("app").warning("the vector store is damaged (%s); rebuilding the index", e)
             service.assistant = build_assistant(settings, progress=_progress)
+        dictionary()
 
     def failed(e: BaseException) -> None:
         if not isinstance(e, CorpusError | IndexUnavailableError | ValueError):
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         if server is not None:
             server.should_exit = True
 
-    app = starting_app(settings, load, on_error=failed, after=check_store)
+    app = starting_app(settings, load, on_error=failed, after=after_start)
     server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port))
     print(f"Serving on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
     server.run()

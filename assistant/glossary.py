@@ -9,6 +9,7 @@ are kept: the report's own vocabulary decides which of 增长/生长/发展 "gro
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -103,11 +104,21 @@ def _senses(rest: str) -> list[str]:
     return [p for p in parts if p and not p.startswith(("cl:", "variant of", "see ", "surname"))]
 
 
-@lru_cache(maxsize=1)
+_READING = threading.Lock()
+
+
 def dictionary() -> tuple[dict[str, tuple[str, ...]], ...]:
     """Headwords by proper name's pinyin (Jiangjin -> 江津), by plain definition, by the last and by the
     first word of a two-word definition ("giant panda" -> 大熊猫 under "panda", "rural area" -> 农村
-    under "rural"), and one-character headwords by a one-word definition (pig -> 猪), read once."""
+    under "rural"), and one-character headwords by a one-word definition (pig -> 猪), read once per
+    process (~1.7 s): questions asking while it is read wait for that one reading instead of each
+    reading it again. The server reads it after it starts answering (app.py)."""
+    with _READING:
+        return _read_dictionary()
+
+
+@lru_cache(maxsize=1)
+def _read_dictionary() -> tuple[dict[str, tuple[str, ...]], ...]:
     names: dict[str, list[str]] = defaultdict(list)
     exact: dict[str, list[str]] = defaultdict(list)
     head: dict[str, list[str]] = defaultdict(list)

