@@ -48,6 +48,7 @@ from .vocab import (
     CN_NUMERAL,
     COUNTERS,
     INDICATOR_HEADS,
+    MEASURE_MODIFIERS,
     OBJECT_COUNTERS,
     PERIOD,
     PHYSICAL_UNITS,
@@ -267,6 +268,12 @@ class RefusalRules:
                 return term
         return None
 
+    def modifier_unquoted(self, case: Case) -> str | None:
+        """A figure asked per head, per household, per mu or in total to date (人均, 累计) that the quoted
+        sentences state plain: they answer another measure (地区生产总值 for 人均地区生产总值)."""
+        asked = question_clauses(case.query.text)
+        return next((m for m in MEASURE_MODIFIERS if m in asked and m not in case.quoted), None)
+
     def kind_missing(self, case: Case) -> str | None:
         return missing_kind(kind_text(case.query), case.quoted)
 
@@ -390,6 +397,7 @@ RULES: tuple[Rule, ...] = (
     Rule("no-place", QUOTED, "the report does not say where", RefusalRules.no_place_named),
     Rule("blank-cell", QUOTED, "the report's table marks that figure as not given", RefusalRules.blank_cell_asked),
     Rule("indicator-unquoted", QUOTED, "the report states that indicator elsewhere, not as asked", RefusalRules.indicator_unquoted),
+    Rule("modifier-unquoted", QUOTED, "the report states that figure, not per head or in total as asked", RefusalRules.modifier_unquoted),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
 

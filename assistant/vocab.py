@@ -34,6 +34,8 @@ CN_NUMERAL = CN_DIGITS + CN_MAGNITUDES  # characters of a Chinese numeral (五, 
 CN_ORDINAL_DIGITS = "一二三四五六七八九十"  # section numbers: 一、 （二） 专栏三
 
 # -- what is counted and measured ----------------------------------------------------------------
+# words that make a figure another measure: per head, per household, per mu, in total to date
+MEASURE_MODIFIERS = ("人均", "户均", "亩均", "累计")
 # classifiers that count things (5所学校, 12个项目); the loose ones count almost anything. Not 期/部/份:
 # after a numeral they mostly name (二期项目, 一部分, 一份)
 COUNTERS = tuple("个 项 家 座 户 人 名 所 处 件 条 口 次 场 套 批 辆 台 张 类 宗 栋 只 株 艘 架".split())

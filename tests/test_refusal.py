@@ -389,3 +389,36 @@ def test_an_indicator_asked_about_must_be_named_by_the_quoted_sentences(assistan
     assert unquoted("2028年本外币贷款余额是多少？", "各项贷款余额520亿元。") is None  # 本外币 left off
     assert unquoted("2028年地区生产总值是多少？", "全县生产总值达到186.2亿元。") is None
     assert unquoted("2028年新增就业多少人？", "城镇新增就业3.8万人。") is None
+
+
+@pytest.mark.integration
+def test_a_figure_asked_per_head_or_in_total_must_be_stated_so(assistant: Assistant) -> None:
+    """人均 / 累计 make the figure another measure: a sentence stating the plain total does not answer."""
+    from assistant.refusal import Case
+
+    rules = assistant.extractive.rules
+
+    def unquoted(question: str, quoted: str) -> str | None:
+        query = assistant.retriever.understand(question)
+        case = Case(query, [], 1.0, quoted, quoted, "review", (2028, 2029), frozenset(), quoted=quoted)
+        return rules.modifier_unquoted(case)
+
+    assert unquoted("2028年全县人均地区生产总值是多少元？", "全县地区生产总值达到186.2亿元。") == "人均"
+    assert unquoted("2028年全县人均地区生产总值是多少元？", "全县人均地区生产总值8.6万元。") is None
+    assert unquoted("到2028年底累计建成多少个5G基站？", "新建5G基站420个。") == "累计"
+    assert unquoted("到2028年底累计建成多少个5G基站？", "累计建成5G基站2100个。") is None
+    assert unquoted("2028年新建多少个5G基站？", "新建5G基站420个。") is None
+
+
+@pytest.mark.integration
+def test_a_per_head_question_the_report_answers_only_in_total_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """云津 states its 全县生产总值 (186.2亿元), never per head."""
+    from assistant.pipeline import build_assistant
+    from assistant.settings import Settings
+    from tests.webfixtures import SYNTHETIC_REPORT
+
+    corpus = SYNTHETIC_REPORT.parent / "yunjin-2030-work-report.txt"
+    county = build_assistant(Settings(corpus=corpus, index_dir=tmp_path / "idx", embedder="fake"))
+    ans = county.ask("2029年云津县人均地区生产总值是多少元？")
+    assert ans.refused and "modifier-unquoted" in (ans.rule or ""), (ans.text, ans.rule)
+    assert not county.ask("2029年云津县地区生产总值是多少？").refused
