@@ -234,6 +234,18 @@ VNNI_TARGET static inline __m512 vnni_pair(float d0, float d1) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(d0)), _mm256_set1_ps(d1), 1);
 }
 
+/* y[r] = bias[r] + the lane sum of f[r] for four rows: pairs interleaved, then the four 128-bit lanes */
+VNNI_TARGET static inline void vnni_store4(const __m512 *f, float *y, const float *bias, int ro) {
+    __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(f[0], f[1]), _mm512_unpackhi_ps(f[0], f[1]));
+    __m512 t1 = _mm512_add_ps(_mm512_unpacklo_ps(f[2], f[3]), _mm512_unpackhi_ps(f[2], f[3]));
+    __m512 u = _mm512_add_ps(_mm512_shuffle_ps(t0, t1, 0x44), _mm512_shuffle_ps(t0, t1, 0xEE));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(u), _mm512_extractf32x8_ps(u, 1));
+    __m128 q4 = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    float sums[VRO];
+    _mm_storeu_ps(sums, q4);
+    for (int r = 0; r < ro; r++) y[r] = (bias ? bias[r] : 0.f) + sums[r];
+}
+
 VNNI_TARGET static void matmul_q4q8_vnni(const block_q4_0 *W, const float *bias,
                                          const int8_t *aq, const float *ad,
                                          float *Y, int L, int nout, int nin) {
@@ -264,35 +276,46 @@ VNNI_TARGET static void matmul_q4q8_vnni(const block_q4_0 *W, const float *bias,
                     ws[r * np + p] = vnni_pair(fp16_to_fp32(wr[2 * p].d), fp16_to_fp32(wr[2 * p + 1].d));
                 }
             }
-            for (int t = 0; t < L; t++) {
+            /* two tokens at a time: eight independent sums keep the FMA units busy (four wait on
+             * each other's latency); each sum still runs over the blocks in order */
+            int t = 0;
+            for (; t + 1 < L; t += 2) {
+                const __m512i *a = (const __m512i *)(aq + (size_t)t * nin);
+                const __m512i *b = (const __m512i *)(aq + (size_t)(t + 1) * nin);
+                const __m512i *ai = ainit + (size_t)t * np, *bi = ai + np;
+                const __m512 *as = ascale + (size_t)t * np, *bs = as + np;
+                __m512 f[2][VRO];
+                for (int r = 0; r < VRO; r++) { f[0][r] = _mm512_setzero_ps(); f[1][r] = _mm512_setzero_ps(); }
+                for (int p = 0; p < np; p++) {
+                    __m512i av = _mm512_loadu_si512((const void *)(a + p));
+                    __m512i bv = _mm512_loadu_si512((const void *)(b + p));
+                    __m512i ainit_p = ai[p], binit_p = bi[p];
+                    __m512 asc = as[p], bsc = bs[p];
+                    for (int r = 0; r < VRO; r++) {
+                        __m512i w = wx[r * np + p];
+                        __m512 d = ws[r * np + p];
+                        f[0][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(ainit_p, w, av)),
+                                                  _mm512_mul_ps(d, asc), f[0][r]);
+                        f[1][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(binit_p, w, bv)),
+                                                  _mm512_mul_ps(d, bsc), f[1][r]);
+                    }
+                }
+                for (int k = 0; k < 2; k++)
+                    vnni_store4(f[k], Y + (size_t)(t + k) * nout + oo, bias ? bias + oo : NULL, ro);
+            }
+            for (; t < L; t++) {
                 const __m512i *a = (const __m512i *)(aq + (size_t)t * nin);
                 const __m512i *ai = ainit + (size_t)t * np;
                 const __m512 *as = ascale + (size_t)t * np;
-                __m512 f0 = _mm512_setzero_ps(), f1 = _mm512_setzero_ps();
-                __m512 f2 = _mm512_setzero_ps(), f3 = _mm512_setzero_ps();
+                __m512 f[VRO];
+                for (int r = 0; r < VRO; r++) f[r] = _mm512_setzero_ps();
                 for (int p = 0; p < np; p++) {
                     __m512i av = _mm512_loadu_si512((const void *)(a + p));
-                    __m512i init = ai[p];
-                    __m512 sc = as[p];
-                    __m512i s0 = _mm512_dpbusd_epi32(init, wx[p], av);
-                    __m512i s1 = _mm512_dpbusd_epi32(init, wx[np + p], av);
-                    __m512i s2 = _mm512_dpbusd_epi32(init, wx[2 * np + p], av);
-                    __m512i s3 = _mm512_dpbusd_epi32(init, wx[3 * np + p], av);
-                    f0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0), _mm512_mul_ps(ws[p], sc), f0);
-                    f1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1), _mm512_mul_ps(ws[np + p], sc), f1);
-                    f2 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s2), _mm512_mul_ps(ws[2 * np + p], sc), f2);
-                    f3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s3), _mm512_mul_ps(ws[3 * np + p], sc), f3);
+                    for (int r = 0; r < VRO; r++)
+                        f[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(ai[p], wx[r * np + p], av)),
+                                               _mm512_mul_ps(ws[r * np + p], as[p]), f[r]);
                 }
-                /* the four rows' lane sums together: pairs interleaved, then the four 128-bit lanes */
-                __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(f0, f1), _mm512_unpackhi_ps(f0, f1));
-                __m512 t1 = _mm512_add_ps(_mm512_unpacklo_ps(f2, f3), _mm512_unpackhi_ps(f2, f3));
-                __m512 u = _mm512_add_ps(_mm512_shuffle_ps(t0, t1, 0x44), _mm512_shuffle_ps(t0, t1, 0xEE));
-                __m256 h = _mm256_add_ps(_mm512_castps512_ps256(u), _mm512_extractf32x8_ps(u, 1));
-                __m128 q4 = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-                float sums[VRO];
-                _mm_storeu_ps(sums, q4);
-                float *y = Y + (size_t)t * nout + oo;
-                for (int r = 0; r < ro; r++) y[r] = (bias ? bias[oo + r] : 0.f) + sums[r];
+                vnni_store4(f, Y + (size_t)t * nout + oo, bias ? bias + oo : NULL, ro);
             }
         }
         free(wx); free(ws);
