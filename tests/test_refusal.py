@@ -4,6 +4,8 @@ Unit tests use sentences written here; the integration tests ask the synthetic r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from assistant.answering import Sentence, figures_text
@@ -373,16 +375,22 @@ def test_an_everyday_word_spelled_out_in_the_best_sentence_is_not_unknown(assist
     assert unknown("新建公共充电桩420个。") == "电车"
 
 
-@pytest.mark.integration
-def test_an_indicator_asked_about_must_be_named_by_the_quoted_sentences(assistant: Assistant) -> None:
+def _quoted_rule(assistant: Assistant, rule: str) -> Callable[[str, str], str | None]:
+    """A second-stage rule of the assistant, applied to a question and the sentence it would quote."""
     from assistant.refusal import Case
 
-    rules = assistant.extractive.rules
+    test = getattr(assistant.extractive.rules, rule)
 
-    def unquoted(question: str, quoted: str) -> str | None:
+    def run(question: str, quoted: str) -> str | None:
         query = assistant.retriever.understand(question)
-        case = Case(query, [], 1.0, quoted, quoted, "review", (2028, 2029), frozenset(), quoted=quoted)
-        return rules.indicator_unquoted(case)
+        return test(Case(query, [], 1.0, quoted, quoted, "review", (2028, 2029), frozenset(), quoted=quoted))
+
+    return run
+
+
+@pytest.mark.integration
+def test_an_indicator_asked_about_must_be_named_by_the_quoted_sentences(assistant: Assistant) -> None:
+    unquoted = _quoted_rule(assistant, "indicator_unquoted")
 
     assert unquoted("2028年社会消费品零售总额是多少？", "批发业销售额增长16.2%。") == "社会消费品零售总额"
     assert unquoted("2028年一般公共预算支出是多少？", "一般公共预算收入36.9亿元。") == "一般公共预算支出"
@@ -394,14 +402,7 @@ def test_an_indicator_asked_about_must_be_named_by_the_quoted_sentences(assistan
 @pytest.mark.integration
 def test_a_figure_asked_per_head_or_in_total_must_be_stated_so(assistant: Assistant) -> None:
     """人均 / 累计 make the figure another measure: a sentence stating the plain total does not answer."""
-    from assistant.refusal import Case
-
-    rules = assistant.extractive.rules
-
-    def unquoted(question: str, quoted: str) -> str | None:
-        query = assistant.retriever.understand(question)
-        case = Case(query, [], 1.0, quoted, quoted, "review", (2028, 2029), frozenset(), quoted=quoted)
-        return rules.modifier_unquoted(case)
+    unquoted = _quoted_rule(assistant, "modifier_unquoted")
 
     assert unquoted("2028年全县人均地区生产总值是多少元？", "全县地区生产总值达到186.2亿元。") == "人均"
     assert unquoted("2028年全县人均地区生产总值是多少元？", "全县人均地区生产总值8.6万元。") is None
