@@ -15,6 +15,7 @@ from .embeddings import embedder_id, make_embeddings
 from .followup import condense
 from .index import OpenIndex, ReportIndex, ensure_index
 from .query import normal_text
+from .refusal import place_level
 from .reports import Report
 from .retrieval import FusionParams, HybridRetriever, cross_encoder_reranker
 from .routing import (
@@ -398,6 +399,7 @@ def build_assistant(
         )
         extractive = ExtractiveAnswerer(view.keyword, policy)
         extractive.rules.own_places = own_names(view.report)
+        extractive.rules.own_level = place_level(view.report.place)
         rare = rare_own_names(view.report, [c.text for c in view.chunks], policy.routing.own_place_rare_share)
         shelves[file] = Shelf(view, retriever, extractive, rare)
     _share_query_cache(list(shelves.values()))

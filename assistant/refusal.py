@@ -61,6 +61,9 @@ from .vocab import (
 )
 from .vocab import QUESTION_WORDS as QUESTION_WORDS_LIST
 
+WHOLE_PLACE = re.compile(
+    r"全(国|省|市|区|县)(?!性)"
+)  # the whole of a place of one level: 全国, 全市 (not 全国性)
 PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|州)$")  # 江津区, not 全区
 TIME_Q = re.compile(
     r"几月|几号|哪天|哪一天|哪个月|哪月|什么时候|啥时候|啥时|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when",
@@ -174,6 +177,7 @@ class RefusalRules:
         self.tags = tagger
         self.n = max(len(keyword.chunks), 1)
         self.own_places: tuple[str, ...] = ()  # the report's own place names (routing.own_names)
+        self.own_level = ""  # the last character of the report's place (区 of 永川区, 省, 市)
 
     def decide(self, case: Case, stage: str) -> Decision | None:
         """The first rule of `stage` that fires, or None: the report answers (as far as it can tell)."""
@@ -273,6 +277,16 @@ class RefusalRules:
         sentences state plain: they answer another measure (地区生产总值 for 人均地区生产总值)."""
         asked = question_clauses(case.query.text)
         return next((m for m in MEASURE_MODIFIERS if m in asked and m not in case.quoted), None)
+
+    def level_unquoted(self, case: Case) -> str | None:
+        """A whole place of another level than the report's (全市 asked of a district's report, 全国 of a
+        province's) that the quoted sentences do not name: they state the report's own figure."""
+        if not self.own_level:
+            return None
+        for m in WHOLE_PLACE.finditer(question_clauses(case.query.text)):
+            if m.group(1) != self.own_level and m.group(0) not in case.quoted:
+                return m.group(0)
+        return None
 
     def kind_missing(self, case: Case) -> str | None:
         return missing_kind(kind_text(case.query), case.quoted)
@@ -398,6 +412,7 @@ RULES: tuple[Rule, ...] = (
     Rule("blank-cell", QUOTED, "the report's table marks that figure as not given", RefusalRules.blank_cell_asked),
     Rule("indicator-unquoted", QUOTED, "the report states that indicator elsewhere, not as asked", RefusalRules.indicator_unquoted),
     Rule("modifier-unquoted", QUOTED, "the report states that figure, not per head or in total as asked", RefusalRules.modifier_unquoted),
+    Rule("level-unquoted", QUOTED, "the report states its own figure, not the wider or narrower place's", RefusalRules.level_unquoted),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
 
@@ -461,6 +476,11 @@ def initials_named(places: Sequence[str], text: str) -> bool:
         return False
     runs = re.findall("[" + "".join(sorted(initials)) + "]{2,}", text)
     return any(set(run) == initials for run in runs)
+
+
+def place_level(place: str) -> str:
+    """The level of a report's place by its last character (永川区: 区, 江苏省: 省), or ""."""
+    return place[-1:] if place[-1:] and place[-1:] in "国省市区县" else ""
 
 
 def question_clauses(text: str) -> str:

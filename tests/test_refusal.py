@@ -423,3 +423,30 @@ def test_a_per_head_question_the_report_answers_only_in_total_is_refused(tmp_pat
     ans = county.ask("2029年云津县人均地区生产总值是多少元？")
     assert ans.refused and "modifier-unquoted" in (ans.rule or ""), (ans.text, ans.rule)
     assert not county.ask("2029年云津县地区生产总值是多少？").refused
+
+
+def test_a_places_level_is_its_last_character() -> None:
+    from assistant.refusal import place_level
+
+    assert [place_level(p) for p in ("永川区", "江苏省", "北京市", "全国", "")] == [
+        "区",
+        "省",
+        "市",
+        "国",
+        "",
+    ]
+
+
+@pytest.mark.integration
+def test_a_whole_place_of_another_level_must_be_named_by_the_quoted_sentences(assistant: Assistant) -> None:
+    """全市 asked of a district's report: its 全区 figure is not the city's; 全国性 is no place."""
+    rules = assistant.extractive.rules
+    saved, rules.own_level = rules.own_level, "区"
+    try:
+        unquoted = _quoted_rule(assistant, "level_unquoted")
+        assert unquoted("2028年全市地区生产总值增长了多少？", "全区地区生产总值增长6.1%。") == "全市"
+        assert unquoted("2028年全市地区生产总值增长了多少？", "全市地区生产总值增长5.2%。") is None
+        assert unquoted("2028年全区地区生产总值增长了多少？", "全区地区生产总值增长6.1%。") is None
+        assert unquoted("2028年获得了什么全国性荣誉？", "获评省级文明城区。") is None
+    finally:
+        rules.own_level = saved
