@@ -15,8 +15,7 @@ from .embeddings import embedder_id, make_embeddings
 from .followup import condense
 from .index import OpenIndex, ReportIndex, ensure_index
 from .query import normal_text
-from .refusal import place_level
-from .reports import Report
+from .reports import Report, place_level
 from .retrieval import FusionParams, HybridRetriever, cross_encoder_reranker
 from .routing import (
     Route,

@@ -26,7 +26,11 @@ the sentences the answer would quote (after they are chosen):
 10. blank-cell        the table row quoted marks the figure asked for as not given (—);
 11. indicator-unquoted an official indicator asked about (一般公共预算支出) that the quoted sentences do not
                       name: the report states another one, or that one for another year;
-12. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
+12. modifier-unquoted a figure asked per head, per household, per mu or in total to date (人均, 累计) that
+                      the quoted sentences state plain;
+13. level-unquoted    the whole of a place of another level than the report's (全市 of a district's
+                      report, 全国 of a province's) that the quoted sentences do not name;
+14. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
                       ranking, a name, a count in a measure word, any figure) the quoted sentences lack.
 """
 
@@ -52,6 +56,7 @@ from .vocab import (
     OBJECT_COUNTERS,
     PERIOD,
     PHYSICAL_UNITS,
+    PLACE_LEVELS,
     SHARE_MARKS,
     UNITS,
     YEAR_NIAN,
@@ -61,9 +66,8 @@ from .vocab import (
 )
 from .vocab import QUESTION_WORDS as QUESTION_WORDS_LIST
 
-WHOLE_PLACE = re.compile(
-    r"全(国|省|市|区|县)(?!性)"
-)  # the whole of a place of one level: 全国, 全市 (not 全国性)
+# the whole of a place of one level: 全国, 全市 (not 全国性, an adjective)
+WHOLE_PLACE = re.compile(f"全([{PLACE_LEVELS}])(?!性)")
 PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|州)$")  # 江津区, not 全区
 TIME_Q = re.compile(
     r"几月|几号|哪天|哪一天|哪个月|哪月|什么时候|啥时候|啥时|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when",
@@ -476,11 +480,6 @@ def initials_named(places: Sequence[str], text: str) -> bool:
         return False
     runs = re.findall("[" + "".join(sorted(initials)) + "]{2,}", text)
     return any(set(run) == initials for run in runs)
-
-
-def place_level(place: str) -> str:
-    """The level of a report's place by its last character (永川区: 区, 江苏省: 省), or ""."""
-    return place[-1:] if place[-1:] and place[-1:] in "国省市区县" else ""
 
 
 def question_clauses(text: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .structure import H1, ReportYears, report_years
 from .types import CorpusError, Document
-from .vocab import YEAR_DIGITS
+from .vocab import PLACE_LEVELS, YEAR_DIGITS
 
 PLACES_FILE = Path(__file__).with_name("data") / "places.tsv"
 SIDECAR_SUFFIX = ".meta.json"
@@ -91,6 +91,11 @@ def gazetteer() -> dict[str, str]:
             for n in names:
                 out[n] = names[0]
     return out
+
+
+def place_level(place: str) -> str:
+    """The level of a place by its last character (永川区: 区, 江苏省: 省, 全国: 国), or ""."""
+    return place[-1:] if place[-1:] and place[-1:] in PLACE_LEVELS else ""
 
 
 def place_names(place: str) -> tuple[str, ...]:

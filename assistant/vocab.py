@@ -33,6 +33,9 @@ CN_MAGNITUDES = "十百千万亿"
 CN_NUMERAL = CN_DIGITS + CN_MAGNITUDES  # characters of a Chinese numeral (五, 三千万, 一百二十)
 CN_ORDINAL_DIGITS = "一二三四五六七八九十"  # section numbers: 一、 （二） 专栏三
 
+# the levels of a place, by the character its name ends in (全国, 江苏省, 北京市, 永川区, 泸县)
+PLACE_LEVELS = "国省市区县"
+
 # -- what is counted and measured ----------------------------------------------------------------
 # words that make a figure another measure: per head, per household, per mu, in total to date
 MEASURE_MODIFIERS = ("人均", "户均", "亩均", "累计")

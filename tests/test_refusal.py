@@ -426,7 +426,7 @@ def test_a_per_head_question_the_report_answers_only_in_total_is_refused(tmp_pat
 
 
 def test_a_places_level_is_its_last_character() -> None:
-    from assistant.refusal import place_level
+    from assistant.reports import place_level
 
     assert [place_level(p) for p in ("永川区", "江苏省", "北京市", "全国", "")] == [
         "区",
