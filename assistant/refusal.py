@@ -30,7 +30,9 @@ the sentences the answer would quote (after they are chosen):
                       the quoted sentences state plain;
 13. level-unquoted    the whole of a place of another level than the report's (全市 of a district's
                       report, 全国 of a province's) that the quoted sentences do not name;
-14. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
+14. qualifier-unquoted a measure asked of one thing (森林覆盖率, 粮油总产值) whose word the quoted
+                      sentences hold only of another (公交站点覆盖率, 规上工业总产值);
+15. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
                       ranking, a name, a count in a measure word, any figure) the quoted sentences lack.
 """
 
@@ -292,6 +294,33 @@ class RefusalRules:
                 return m.group(0)
         return None
 
+    def qualifier_unquoted(self, case: Case) -> str | None:
+        """A measure asked of one thing (页岩气产值, 小学学位) that the quoted sentences state of another
+        (规上工业总产值, 中学学位): they hold the measure's word but not the thing's."""
+        quoted = case.quoted
+        words = self.tags(question_clauses(case.query.text))
+        for (thing, ft), (measure, fm) in zip(words, words[1:], strict=False):
+            if len(thing) < 2 or len(measure) < 2 or not ft.startswith("n") or not fm.startswith("n"):
+                continue
+            if not measure.endswith(INDICATOR_HEADS) or measure not in quoted or thing in quoted:
+                continue
+            if (
+                thing in case.function_words
+                or WHOLE_PLACE.match(thing)
+                or ft == "ns"
+                or PLACE.match(thing)
+                or any(thing.startswith(n) for n in self.own_places)
+            ):
+                continue
+            if self._everyday_for(thing, quoted) or related_in(thing, case.query.related, quoted):
+                continue
+            if self._alias_covered(thing, case.query) or self._alias_covered(thing + measure, case.query):
+                continue
+            if indicators_in(thing + measure):
+                continue  # an official indicator (地区生产总值): indicator-unquoted reads those
+            return thing + measure
+        return None
+
     def kind_missing(self, case: Case) -> str | None:
         return missing_kind(kind_text(case.query), case.quoted)
 
@@ -417,6 +446,7 @@ RULES: tuple[Rule, ...] = (
     Rule("indicator-unquoted", QUOTED, "the report states that indicator elsewhere, not as asked", RefusalRules.indicator_unquoted),
     Rule("modifier-unquoted", QUOTED, "the report states that figure, not per head or in total as asked", RefusalRules.modifier_unquoted),
     Rule("level-unquoted", QUOTED, "the report states its own figure, not the wider or narrower place's", RefusalRules.level_unquoted),
+    Rule("qualifier-unquoted", QUOTED, "the report states that measure of something else", RefusalRules.qualifier_unquoted),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
 

@@ -450,3 +450,16 @@ def test_a_whole_place_of_another_level_must_be_named_by_the_quoted_sentences(as
         assert unquoted("2028年获得了什么全国性荣誉？", "获评省级文明城区。") is None
     finally:
         rules.own_level = saved
+
+
+@pytest.mark.integration
+def test_a_measure_asked_of_one_thing_must_be_stated_of_it(assistant: Assistant) -> None:
+    """森林覆盖率 is not answered by a sentence on 公交站点覆盖率: the measure's word is there, the thing's
+    is not."""
+    unquoted = _quoted_rule(assistant, "qualifier_unquoted")
+
+    assert unquoted("2028年森林覆盖率是多少？", "城区公交站点500米覆盖率达100%。") == "森林覆盖率"
+    assert unquoted("2028年茶叶总产值是多少亿元？", "规上工业总产值实现818.5亿元。") == "茶叶总产值"
+    assert unquoted("2028年森林覆盖率是多少？", "森林覆盖率达到55.2%。") is None
+    assert unquoted("2028年全县社会消费品零售总额增长多少？", "社会消费品零售总额增长6%。") is None
+    assert unquoted("2028年新建多少个5G基站？", "新建5G基站420个。") is None  # no measure asked
