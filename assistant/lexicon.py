@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .definitions import Definitions
 from .keyword import KeywordIndex, Tokenizer
-from .thesaurus import Thesaurus, cilin
+from .thesaurus import Thesaurus, cilin, contraction_in
 from .types import Chunk
 
 Pairs = tuple[tuple[str, str], ...]
@@ -25,6 +25,8 @@ class Lexicon:
     tokenizer: Tokenizer
     synonyms: Mapping[str, tuple[str, ...]]  # a word the report never uses -> report words it means
     definitions: Definitions
+    text: str = ""  # the report's text, where a contraction of a question's word is looked for
+    thesaurus: Thesaurus | None = None
 
     @classmethod
     def build(
@@ -32,24 +34,38 @@ class Lexicon:
     ) -> Lexicon:
         vocabulary = {w: len(ids) for w, ids in keyword.words.postings.items()}
         most = max(1, int(COMMON_SHARE * len(keyword.chunks)))  # one chunk is never "everywhere"
-        synonyms = (thesaurus or cilin()).onto(vocabulary, most)
-        return cls(
-            keyword.tokenizer, synonyms, Definitions.of(chunks, keyword.tokenizer, keyword.words.postings)
-        )
+        thesaurus = thesaurus or cilin()
+        synonyms = thesaurus.onto(vocabulary, most)
+        definitions = Definitions.of(chunks, keyword.tokenizer, keyword.words.postings)
+        text = "\n".join(c.text for c in chunks)
+        return cls(keyword.tokenizer, synonyms, definitions, text, thesaurus)
 
     def related(self, text: str) -> Pairs:
         """(question word, its synonyms the report uses) for the question's words the report never
-        uses: a looser match than an alias, counted towards coverage like an everyday word."""
+        uses: a looser match than an alias, counted towards coverage like an everyday word. A word the
+        report writes only inside a contraction (农村居民 as 城乡居民) is related to it so."""
         out = []
         for w in dict.fromkeys(self.tokenizer.terms(text)):
             found = self.synonyms.get(w)
             if found:
                 out.append((w, " ".join(found)))
-        return tuple(out)
+        return tuple(out) + self.contracted(text)
 
     def defined(self, text: str) -> Pairs:
         """(part of the question, what the report defines it as): as strong as an alias."""
         return self.definitions.matched(text)
+
+    def contracted(self, text: str) -> Pairs:
+        """(question word, the contraction the report writes it in) for words the report never writes."""
+        if self.thesaurus is None:
+            return ()
+        out = []
+        for w in dict.fromkeys(self.tokenizer.terms(text)):
+            if w not in self.text:
+                found = contraction_in(w, self.text, self.thesaurus)
+                if found:
+                    out.append((w, found))
+        return tuple(out)
 
 
 def related_in(word: str, related: Pairs, text: str) -> bool:

