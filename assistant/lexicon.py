@@ -62,10 +62,23 @@ class Lexicon:
         out = []
         for w in dict.fromkeys(self.tokenizer.terms(text)):
             if w not in self.text:
-                found = contraction_in(w, self.text, self.thesaurus)
+                found = contraction_in(w, self.text, self.thesaurus) or self._one_character(w, text)
                 if found:
                     out.append((w, found))
         return tuple(out)
+
+    def _one_character(self, word: str, text: str) -> str | None:
+        """The report's phrase that says `word` by a one-character synonym before the question's next
+        words (乡镇卫生院 written 镇卫生院), or None."""
+        at = text.find(word)
+        after = text[at + len(word) : at + len(word) + 2] if at >= 0 else ""
+        if len(after) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in after):
+            return None
+        assert self.thesaurus is not None
+        return next(
+            (c + after for c in sorted(self.thesaurus.characters.get(word, ())) if c + after in self.text),
+            None,
+        )
 
 
 def related_in(word: str, related: Pairs, text: str) -> bool:

@@ -12,7 +12,16 @@ from .loading import normalize_text
 from .numerals import arabic_figures
 from .structure import ReportYears
 from .types import PLAN, REVIEW
-from .vocab import COMPARE_BI, COMPARED_WITH, COMPARED_WITH_FIRST, PERIOD, RELATIVE_YEARS, YEAR_DIGITS
+from .vocab import (
+    COMPARE_BI,
+    COMPARED_WITH,
+    COMPARED_WITH_FIRST,
+    PERIOD,
+    RELATIVE_YEARS,
+    UNNAMED_PAST,
+    YEAR_DIGITS,
+    alternation,
+)
 
 if TYPE_CHECKING:
     from .lexicon import Lexicon
@@ -41,7 +50,7 @@ def _unnamed(pattern: str) -> str:
 
 
 COMPARE_Q = re.compile(
-    rf"(?:{COMPARE_BI}|较).{{0,30}}?(高|低|多|少|快|慢|超|差)|相差|差距|(超出|超过|高出|低于).{{0,12}}多少"
+    rf"(?:{COMPARE_BI}|较)(?!{alternation(UNNAMED_PAST)}).{{0,30}}?(高|低|多|少|快|慢|超|差)|相差|差距|(超出|超过|高出|低于).{{0,12}}多少"
     rf"|{_unnamed(COMPARED_WITH)}.{{0,12}}?(高|低|多|少|快|慢|超|差)|{_unnamed(COMPARED_WITH_FIRST)}(高|低|多|少|快|慢|超|差)"
     r"|how much (higher|lower|more)",
     re.I,

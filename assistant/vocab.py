@@ -61,6 +61,8 @@ def alternation(words: tuple[str, ...] | frozenset[str]) -> str:
 # 比 as the pivot of a comparison (A比B高), not inside a noun (占比, 比重, 比例, 比率) or 同比/环比
 COMPARE_BI = r"(?<![同环占相对])比(?![重例率如方较])"  # not 同比/占比/比重/比例, 比如/比方 ("for example"),
 # nor the 比 of "A和B相比"/对比/比较, which COMPARED_WITH reads
+# 比以前/较过去: a change since an unnamed time, asked as one figure (增长15%), not two sides compared
+UNNAMED_PAST = ("以前", "之前", "过去", "往年", "从前")
 # "A和/与/同/跟B相比…": the two sides around the last conjunction before 相比 (A may hold 和 itself)
 COMPARED_WITH = r"(?P<a>.+)(?:和|与|同|跟)(?P<b>[^，,？?]+?)(?:相比|对比|比较)"
 # "与B相比，A高多少": the standard first

@@ -122,3 +122,31 @@ def test_a_formal_word_the_report_never_uses_is_not_unknown_where_the_sentence_h
 
     assert unknown(None) == "门票"  # a formal term the report never uses
     assert unknown(lexicon) is None  # the quoted sentence says 入场券, its synonym
+
+
+SHORT_TEXTS = [
+    "城乡居民人均可支配收入分别增长5.1%、6.7%。",
+    "3家镇卫生院完成改造。",
+    "第三产业增加值增长4%。",
+]
+SHORT_THESAURUS = Thesaurus.from_lines(
+    [
+        "Cb25A01= 城市 城",
+        "Cb25B01= 集镇 镇 乡镇 城镇",
+        "Cb25C01= 乡村 农村 乡",
+        "Dd07A01= 次第 第",
+        "Dn04A01= 叁 三",
+    ]
+)
+
+
+def test_a_word_the_report_writes_shortened_is_related_to_its_short_form() -> None:
+    """农村居民 inside the contraction 城乡居民 (城 and 乡 are things of one kind), 乡镇 by its
+    one-character synonym before the question's next words (镇卫生院); 第三 is no contraction."""
+    chunks = [Chunk(f"s{i}", t, ("概况",), "review", PROSE, 0, len(t), 30) for i, t in enumerate(SHORT_TEXTS)]
+    keyword = KeywordIndex(chunks, Tokenizer(user_terms(chunks)))
+    lexicon = Lexicon.build(chunks, keyword, SHORT_THESAURUS)
+
+    assert ("农村居民", "城乡居民") in lexicon.related("农村居民人均可支配收入增长多少？")
+    assert ("乡镇", "镇卫生") in lexicon.related("改造了几家乡镇卫生院？")
+    assert not [p for p in lexicon.related("第二产业增加值增长多少？") if p[1].startswith("第")]

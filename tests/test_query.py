@@ -152,6 +152,13 @@ def test_for_example_is_no_comparison() -> None:
     assert question_kind("2024年比2023年多多少？") == "compare"
 
 
+def test_a_change_since_an_unnamed_time_is_no_comparison() -> None:
+    # 比以前 asks one figure (增长15%), not two figures to subtract
+    assert question_kind("去年到医院看病的人比以前多了多少？") != "compare"
+    assert question_kind("2029年的入园人数较过去增加了多少？") != "compare"
+    assert question_kind("2029年的入园人数比2028年多了多少？") == "compare"
+
+
 def test_zhunbei_asks_for_a_plan_and_names_no_topic() -> None:
     from assistant.types import PLAN
     from assistant.vocab import FUNCTION_WORDS
