@@ -33,7 +33,9 @@ the sentences the answer would quote (after they are chosen):
 14. qualifier-unquoted a measure asked of one thing (森林覆盖率, 粮油总产值) whose word the quoted
                       sentences hold only of another (公交站点覆盖率, 规上工业总产值); one that is no
                       indicator (学位) only after another kind of the thing (中学学位 for 小学学位);
-15. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
+15. combined-unquoted a thing asked alone (出口) that the quoted sentences state only joined with
+                      another in a contraction (进出口总额; 城乡居民 for 农村居民), not one by one (分别);
+16. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
                       ranking, a name, a count in a measure word, any figure) the quoted sentences lack.
 """
 
@@ -49,7 +51,7 @@ from .lexicon import related_in
 from .policy import Refusal as RefusalNumbers
 from .query import Query, everyday_terms, is_formal, load_aliases
 from .tagging import Tagger
-from .thesaurus import cilin
+from .thesaurus import cilin, contraction_in
 from .types import GENERAL, Passage
 from .vocab import (
     ASKING_WORDS,
@@ -135,6 +137,8 @@ QUESTION_WORDS = re.compile(alternation(QUESTION_WORDS_LIST))
 OWN_ASKING = re.compile(alternation(tuple(w for w in ASKING_WORDS if w not in ("呢", "吗"))) + "|谁")
 
 
+RESPECTIVELY = "分别"  # a sentence stating the parts of a contraction one by one
+RESPECTIVELY_WITHIN = 16  # ... says it this soon after the contraction (城乡居民人均可支配收入分别)
 MIN_INDICATOR_CHARS = 4  # an indicator name this long is checked as a phrase (shorter ones are single words)
 QUALIFIER_CHARS = 2  # the qualifier a report may leave off an indicator's name (地区, 城镇, 居民)
 MAX_QUALIFIER = 3  # ... and the longest left off in a sentence that names it (本外币 of 本外币贷款)
@@ -325,6 +329,47 @@ class RefusalRules:
             return thing + measure
         return None
 
+    def combined_unquoted(self, case: Case) -> str | None:
+        """A thing asked alone (出口) that the quoted sentences state only together with another, in a
+        contraction (进出口总额 of 进口 and 出口), and not one by one (城乡居民…分别达6.9万元、3.4万元)."""
+        quoted = case.quoted
+        if not quoted:
+            return None
+        thesaurus = cilin()
+
+        def one_by_one(written: str) -> bool:  # "城乡居民人均可支配收入分别达…": 分别 soon after it
+            at = quoted.find(written)
+            return at >= 0 and RESPECTIVELY in quoted[at : at + RESPECTIVELY_WITHIN]
+
+        for asked, flag in self.tags(question_clauses(case.query.text)):
+            if len(asked) < 2 or not flag.startswith(("n", "vn")) or asked in case.function_words:
+                continue
+            # 出口额 is asked as 出口 and its head 额
+            head = next((h for h in INDICATOR_HEADS if len(h) == 1 and asked.endswith(h)), "")
+            word = asked[: -len(head)] if head and len(asked) > 2 else asked
+            if word not in quoted:
+                written = contraction_in(word, quoted, thesaurus)
+                if written and not one_by_one(written):
+                    return word
+                continue
+            held = [w for w, _ in self.tags(quoted) if word in w]
+            if held and all(self._contracts(w, word) and not one_by_one(w) for w in held):
+                return word
+        return None
+
+    def _contracts(self, written: str, word: str) -> bool:
+        """Whether a word of the quoted sentences (进出口总额) holds `word` only joined with another thing
+        by the character before it: 进出口 = 进口 + 出口 (进 and 出 of one kind, 进口 a word)."""
+        at = written.find(word)
+        while at >= 0:
+            if at == 0:
+                return False
+            before = written[at - 1]
+            if not (cilin().coordinate(before, word[0]) and self._jieba_knows(before + word[1:])):
+                return False
+            at = written.find(word, at + 1)
+        return True
+
     def _sibling_before(self, thing: str, measure: str, quoted: str) -> bool:
         """Whether the quoted sentences write the measure after another kind of the thing (中学学位 for
         小学学位)."""
@@ -461,6 +506,7 @@ RULES: tuple[Rule, ...] = (
     Rule("modifier-unquoted", QUOTED, "the report states that figure, not per head or in total as asked", RefusalRules.modifier_unquoted),
     Rule("level-unquoted", QUOTED, "the report states its own figure, not the wider or narrower place's", RefusalRules.level_unquoted),
     Rule("qualifier-unquoted", QUOTED, "the report states that measure of something else", RefusalRules.qualifier_unquoted),
+    Rule("combined-unquoted", QUOTED, "the report states that thing only together with another", RefusalRules.combined_unquoted),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
 

@@ -488,3 +488,22 @@ def test_a_figure_the_report_states_for_town_and_country_together_answers_either
     ans = work_report.ask("2029年农村居民人均可支配收入增长多少？")
     assert not ans.refused and "6.7%" in ans.text, (ans.text, ans.rule)
     assert assistant.ask("2028年农村居民人均可支配收入增长多少？").refused
+
+
+@pytest.mark.integration
+def test_a_thing_asked_alone_must_not_be_stated_only_together_with_another(assistant: Assistant) -> None:
+    """进出口总额 is the sum of imports and exports: no answer to 出口; 城乡居民 answers 农村居民 only when
+    the sentence gives the two one by one (分别)."""
+    unquoted = _quoted_rule(assistant, "combined_unquoted")
+
+    assert unquoted("2028年出口总额是多少？", "全区进出口总额56.3亿元。") == "出口"
+    assert unquoted("2028年出口额是多少？", "全区进出口总额56.3亿元。") == "出口"
+    assert unquoted("2028年进出口总额是多少？", "全区进出口总额56.3亿元。") is None
+    assert unquoted("2028年出口总额是多少？", "全区出口总额21.5亿元。") is None
+    assert (
+        unquoted("2028年农村居民人均可支配收入增长多少？", "城乡居民人均可支配收入增长5.5%。") == "农村居民"
+    )
+    assert (
+        unquoted("2028年农村居民人均可支配收入增长多少？", "城乡居民人均可支配收入分别增长5.1%、6.7%。")
+        is None
+    )
