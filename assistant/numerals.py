@@ -23,6 +23,14 @@ QUANTITY = re.compile(
 WORDLIKE = frozenset(
     "一个 一次 一条 一件 一家 一项 一批 一场 一人 一名 一口 一只 一张 一座 一处 一所 一类 一年".split()
 )
+# a rate per so many people or households, written as reports write it: 每一千个人 / 每1000人 -> 每千人
+PER = re.compile(r"每(?:一|1)?([百千万])(?:个|名|位)?(?=[人户口])|每1(0{2,4})(?:个|名|位)?(?=[人户口])")
+PER_DIGITS = {"00": "百", "000": "千", "0000": "万"}
+
+
+def per_rate(text: str) -> str:
+    """每一千个人 -> 每千人, 每10000人 -> 每万人 (the per-head rates of a report's indicators)."""
+    return PER.sub(lambda m: "每" + (m.group(1) or PER_DIGITS[m.group(2)]), text)
 
 
 @lru_cache(maxsize=1)
@@ -43,6 +51,7 @@ def _value(numeral: str) -> str | None:
 
 def arabic_figures(text: str) -> str:
     """`text` with the Chinese numerals that state a quantity written in digits."""
+    text = per_rate(text)
     if not re.search(f"[{CN_DIGITS}十百千]", text):
         return text
 

@@ -55,10 +55,12 @@ from .thesaurus import cilin, contraction_in
 from .types import GENERAL, Passage
 from .vocab import (
     ASKING_WORDS,
+    CHANGE_WORDS,
     CN_NUMERAL,
     COUNTERS,
     INDICATOR_HEADS,
     MEASURE_MODIFIERS,
+    MONEY_HEADS,
     OBJECT_COUNTERS,
     PERIOD,
     PHYSICAL_UNITS,
@@ -97,6 +99,12 @@ ASKING = re.compile(alternation(ASKING_WORDS) + "|[？?]$")
 # the kind of figure a question asks for, and what a sentence holding one looks like
 WANTS_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元|多少亿元?|多少美元|how much money", re.I)
 HAS_MONEY = re.compile(r"元")
+# "产值有多少": a sum of money asked by its measure's name; it is stated in 元 or in 万/亿 of it
+WANTS_AMOUNT = re.compile(
+    f"(?:{alternation(MONEY_HEADS)})(?:的?总量|的?规模)?(?:是|有|为|达到|达|一共|总共|共|大概|大约)*多少(?!个百分点|百分)"
+)
+HAS_AMOUNT = re.compile(f"元|[\\d{CN_NUMERAL}][万亿]")
+CHANGE = re.compile(alternation(CHANGE_WORDS))
 COUNTED = alternation((*COUNTERS, *UNITS))  # what a count is counted in
 WANTS_SHARE = re.compile(
     r"率[^，。？?]{0,6}多少|(?:增长|涨)了?多少(?!钱|[万亿]|"
@@ -305,7 +313,9 @@ class RefusalRules:
         (规上工业总产值, 中学学位): they hold the measure's word but not the thing's."""
         quoted = case.quoted
         words = self.tags(question_clauses(case.query.text))
-        for (thing, ft), (measure, fm) in zip(words, words[1:], strict=False):
+        for i, ((thing, ft), (measure, fm)) in enumerate(zip(words, words[1:], strict=False)):
+            if len(thing) == 1 and i and words[i - 1][1].startswith("n"):
+                thing = words[i - 1][0] + thing  # a one-character noun ends the thing: 页岩 + 气
             if len(thing) < 2 or len(measure) < 2 or not ft.startswith("n") or not fm.startswith("n"):
                 continue
             if measure not in quoted or thing in quoted:
@@ -547,6 +557,9 @@ def missing_kind(question: str, answer_text: str) -> str | None:
     if WANTS_MONEY.search(question) and not (
         HAS_MONEY.search(answer_text) and HAS_FIGURE.search(answer_text)
     ):
+        return "no sum of money"
+    amount = WANTS_AMOUNT.search(question)
+    if amount and not CHANGE.search(question) and not HAS_AMOUNT.search(answer_text):
         return "no sum of money"
     if WANTS_SHARE.search(question) and not HAS_SHARE.search(answer_text):
         return "no percentage"

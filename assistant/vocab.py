@@ -49,6 +49,10 @@ OBJECT_COUNTERS = tuple("张 辆 台 座 条 件 只 株 艘 架 栋".split())
 PHYSICAL_UNITS = tuple("平方公里 平方米 立方米 千瓦时 公里 千米 米 公顷 亩 吨 度 千瓦".split())
 UNITS = (*PHYSICAL_UNITS, "人次", "万人", "元", "美元")
 MONEY_UNITS = ("元", "美元")
+# what a sum of money is: an indicator head measured in 元 (产值 of 工业总产值, 收入, 投资)
+MONEY_HEADS = ("产值", "总额", "营业额", "销售额", "收入", "支出", "投资", "经费", "资金", "贷款", "存款")
+# words that ask how a figure changed (增长多少 asks a percentage, not the sum itself)
+CHANGE_WORDS = ("增长", "增速", "增幅", "增加", "涨", "提高", "下降", "减少", "降低", "同比", "比")
 SHARE_MARKS = ("%", "％", "百分点", "百分之", "倍")
 
 

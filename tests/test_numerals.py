@@ -20,6 +20,11 @@ from assistant.structure import ReportYears
         ("七点五万亩", "7.5万亩"),
         ("新建三所学校", "新建3所学校"),
         ("十二万人", "12万人"),
+        # a rate per so many people, as reports write it (每千人口拥有托位数)
+        ("每一千个人有几个托位", "每千人有几个托位"),
+        ("每1000人", "每千人"),
+        ("每10000名", "每10000名"),  # 名 of a rate only before 人/户/口
+        ("每一百户", "每百户"),
     ],
 )
 def test_a_numeral_stating_a_quantity_becomes_a_figure(text: str, expected: str) -> None:

@@ -23,7 +23,7 @@ from assistant.types import TABLE_ROW, Chunk, Passage
         ("进出口增速是多少？", "全区进出口总额完成56.3亿元。", "no percentage"),
         ("进出口同比增长了多少？", "全区进出口总额完成56.3亿元。", "no percentage"),
         ("新增多少个5A级景区？", "创建国家4A级旅游景区。", "no figure"),  # 4A is a grade, not a count
-        ("二期项目总投资是多少？", "启动建设二期项目。", "no figure"),  # 二期 is a phase
+        ("二期项目规划面积有多大？", "启动建设二期项目。", "no figure"),  # 二期 is a phase
         ("自来水普及率要达到多少？", "推动城乡供水一体化建设。", "no percentage"),
         ("GDP在全市排第几名？", "地区生产总值增长6.8%。", "no ranking"),
         ("房子多少钱一平米？", "提供保障性租赁住房2150套，投入860万元。", "no price"),
@@ -34,6 +34,9 @@ from assistant.types import TABLE_ROW, Chunk, Passage
         ("新增了几家景区？", "推动景区完善基础设施。", "no figure"),
         ("新增多少个景区？", "制定《2028年旅游方案》，推进G318升级改造。", "no figure"),  # a year, a code
         ("一共收发了多少件快递？", "云购居家（澜川）线下体验馆开业运营，新增网点9个。", "no figure in 件"),
+        # a sum asked by its measure's name (产值 is counted in 元), answered only with growth rates
+        ("去年茶叶产业的产值有多少？", "茶叶、水果两大产业分别同比增长4.2%、6.1%。", "no sum of money"),
+        ("营业收入一共是多少？", "规上服务业企业营业收入同比增长12%。", "no sum of money"),
     ],
 )
 def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer: str, reason: str) -> None:
@@ -59,6 +62,9 @@ def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer:
         ("自来水多少钱一吨？", "居民用水价格为每吨3.5元。"),
         ("那个展馆叫什么名字？", "全市规模最大的展馆——澜川国际博览中心建成投用。"),
         ("那个品牌叫什么？", "打响“澜川云雾”品牌。"),
+        ("茶叶产业的产值有多少？", "茶叶产业总产值达48.6亿元。"),
+        ("茶叶产业的产值有多少？", "茶叶产业产值突破50亿。"),  # 亿 of 元, the unit left off
+        ("茶叶产业的产值增长了多少？", "茶叶产业产值同比增长4.2%。"),  # a change asked: a percentage
     ],
 )
 def test_an_answer_holding_the_wanted_kind_of_figure_passes(question: str, answer: str) -> None:
@@ -463,6 +469,8 @@ def test_a_measure_asked_of_one_thing_must_be_stated_of_it(assistant: Assistant)
     assert unquoted("2028年森林覆盖率是多少？", "森林覆盖率达到55.2%。") is None
     assert unquoted("2028年全县社会消费品零售总额增长多少？", "社会消费品零售总额增长6%。") is None
     assert unquoted("2028年新建多少个5G基站？", "新建5G基站420个。") is None  # no measure asked
+    # a thing ending in a one-character noun (秸秆 + 气) is the two together
+    assert unquoted("2028年秸秆气产值是多少亿元？", "规上工业总产值实现818.5亿元。") == "秸秆气产值"
     # not an indicator, but written after another kind of the thing (Cilin: both schools)
     assert unquoted("2029年新增多少个小学学位？", "新增中学学位2400个。") == "小学学位"
     assert unquoted("2029年新增多少个小学学位？", "新增小学学位2400个。") is None
