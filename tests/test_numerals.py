@@ -25,6 +25,9 @@ from assistant.structure import ReportYears
         ("每1000人", "每千人"),
         ("每10000名", "每10000名"),  # 名 of a rate only before 人/户/口
         ("每一百户", "每百户"),
+        ("平均每人能拿到多少", "人均能拿到多少"),  # per head, as an indicator's name says it
+        ("每户平均用水多少吨", "户均用水多少吨"),
+        ("平均每天", "平均每天"),
     ],
 )
 def test_a_numeral_stating_a_quantity_becomes_a_figure(text: str, expected: str) -> None:
