@@ -23,6 +23,7 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _WHITESPACE = re.compile(r"\s+")
 _CITATION_MARK = re.compile(r"\[\d+\]")
 _SIMPLE_NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
+_ZERO_DECIMALS = re.compile(r"(?<=\d)\.0+(?!\d)")  # 11.0% is 11%
 
 
 def _whitespace_replacement(m: re.Match[str]) -> str:
@@ -45,11 +46,12 @@ def normalize_for_match(s: str) -> str:
        "1281.4\n\t8.1" do not fuse into one number.
     5. "个百分点" and "百分点" become "%". Percentage points and percent are deliberately conflated,
        so "1.1个百分点" matches both "1.1个百分点" and "1.1%" (in either direction).
+    6. Zero decimals are dropped: "11.0%" -> "11%" (a table's 11.0% is the text's 11%).
     """
     s = _THOUSANDS.sub("", s)
     s = unicodedata.normalize("NFKC", s).lower()
     s = _WHITESPACE.sub(_whitespace_replacement, s)
-    return s.replace("个百分点", "%").replace("百分点", "%")
+    return _ZERO_DECIMALS.sub("", s.replace("个百分点", "%").replace("百分点", "%"))
 
 
 def _digit_before(h: str, i: int) -> bool:
@@ -108,7 +110,11 @@ def _normalize_with_offsets(s: str) -> tuple[str, list[Span]]:
             chars.append(c)
             origin.append((i, i + 1))
     text = "".join(chars)
-    for pattern, repl in ((_WHITESPACE, _whitespace_replacement), (_PERCENT_POINT, lambda _m: "%")):
+    for pattern, repl in (
+        (_WHITESPACE, _whitespace_replacement),
+        (_PERCENT_POINT, lambda _m: "%"),
+        (_ZERO_DECIMALS, lambda _m: ""),
+    ):
         out: list[str] = []
         mapped: list[Span] = []
         last = 0

@@ -40,6 +40,8 @@ pytestmark = pytest.mark.unit
         ("1742.6\n\t8.4", "1742.6 8.4"),  # whitespace between numbers survives as one space
         ("表 1  2023年", "表1 2023年"),
         ("ＡＢＣ", "abc"),
+        ("增速11.0%，增长10.00", "增速11%,增长10"),  # zero decimals dropped
+        ("增长10.05%", "增长10.05%"),
         ("", ""),
     ],
 )
@@ -72,6 +74,9 @@ def test_normalize_for_match(raw: str, expected: str) -> None:
         ("新能源汽车", "", False),
         ("新能源汽车", "  ", False),
         ("abc", "ABC", True),
+        ("完成情况-增速（%）：11.0%", "11%", True),  # a table's 11.0% is the text's 11%
+        ("增长11%", "11.0%", True),
+        ("增长11.05%", "11%", False),
     ],
 )
 def test_contains(haystack: str, needle: str, expected: bool) -> None:
