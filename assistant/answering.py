@@ -47,9 +47,14 @@ from .vocab import YEAR as YEAR_TOKEN
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
+MIN_COMPOUND = 4  # a word this long the report never writes may be read as the words it is made of
 
 
 @lru_cache(maxsize=1024)
+def _starts(word: str, part: str) -> list[int]:
+    return [i for i in range(len(word) - len(part) + 1) if word.startswith(part, i)]
+
+
 def everyday_pairs(text: str) -> tuple[tuple[str, str], ...]:
     """(everyday word, report terms) pairs in a question: they count towards coverage, not ranking."""
     return matched_aliases(text, load_aliases(COLLOQUIAL_FILE))
@@ -105,14 +110,16 @@ class ExtractiveAnswerer:
                     alts += [t for t in self.tokenizer.words(expansion) if t not in FUNCTION_WORDS]
             idfs = [self._idf(a, glued) for a in alts]
             known = [k for k in idfs if k is not None]
+            formal = w in nouns and is_formal(w)  # 常住人口: names something the report may not cover
+            parts = self._parts(w) if not known and len(alts) == 1 and not formal else []
+            if parts:  # 文体活动, a word the report never writes, is 文体 and 活动, which it does
+                for part in parts:
+                    terms.setdefault((part,), (self.keyword.idf(part) or 0.0) / len(parts))
+                continue
             if not known and len(alts) == 1:
                 # a word the report never uses: a formal noun (常住人口) names something it may not cover
                 # (weighs most); an everyday noun (房顶, 娃娃) or verb (加起来, 做买卖) only phrases it
-                idf = (
-                    self.max_idf
-                    if w in nouns and is_formal(w)
-                    else self.weights.unknown_non_noun * self.max_idf
-                )
+                idf = self.max_idf if formal else self.weights.unknown_non_noun * self.max_idf
             elif not known:
                 continue
             else:
@@ -142,6 +149,19 @@ class ExtractiveAnswerer:
             for alts, weight in gloss_terms(query, idf, self.max_idf).items():
                 terms.setdefault(alts, weight)
         return terms
+
+    def _parts(self, word: str) -> list[str]:
+        """The words a compound the report never writes is made of, when the report writes each of
+        them and together they spell it (文体活动 = 文体 + 活动; not 城里人 = 城里 + 里人)."""
+        if len(word) < MIN_COMPOUND:
+            return []
+        parts = [
+            p
+            for p in self.tokenizer.words(word)
+            if p != word and len(p) >= 2 and self.keyword.idf(p) is not None
+        ]
+        covered = {i for p in parts for at in _starts(word, p) for i in range(at, at + len(p))}
+        return parts if len(covered) == len(word) else []
 
     def _idf(self, word: str, glued: set[str]) -> float | None:
         idf = self.keyword.idf(word)

@@ -10,6 +10,7 @@ import pytest
 from assistant.answering import Sentence, list_units, parallel_units
 from assistant.metrics import first_sentence_holds
 from assistant.pipeline import Assistant
+from assistant.query import understand
 from assistant.types import LIST_ITEM, PROSE, TABLE_ROW, Answer, Chunk, Document, Passage, QuestionError
 from assistant.verification import find_computed, markers, verify_answer
 
@@ -593,3 +594,16 @@ def test_two_asks_answered_by_two_sentences_of_one_passage(tmp_path) -> None:  #
     county = build_assistant(Settings(corpus=report, index_dir=tmp_path / "idx", embedder="fake"))
     ans = county.ask("2030年要新增几个市级及以上科技平台？新建几个中试基地？")
     assert "5个" in ans.text and "2个" in ans.text, ans.text
+
+
+@pytest.mark.integration
+def test_a_compound_the_report_never_writes_is_read_as_its_words(assistant: Assistant) -> None:
+    """项目管理 is not in the report, 项目 and 管理 are: the question is covered by them, weighing as the one
+    word they spell; 城里人 is not 城里 + 里人 (the parts must spell it without a stray word)."""
+    ex = assistant.extractive
+    assert ex._parts("项目管理") == ["项目", "管理"]
+    assert ex._parts("城里人") == []
+    terms = ex.query_terms(understand("2029年项目管理要怎么做？", assistant.first.view.years))
+    assert set(terms) == {("项目",), ("管理",)}
+    whole = ex.keyword.idf("项目") + ex.keyword.idf("管理")
+    assert abs(sum(terms.values()) - whole / 2) < 1e-9
