@@ -28,11 +28,14 @@ PER = re.compile(r"每(?:一|1)?([百千万])(?:个|名|位)?(?=[人户口])|每
 PER_DIGITS = {"00": "百", "000": "千", "0000": "万"}
 # ... and per head: 平均每人 / 每人平均 -> 人均 (户均, 亩均)
 PER_HEAD = re.compile(r"平均每([人户亩])|每([人户亩])平均")
+# ... and each one of a period or a head: 每个月 / 每一年 -> 每月 / 每年 (每人每月2375元)
+EACH = re.compile(r"每(?:一个|一|个)(?=[月年天日周人户])")
 
 
 def per_rate(text: str) -> str:
-    """每一千个人 -> 每千人, 每10000人 -> 每万人, 平均每人 -> 人均 (the per-head rates of a report's
-    indicators)."""
+    """每一千个人 -> 每千人, 每10000人 -> 每万人, 平均每人 -> 人均, 每个月 -> 每月 (the per-head and
+    per-period rates of a report's indicators)."""
+    text = EACH.sub("每", text)
     text = PER_HEAD.sub(lambda m: (m.group(1) or m.group(2)) + "均", text)
     return PER.sub(lambda m: "每" + (m.group(1) or PER_DIGITS[m.group(2)]), text)
 

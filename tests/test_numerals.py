@@ -28,6 +28,9 @@ from assistant.structure import ReportYears
         ("平均每人能拿到多少", "人均能拿到多少"),  # per head, as an indicator's name says it
         ("每户平均用水多少吨", "户均用水多少吨"),
         ("平均每天", "平均每天"),
+        ("每个月的生活费", "每月的生活费"),  # each month, as 每人每月 is written
+        ("每一年", "每年"),
+        ("每个项目", "每个项目"),
     ],
 )
 def test_a_numeral_stating_a_quantity_becomes_a_figure(text: str, expected: str) -> None:
