@@ -101,7 +101,7 @@ WANTS_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元|多少亿�
 HAS_MONEY = re.compile(r"元")
 # "产值有多少": a sum of money asked by its measure's name; it is stated in 元 or in 万/亿 of it
 WANTS_AMOUNT = re.compile(
-    f"(?:{alternation(MONEY_HEADS)})(?:的?总量|的?规模)?(?:是|有|为|达到|达|一共|总共|共|大概|大约)*多少(?!个百分点|百分)"
+    f"({alternation(MONEY_HEADS)})(?:的?总量|的?规模)?(?:是|有|为|达到|达|一共|总共|共|大概|大约)*多少(?!个百分点|百分)"
 )
 HAS_AMOUNT = re.compile(f"元|[\\d{CN_NUMERAL}][万亿]")
 CHANGE = re.compile(alternation(CHANGE_WORDS))
@@ -561,6 +561,8 @@ def missing_kind(question: str, answer_text: str) -> str | None:
     amount = WANTS_AMOUNT.search(question)
     if amount and not CHANGE.search(question) and not HAS_AMOUNT.search(answer_text):
         return "no sum of money"
+    if amount and not CHANGE.search(question) and amount.group(1) not in answer_text:
+        return f"no {amount.group(1)}"  # 总投资 asked, another sum (中央资金6.1亿元) quoted
     if WANTS_SHARE.search(question) and not HAS_SHARE.search(answer_text):
         return "no percentage"
     measure = WANTS_MEASURE.search(question)

@@ -37,6 +37,11 @@ from assistant.types import TABLE_ROW, Chunk, Passage
         # a sum asked by its measure's name (产值 is counted in 元), answered only with growth rates
         ("去年茶叶产业的产值有多少？", "茶叶、水果两大产业分别同比增长4.2%、6.1%。", "no sum of money"),
         ("营业收入一共是多少？", "规上服务业企业营业收入同比增长12%。", "no sum of money"),
+        (
+            "医院项目总投资是多少亿元？",
+            "争取中央资金6.1亿元，保障医院等17个项目建设。",
+            "no 投资",
+        ),  # another sum
     ],
 )
 def test_a_question_for_a_kind_of_figure_the_answer_lacks(question: str, answer: str, reason: str) -> None:
