@@ -47,6 +47,7 @@ from .vocab import YEAR as YEAR_TOKEN
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
+FIGURE_KINDS = ("number", "compare")  # questions asking for a figure
 MIN_COMPOUND = 4  # a word this long the report never writes may be read as the words it is made of
 
 
@@ -378,8 +379,10 @@ class ExtractiveAnswerer:
         # a table row's number reads better next to the sentence that states it with its unit;
         # other questions take a second sentence more readily (their key facts spread further)
         bar = 0.6 if table_first else 0.85 if query.kind == "number" else 0.65
+        # a figure is stated in a sentence or two; what is done about something spreads further
+        most = self.weights.max_sentences if query.kind in FIGURE_KINDS else self.weights.max_sentences_open
         for s in ranked[1:]:
-            if len(chosen) >= self.weights.max_sentences:
+            if len(chosen) >= most:
                 break
             if s.text in {c.text for c in chosen} or s.score < ranked[0].score * bar:
                 continue

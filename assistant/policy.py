@@ -60,7 +60,8 @@ class Sentences:
     unknown_non_noun: float = num(0.2, doc="weight of an unknown word that is not a formal noun (dev)")
     english_alias: float = num(0.5, doc="weight of an English question's expansion terms")
     prefer_asked_year: float = num(0.6, doc="a runner-up this close from the asked year's part leads")
-    max_sentences: int = num(2, 1, 10, "sentences quoted at most")
+    max_sentences: int = num(2, 1, 10, "sentences quoted at most for a figure asked")
+    max_sentences_open: int = num(3, 1, 10, "... for other questions (what is done, which, what)")
     phrase: float = num(0.05, doc="for the whole term an asked everyday word stands for (breaks ties)")
     place: float = num(0.1, doc="for a sentence naming a place, asked where")
     second_close: float = num(

@@ -607,3 +607,28 @@ def test_a_compound_the_report_never_writes_is_read_as_its_words(assistant: Assi
     assert set(terms) == {("项目",), ("管理",)}
     whole = ex.keyword.idf("项目") + ex.keyword.idf("管理")
     assert abs(sum(terms.values()) - whole / 2) < 1e-9
+
+
+@pytest.mark.integration
+def test_what_is_done_about_something_is_quoted_from_more_sentences_than_a_figure(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A figure is stated in a sentence or two; what a report plans to do about something spreads over
+    more (policy.sentences.max_sentences_open)."""
+    from assistant.pipeline import build_assistant
+    from assistant.settings import Settings
+    from tests.webfixtures import SYNTHETIC_REPORT
+
+    text = (SYNTHETIC_REPORT.parent / "tongzhou-2030-work-report.txt").read_text(encoding="utf-8")
+    extra = (
+        "（三）发展托育服务。推动托育服务扩容提质，新建普惠托育机构6个。支持用人单位为职工提供托育服务。"
+        "开展家庭托育点试点，规范托育服务收费。\n"
+    )
+    at = text.index("\n", text.index("（二）扩大对外开放")) + 1
+    report = tmp_path / "tongzhou-2030-work-report.txt"
+    report.write_text(text[:at] + "\n" + extra + text[at:], encoding="utf-8")
+    assistant = build_assistant(Settings(corpus=report, index_dir=tmp_path / "index", embedder="fake"))
+
+    def quoted(answer: Answer) -> int:
+        return len(re.findall(r"\[\d+\]", answer.text))
+
+    assert quoted(assistant.ask("2030年托育服务方面准备怎么做？")) == 3
+    assert quoted(assistant.ask("2030年要新建多少个普惠托育机构？")) <= 2
