@@ -378,7 +378,14 @@ class ExtractiveAnswerer:
         table_first = p0.chunk.kind == TABLE_ROW and query.kind == "number"
         # a table row's number reads better next to the sentence that states it with its unit;
         # other questions take a second sentence more readily (their key facts spread further)
-        bar = 0.6 if table_first else 0.85 if query.kind == "number" else 0.65
+        w = self.weights
+        bar = (
+            w.second_after_row
+            if table_first
+            else w.second_number
+            if query.kind == "number"
+            else w.second_other
+        )
         # a figure is stated in a sentence or two; what is done about something spreads further
         most = self.weights.max_sentences if query.kind in FIGURE_KINDS else self.weights.max_sentences_open
         for s in ranked[1:]:
