@@ -13,6 +13,7 @@ from .numerals import arabic_figures
 from .structure import ReportYears
 from .types import PLAN, REVIEW
 from .vocab import (
+    ASKING_WORDS,
     COMPARE_BI,
     COMPARED_WITH,
     COMPARED_WITH_FIRST,
@@ -200,6 +201,17 @@ def normal_text(question: str, years: ReportYears) -> str:
     return resolve_years(re.sub(r"\s+", " ", text), years)
 
 
+# a clause that asks something; the clauses before it ("娃娃上幼儿园难，…") only set the scene
+ASKING = re.compile(alternation(ASKING_WORDS) + "|[？?]$")
+
+
+def question_clauses(text: str) -> str:
+    """The clauses of a question that ask (all of it if none or every clause does)."""
+    clauses = [c for c in re.split(r"[，,；;]", text) if c.strip()]
+    asking = [c for c in clauses if ASKING.search(c.strip())]
+    return "，".join(asking) if asking else text
+
+
 def understand(
     question: str,
     years: ReportYears,
@@ -209,11 +221,13 @@ def understand(
     """`lexicon`: the report's own vocabulary (its own definitions, the thesaurus mapped onto its words)."""
     text = normal_text(question, years)
     found = tuple(int(y) for y in YEAR.findall(text))
+    # the year of the clauses that ask ("经历2025年的大洪水之后，2026年…准备怎么做" asks about 2026)
+    asked = tuple(int(y) for y in YEAR.findall(question_clauses(text))) or found
     scope = None
     if found:
-        if years.plan in found and years.review not in found and not PERIOD.search(text):
+        if years.plan in asked and years.review not in asked and not PERIOD.search(text):
             scope = PLAN  # (not "“十四五”期间改造了多少…2026年又要改造多少": that asks the review too)
-        elif years.review in found and years.plan not in found:
+        elif years.review in asked and years.plan not in asked:
             scope = REVIEW
     elif PLAN_WORDS.search(text) and not REVIEW_WORDS.search(text):
         scope = PLAN

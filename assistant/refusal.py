@@ -49,7 +49,7 @@ from functools import lru_cache
 from .keyword import KeywordIndex
 from .lexicon import related_in
 from .policy import Refusal as RefusalNumbers
-from .query import Query, everyday_terms, is_formal, load_aliases
+from .query import Query, everyday_terms, is_formal, load_aliases, question_clauses
 from .tagging import Tagger
 from .thesaurus import cilin, contraction_in
 from .types import GENERAL, Passage
@@ -94,8 +94,6 @@ YEAR_IN_TEXT = YEAR_NIAN_OPT
 NOT_PLACES = frozenset(
     "外国 国外 海外 境外 外地 本地 当地 全国 国内 城里 乡下 农村 城区 山区 平原 高原 那边 这边".split()
 )
-# a clause that asks something; the clauses before it ("娃娃上幼儿园难，…") only set the scene
-ASKING = re.compile(alternation(ASKING_WORDS) + "|[？?]$")
 # the kind of figure a question asks for, and what a sentence holding one looks like
 WANTS_MONEY = re.compile(r"多少钱|几块钱|多少元|多少万元|多少亿元?|多少美元|how much money", re.I)
 HAS_MONEY = re.compile(r"元")
@@ -588,10 +586,3 @@ def initials_named(places: Sequence[str], text: str) -> bool:
         return False
     runs = re.findall("[" + "".join(sorted(initials)) + "]{2,}", text)
     return any(set(run) == initials for run in runs)
-
-
-def question_clauses(text: str) -> str:
-    """The clauses of a question that ask (all of it if none or every clause does)."""
-    clauses = [c for c in re.split(r"[，,；;]", text) if c.strip()]
-    asking = [c for c in clauses if ASKING.search(c.strip())]
-    return "，".join(asking) if asking else text

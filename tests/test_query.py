@@ -99,6 +99,8 @@ def test_bundled_alias_table_is_longest_first() -> None:
         ("地区生产总值目标是多少？", PLAN),
         ("计划新开工多少个项目？", PLAN),
         ("2023年比2024年多多少？", None),  # both years: no preference
+        ("经历去年的洪水之后，今年防汛准备怎么做？", PLAN),  # the lead-in's year only sets the scene
+        ("2023年受灾以后，2023年恢复了多少？", REVIEW),
     ],
 )
 def test_scope(question: str, scope: str | None) -> None:

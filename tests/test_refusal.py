@@ -10,7 +10,8 @@ import pytest
 
 from assistant.answering import Sentence, figures_text
 from assistant.pipeline import Assistant
-from assistant.refusal import PLACE, initials_named, missing_kind, question_clauses
+from assistant.query import question_clauses
+from assistant.refusal import PLACE, initials_named, missing_kind
 from assistant.types import TABLE_ROW, Chunk, Passage
 
 
