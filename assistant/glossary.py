@@ -41,6 +41,14 @@ ENGLISH_STOP = frozenset(
     about roughly overall respectively newly new get got make made give given aim aims plan plans
     planned planning target targets goal goals record recorded percentage percent proportion""".split()
 )  # fmt: skip
+
+
+def _asks_nothing(word: str) -> bool:
+    """A function word or question frame, or the adjective of a listed adverb (approximate of
+    approximately, rough of roughly)."""
+    return word in ENGLISH_STOP or word + "ly" in ENGLISH_STOP
+
+
 # British spellings of the question -> the American ones CC-CEDICT uses (utilisation, kilometres, centre)
 SPELLING = (
     (re.compile(r"isation"), "ization"),
@@ -175,7 +183,7 @@ def glosses(
     for i in range(len(words)):
         for n in range(min(MAX_PHRASE, len(words) - i), 1, -1):
             span = words[i : i + n]
-            if span[0] not in ENGLISH_STOP and span[-1] not in ENGLISH_STOP:
+            if not _asks_nothing(span[0]) and not _asks_nothing(span[-1]):
                 found = _lookup(span, tiers[:1], in_report, common)
                 if found:
                     phrases.append((-n, i, found))
@@ -187,7 +195,7 @@ def glosses(
             used |= span
             taken[i] = found
     for i, word in enumerate(words):
-        if i in used or word in ENGLISH_STOP:
+        if i in used or _asks_nothing(word):
             continue
         named = word in capitalised and word in names
         found = _lookup([word], [names] if named else tiers, in_report, common)

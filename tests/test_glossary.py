@@ -54,6 +54,12 @@ def test_question_words_and_unknown_names_are_not_glossed() -> None:
     assert glosses("Xqzvy", vocabulary(set())) == ()
 
 
+def test_the_adjective_of_a_hedging_adverb_asks_nothing_either() -> None:
+    """approximately is a question frame; so is approximate (and rough, of roughly)."""
+    assert [g.english for g in glosses("the approximate output", vocabulary({"产量"}))] == ["output"]
+    assert [g.english for g in glosses("a rough total", vocabulary(set()))] == []
+
+
 def test_a_proper_name_is_found_by_its_pinyin() -> None:
     (g,) = glosses("How long are the roads of Beijing?", vocabulary({"北京"}))[-1:]
     assert g.words == ("北京",)
