@@ -24,6 +24,7 @@ CEDICT_FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
 MAX_PHRASE = 4  # English words in the longest definition looked up
 MAX_ALTERNATIVES = 6  # report words kept for one English phrase (the most specific first)
 MIN_HEADWORD = 2
+AGENT_SUFFIXES = ("员", "者")  # 见习员 = one who 见习
 CHAR_WORDS = 3  # a one-character headword (猪 "pig") stands for the report's words holding it, if this few
 GLOSS_WEIGHT = 0.5  # a dictionary word weighs this share of its IDF, as an alias expansion does
 UNKNOWN_GLOSS = 0.5  # share of the top IDF for a phrase the report has no word for (English harness: 0.2 -> 0.5 refuses one more, answers as many)
@@ -232,6 +233,10 @@ def _lookup(span: list[str], tiers, in_report, common) -> Gloss | None:  # type:
         absent = absent or candidates
     if not absent:
         return None
+    # one who does it (见习员 "trainee"), which the report does not write, by what is done (见习)
+    stems = [c[:-1] for c in absent if c.endswith(AGENT_SUFFIXES) and len(c) > 2 and in_report(c[:-1])]
+    if stems:
+        return Gloss(" ".join(span), tuple(dict.fromkeys(stems))[:MAX_ALTERNATIVES])
     return Gloss(" ".join(span), (), max(absent, key=common))
 
 

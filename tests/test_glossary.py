@@ -54,6 +54,14 @@ def test_question_words_and_unknown_names_are_not_glossed() -> None:
     assert glosses("Xqzvy", vocabulary(set())) == ()
 
 
+def test_one_who_does_it_is_found_by_what_is_done() -> None:
+    """trainee is 见习员 in the dictionary; a report that writes only 见习 (见习基地) is found by it."""
+    (g,) = glosses("trainee", vocabulary({"见习"}))
+    assert g.words == ("见习",)
+    (g,) = glosses("trainee", vocabulary({"基地"}))
+    assert g.words == () and g.absent
+
+
 def test_the_adjective_of_a_hedging_adverb_asks_nothing_either() -> None:
     """approximately is a question frame; so is approximate (and rough, of roughly)."""
     assert [g.english for g in glosses("the approximate output", vocabulary({"产量"}))] == ["output"]
