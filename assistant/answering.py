@@ -48,7 +48,7 @@ REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回
 NUM = re.compile(r"\d+(?:\.\d+)?")
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 FIGURE_KINDS = ("number", "compare")  # questions asking for a figure
-MIN_COMPOUND = 4  # a word this long the report never writes may be read as the words it is made of
+MIN_COMPOUND = 3  # a word this long the report never writes may be read as the words it is made of
 
 
 @lru_cache(maxsize=1024)
@@ -153,7 +153,8 @@ class ExtractiveAnswerer:
 
     def _parts(self, word: str) -> list[str]:
         """The words a compound the report never writes is made of, when the report writes each of
-        them and together they spell it (文体活动 = 文体 + 活动; not 城里人 = 城里 + 里人)."""
+        them and together they spell it, or all of it but a last character saying what about it
+        (文体活动 = 文体 + 活动, 停车难 = 停车 + 难; not 城里人 = 城里 + 里人)."""
         if len(word) < MIN_COMPOUND:
             return []
         parts = [
@@ -162,7 +163,8 @@ class ExtractiveAnswerer:
             if p != word and len(p) >= 2 and self.keyword.idf(p) is not None
         ]
         covered = {i for p in parts for at in _starts(word, p) for i in range(at, at + len(p))}
-        return parts if len(covered) == len(word) else []
+        # all of it, or all but a last character that says what about it (停车难 = 停车 + 难)
+        return parts if covered in (set(range(len(word))), set(range(len(word) - 1))) and covered else []
 
     def _idf(self, word: str, glued: set[str]) -> float | None:
         idf = self.keyword.idf(word)

@@ -599,9 +599,11 @@ def test_two_asks_answered_by_two_sentences_of_one_passage(tmp_path) -> None:  #
 @pytest.mark.integration
 def test_a_compound_the_report_never_writes_is_read_as_its_words(assistant: Assistant) -> None:
     """项目管理 is not in the report, 项目 and 管理 are: the question is covered by them, weighing as the one
-    word they spell; 城里人 is not 城里 + 里人 (the parts must spell it without a stray word)."""
+    word they spell; 停车难 is 停车 and what about it (难); 城里人 is no 城里 + 里人 (the parts must spell it
+    without a stray word)."""
     ex = assistant.extractive
     assert ex._parts("项目管理") == ["项目", "管理"]
+    assert ex._parts("停车难") == ["停车"]
     assert ex._parts("城里人") == []
     terms = ex.query_terms(understand("2029年项目管理要怎么做？", assistant.first.view.years))
     assert set(terms) == {("项目",), ("管理",)}
