@@ -25,6 +25,7 @@ from .policy import DEFAULT as DEFAULT_POLICY
 from .policy import Policy
 from .query import COLLOQUIAL_FILE, Query, is_formal, load_aliases, matched_aliases
 from .refusal import (
+    NOT_A_FIGURE,
     PASSAGES,
     QUOTED,
     WANTS_NAME,
@@ -210,7 +211,7 @@ class ExtractiveAnswerer:
             own = (1 - w.everyday_credit) * own + w.everyday_credit * self.coverage(everyday, sent)
             ctx = (1 - w.everyday_credit) * ctx + w.everyday_credit * self.coverage(everyday, context)
         s = w.own * own + w.context * ctx + w.fused * fused - w.rank_step * rank
-        has_num = bool(NUM.search(sent))
+        has_num = bool(NUM.search(NOT_A_FIGURE.sub(" ", sent)))  # a year or a title counts nothing
         if query.kind in ("number", "compare") and not has_num:
             s -= w.no_number
         if query.kind == "list" and ENUM.search(sent):

@@ -634,3 +634,20 @@ def test_what_is_done_about_something_is_quoted_from_more_sentences_than_a_figur
 
     assert quoted(assistant.ask("2030年托育服务方面准备怎么做？")) == 3
     assert quoted(assistant.ask("2030年要新建多少个普惠托育机构？")) <= 2
+
+
+@pytest.mark.integration
+def test_a_year_is_no_figure_for_a_question_asking_one(assistant: Assistant) -> None:
+    """A sentence whose only digits are a year ("2028年，全区…") answers "增长多少" no better than one with
+    none: both lose the no-figure weight; the year only adds its own small credit."""
+    from assistant.pointing import Asks
+
+    ex = assistant.extractive
+    query = understand("2028年全区经济增长多少？", assistant.first.view.years)
+    terms = ex.query_terms(query)
+
+    def score(sentence: str) -> float:
+        return ex._score(query, terms, sentence, sentence, 0, 1.0, Asks.of(query.text))
+
+    gap = score("2028年，全区经济稳中有进。") - score("全区经济稳中有进。")
+    assert abs(gap - ex.weights.year) < 1e-9
