@@ -33,10 +33,13 @@ the sentences the answer would quote (after they are chosen):
 14. qualifier-unquoted a measure asked of one thing (森林覆盖率, 粮油总产值) whose word the quoted
                       sentences hold only of another (公交站点覆盖率, 规上工业总产值); one that is no
                       indicator (学位) only after another kind of the thing (中学学位 for 小学学位);
-15. combined-unquoted a thing asked alone (出口) that the quoted sentences state only joined with
+15. unknown-unquoted a thing the report never names (地铁), asked in the clause that asks, answered only
+                      because its everyday term (轨道交通) is in a passage: the quoted sentences hold neither;
+16. combined-unquoted a thing asked alone (出口) that the quoted sentences state only joined with
                       another in a contraction (进出口总额; 城乡居民 for 农村居民), not one by one (分别);
-16. missing-kind      the question asks for a kind of answer (a sum of money, a percentage, a price, a
-                      ranking, a name, a count in a measure word, any figure) the quoted sentences lack.
+17. missing-kind      the question asks for a kind of answer (a sum of money, also one asked by its
+                      measure's name, 产值有多少; a percentage, a price, a ranking, a name, a count in a
+                      measure word, any figure) the quoted sentences lack.
 """
 
 from __future__ import annotations
@@ -333,6 +336,18 @@ class RefusalRules:
             return thing + measure
         return None
 
+    def unknown_unquoted(self, case: Case) -> str | None:
+        """A specific noun the report never uses (地铁), in the clause that asks, answered only because the
+        everyday table's term for it is written near it (轨道交通 in the passage): the quoted sentences hold
+        neither."""
+        unknown = self._scan(case)[1]
+        if unknown is None or unknown.lower() not in everyday_terms():
+            return None
+        asking = [c for c in re.split(r"[，,；;？?]", case.query.text) if OWN_ASKING.search(c)]
+        if not any(unknown in c for c in asking) or self._everyday_for(unknown, case.quoted):
+            return None
+        return None if related_in(unknown, case.query.related, case.quoted) else unknown
+
     def combined_unquoted(self, case: Case) -> str | None:
         """A thing asked alone (出口) that the quoted sentences state only together with another, in a
         contraction (进出口总额 of 进口 and 出口), and not one by one (城乡居民…分别达6.9万元、3.4万元)."""
@@ -512,6 +527,7 @@ RULES: tuple[Rule, ...] = (
     Rule("modifier-unquoted", QUOTED, "the report states that figure, not per head or in total as asked", RefusalRules.modifier_unquoted),
     Rule("level-unquoted", QUOTED, "the report states its own figure, not the wider or narrower place's", RefusalRules.level_unquoted),
     Rule("qualifier-unquoted", QUOTED, "the report states that measure of something else", RefusalRules.qualifier_unquoted),
+    Rule("unknown-unquoted", QUOTED, "the report never names that thing", RefusalRules.unknown_unquoted),
     Rule("combined-unquoted", QUOTED, "the report states that thing only together with another", RefusalRules.combined_unquoted),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip

@@ -521,3 +521,28 @@ def test_a_thing_asked_alone_must_not_be_stated_only_together_with_another(assis
         unquoted("2028年农村居民人均可支配收入增长多少？", "城乡居民人均可支配收入分别增长5.1%、6.7%。")
         is None
     )
+
+
+@pytest.mark.integration
+def test_a_thing_the_report_never_names_is_not_answered_by_a_sentence_on_another(
+    assistant: Assistant,
+) -> None:
+    """地铁, a word the report never uses, whose everyday term (轨道交通) a retrieved passage writes: a quoted
+    sentence on something else does not answer it; one holding the term does. A scene-setting clause's word
+    (方便老人上下楼) does not count."""
+    from assistant.refusal import Case
+    from assistant.types import PROSE, Chunk, Passage
+
+    text = "推进市域轨道交通规划研究。建成投用城市运行管理服务平台。"
+    passage = Passage(Chunk("t", text, ("城市功能",), "plan", PROSE, 0, len(text), 30), 1.0)
+    rule = assistant.extractive.rules.unknown_unquoted
+
+    def run(question: str, quoted: str) -> str | None:
+        query = assistant.retriever.understand(question)
+        return rule(
+            Case(query, [passage], 1.0, quoted, text, "plan", (2028, 2029), frozenset(), quoted=quoted)
+        )
+
+    assert run("2029年地铁建设计划是什么？", "建成投用城市运行管理服务平台。") == "地铁"
+    assert run("2029年地铁建设计划是什么？", "推进市域轨道交通规划研究。") is None
+    assert run("2029年要装多少部电梯，方便老人上下楼？", "建成投用城市运行管理服务平台。") is None
