@@ -10,6 +10,7 @@ from functools import lru_cache
 from .comparison import compare
 from .glossary import gloss_terms
 from .keyword import KeywordIndex
+from .numerals import numeral_value
 from .pointing import (
     CJK_CHAR,
     CLAUSE,
@@ -42,13 +43,17 @@ from .structure import LIST_ITEM_RE
 from .tables import UNIT_IN_NAME, readable_record
 from .tagging import Tagger
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
-from .vocab import FUNCTION_WORDS
+from .vocab import CN_DIGITS, FUNCTION_WORDS
 from .vocab import YEAR as YEAR_TOKEN
 
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
 NUM = re.compile(r"\d+(?:\.\d+)?")
 NO_FIGURE = {"—", "－", "-", "―", "/", "无"}
 FIGURE_KINDS = ("number", "compare")  # questions asking for a figure
+# an item asked by its number (第一件, 第3项) and the numbered items of a list ("1.更新改造…。 2.…")
+ORDINAL_ASKED = re.compile(rf"第([{CN_DIGITS}十]+|\d+)(?:件|项|个|条|点|类|批)")
+NUMBERED = re.compile(r"(?:^|(?<=\s))(\d{1,2})[.．、](?!\d)[^\n]+?(?=\s+\d{1,2}[.．、](?!\d)|\n|$)")
+ORDINAL_PASSAGES = 3  # top passages searched for it
 MIN_COMPOUND = 3  # a word this long the report never writes may be read as the words it is made of
 
 
@@ -336,6 +341,9 @@ class ExtractiveAnswerer:
         if decision:
             # sections are suggested only if the question shares something with them at all
             return _ruled(refusal(query, passages, suggest=case.coverage > 0), str(decision))
+        item = ordinal_item(query, passages)
+        if item is not None:  # "其中第一件是什么？" after a list was asked about: its item 1
+            return _ruled(compose(query, [item], passages, years), "list: the item asked by its number")
         if query.kind == "summary":
             return _ruled(
                 compose(query, self._section_opening(query, passages), passages, years),
@@ -634,6 +642,22 @@ def list_units(best: Sentence, passages: Sequence[Passage]) -> list[Sentence]:
             pieces.append((m.group(1) if m else line.rstrip("。；;")) + "；")
         units.append(Sentence(i, "".join(pieces).rstrip("；"), 0, best.score, best.coverage))
     return units
+
+
+def ordinal_item(query: Query, passages: Sequence[Passage]) -> Sentence | None:
+    """The numbered item a question asks for by its number (其中第一件是什么 -> "1.更新改造105个老旧小区。"),
+    from the first of the top passages that is a numbered list holding it; None otherwise."""
+    m = ORDINAL_ASKED.search(kind_text(query))
+    number = numeral_value(m.group(1)) if m else None
+    if number is None:
+        return None
+    for i, p in enumerate(passages[:ORDINAL_PASSAGES]):
+        if p.chunk.kind not in (BOX, LIST_ITEM):
+            continue
+        for item in NUMBERED.finditer(p.chunk.text):
+            if item.group(1) == str(number):
+                return Sentence(i, item.group(0).strip(), item.start(), p.score, 1.0)
+    return None
 
 
 def parallel_units(best: Sentence, passages: Sequence[Passage]) -> list[Sentence]:

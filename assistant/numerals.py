@@ -47,7 +47,7 @@ def _cn2an():  # type: ignore[no-untyped-def]
     return cn2an
 
 
-def _value(numeral: str) -> str | None:
+def numeral_value(numeral: str) -> str | None:
     try:
         value = _cn2an().cn2an(numeral, "smart")
     except (ValueError, KeyError, TypeError):
@@ -63,7 +63,7 @@ def arabic_figures(text: str) -> str:
         return text
 
     def percent(m: re.Match[str]) -> str:
-        value = _value(m.group(1))
+        value = numeral_value(m.group(1))
         return f"{value}%" if value is not None else m.group(0)
 
     def quantity(m: re.Match[str]) -> str:
@@ -71,7 +71,7 @@ def arabic_figures(text: str) -> str:
         after = text[m.end() : m.end() + 1]
         if numeral + after in WORDLIKE or len(numeral) == 1 and after == "年":
             return numeral  # 一个, 一年: a word; 五年 (a span, not a quantity to match)
-        value = _value(numeral)
+        value = numeral_value(numeral)
         return value if value is not None else numeral
 
     text = PERCENT.sub(percent, text)

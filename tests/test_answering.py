@@ -651,3 +651,21 @@ def test_a_year_is_no_figure_for_a_question_asking_one(assistant: Assistant) -> 
 
     gap = score("2028年，全区经济稳中有进。") - score("全区经济稳中有进。")
     assert abs(gap - ex.weights.year) < 1e-9
+
+
+@pytest.mark.integration
+def test_an_item_asked_by_its_number_is_that_item_of_the_list(assistant: Assistant) -> None:
+    """ "其中第二件是什么？" is item 2 of the numbered list retrieved, not whichever sentence ranks first; a
+    number the list does not reach, or a passage that is no list, answers nothing this way."""
+    from assistant.answering import ordinal_item
+
+    text = "1.新建城市书房5个。 2.改造农贸市场2个。 3.新增公共充电桩420个。"
+    listed = Passage(Chunk("b", text, ("专栏3",), "plan", LIST_ITEM, 0, len(text), 30), 1.0)
+    prose = Passage(Chunk("p", "2.改造农贸市场2个。", ("民生",), "plan", PROSE, 0, 10, 10), 1.0)
+    years = assistant.first.view.years
+
+    item = ordinal_item(understand("其中第二件是什么？", years), [prose, listed])
+    assert item is not None and item.text == "2.改造农贸市场2个。" and item.passage == 1
+    assert ordinal_item(understand("其中第五件是什么？", years), [listed]) is None
+    assert ordinal_item(understand("其中第二件是什么？", years), [prose]) is None
+    assert ordinal_item(understand("改造了几个农贸市场？", years), [listed]) is None
