@@ -41,10 +41,10 @@ PLACE_LEVELS = "国省市区县"
 MEASURE_MODIFIERS = ("人均", "户均", "亩均", "累计")
 # classifiers that count things (5所学校, 12个项目); the loose ones count almost anything. Not 期/部/份:
 # after a numeral they mostly name (二期项目, 一部分, 一份)
-COUNTERS = tuple("个 项 家 座 户 人 名 所 处 件 条 口 次 场 套 批 辆 台 张 类 宗 栋 只 株 艘 架".split())
+COUNTERS = tuple("个 项 家 座 户 人 名 所 处 件 条 口 次 场 套 批 辆 台 张 类 宗 栋 只 株 艘 架 笔".split())
 LOOSE_COUNTERS = frozenset("个 家 人 名".split())
 # classifiers of physical objects (3张床, 2座桥): a count asked in one is stated in it
-OBJECT_COUNTERS = tuple("张 辆 台 座 条 件 只 株 艘 架 栋".split())
+OBJECT_COUNTERS = tuple("张 辆 台 座 条 件 只 株 艘 架 栋 笔".split())
 # units of physical measure (3.6公里, 70万平方米, 12亿度)
 PHYSICAL_UNITS = tuple("平方公里 平方米 立方米 千瓦时 公里 千米 米 公顷 亩 吨 度 千瓦".split())
 UNITS = (*PHYSICAL_UNITS, "人次", "万人", "元", "美元")
