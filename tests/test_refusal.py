@@ -38,6 +38,7 @@ from assistant.types import TABLE_ROW, Chunk, Passage
         # a sum asked by its measure's name (产值 is counted in 元), answered only with growth rates
         ("去年茶叶产业的产值有多少？", "茶叶、水果两大产业分别同比增长4.2%、6.1%。", "no sum of money"),
         ("营业收入一共是多少？", "规上服务业企业营业收入同比增长12%。", "no sum of money"),
+        ("化解了多少笔欠款？", "解决企业反映问题50个。", "no figure in 笔"),  # 笔 counts sums of money
         (
             "医院项目总投资是多少亿元？",
             "争取中央资金6.1亿元，保障医院等17个项目建设。",
