@@ -81,7 +81,7 @@ def _compare(question: str, texts: list[tuple[str, str]]) -> str:
 def test_a_and_b_xiangbi_compares_the_two_sides() -> None:
     """ "A和B相比高多少": the 比 of 相比 is not the pivot; GDP is found as 地区生产总值; a unit per another."""
     text = _compare(
-        "今年GDP增长目标和去年实际增速相比高了多少？",
+        "今年的GDP增长目标和去年的实际增速相比高了多少？",
         [
             ("review", "2030年，科技贷款余额增长11.7%。"),
             ("plan", "今年的主要预期目标是：地区生产总值增长4.5%，城镇调查失业率5.5%左右。"),
@@ -113,7 +113,7 @@ def test_a_figure_in_a_sentence_about_another_year_is_not_the_side_s() -> None:
 
 def test_a_figure_of_a_five_year_span_is_not_the_one_year_side_s() -> None:
     text = _compare(
-        "今年城镇新增就业目标比去年实际新增的少多少？",
+        "今年的城镇新增就业目标比去年实际新增的少了多少？",
         [
             ("plan", "2031年，城镇新增就业50万人。"),
             ("review", "人均可支配收入年均增长6%，城镇新增就业超300万人。"),

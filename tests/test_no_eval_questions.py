@@ -17,7 +17,14 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 # the eval sets that measure the assistant (sample3.jsonl is the runner's own three-line fixture)
-EVAL_SETS = ("questions.jsonl", "provinces.jsonl", "provinces2.jsonl", "multi.jsonl")
+EVAL_SETS = (
+    "questions.jsonl",
+    "provinces.jsonl",
+    "provinces2.jsonl",
+    "provinces3.jsonl",
+    "multi.jsonl",
+    "fresh12.jsonl",
+)
 SENTINEL = "这一句只在守卫测试里出现，用来确认字面量都被读到了？"
 SPACE_AND_MARKS = re.compile(r"[\s?？]+")
 
