@@ -25,6 +25,7 @@ LIST_ITEM_RE = re.compile(r"^(\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)])")
 LEAD_IN = re.compile(r"^([^，,、。：:；;！？]{2,18})([。：:])")
 YEAR = re.compile(rf"(?<!\d)({YEAR_DIGITS})(?=年)")
 PREAMBLE = "引言"
+RUN_IN = re.compile(r"^([^。！？]+[。！？])(.*[\u4e00-\u9fff\d].*)$")  # a heading sentence, then more text
 MAX_HEADING = 60  # a longer line is a paragraph, whatever it starts with
 
 
@@ -43,6 +44,13 @@ def split_lines(text: str) -> list[Line]:
         out.append(Line(raw, pos, pos + len(raw)))
         pos += len(raw) + 1
     return out
+
+
+def run_in(line: str) -> tuple[str, str]:
+    """A numbered heading and the text run in after its first sentence on the same line ("（一）稳定农业
+    生产。新建高标准农田10万亩。" -> the heading, the text); the text is empty for a heading alone."""
+    m = RUN_IN.match(line)
+    return (m.group(1).rstrip("。！？"), m.group(2).strip()) if m else (line, "")
 
 
 def clean_title(text: str) -> str:
@@ -120,7 +128,11 @@ def parse_blocks(text: str, years: ReportYears | None = None) -> list[Block]:
             i += 1
             continue
         if H2.match(stripped) and not line.text.startswith("\t") and len(stripped) <= MAX_HEADING:
-            h2, h3, box = clean_title(stripped), None, None
+            title, body = run_in(stripped)
+            h2, h3, box = clean_title(title), None, None
+            if body:  # "（一）稳定农业生产。新建高标准农田10万亩…": the heading's own sentence, then its text
+                at = line.start + line.text.find(body)
+                add(PROSE, body, at, at + len(body))
             i += 1
             continue
         if BOX_TITLE.match(stripped) and len(stripped) <= MAX_HEADING:

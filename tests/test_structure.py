@@ -378,3 +378,15 @@ def test_a_term_item_on_a_line_of_its_own_and_its_explanation_are_one_block() ->
     ]
     assert all(text[b.start : b.end] == b.text for b in blocks)
     assert all(b.section_path == ("名词解释",) for b in items)  # the annex is a section of its own
+
+
+def test_the_text_run_in_after_a_short_numbered_heading_is_kept() -> None:
+    """（一）稳定农业生产。新建…: the heading is its first sentence, the rest of the line is its text (it was
+    lost when the whole line was taken for a heading)."""
+    text = "二、2030年重点工作安排\n\n（一）稳定农业生产。新建高标准农田10万亩，建设粮食烘干中心6个。\n\n（二）扩大对外开放\n\n推进港口三期工程建设。\n"
+    blocks = parse_blocks(text)
+    first = next(b for b in blocks if "高标准农田" in b.text)
+    assert first.text == "新建高标准农田10万亩，建设粮食烘干中心6个。"
+    assert first.section_path[-1] == "（一）稳定农业生产"
+    assert text[first.start : first.end] == first.text
+    assert next(b for b in blocks if "港口" in b.text).section_path[-1] == "（二）扩大对外开放"
