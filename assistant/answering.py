@@ -57,11 +57,11 @@ ORDINAL_PASSAGES = 3  # top passages searched for it
 MIN_COMPOUND = 3  # a word this long the report never writes may be read as the words it is made of
 
 
-@lru_cache(maxsize=1024)
 def _starts(word: str, part: str) -> list[int]:
     return [i for i in range(len(word) - len(part) + 1) if word.startswith(part, i)]
 
 
+@lru_cache(maxsize=1024)
 def everyday_pairs(text: str) -> tuple[tuple[str, str], ...]:
     """(everyday word, report terms) pairs in a question: they count towards coverage, not ranking."""
     return matched_aliases(text, load_aliases(COLLOQUIAL_FILE))
@@ -170,7 +170,7 @@ class ExtractiveAnswerer:
         ]
         covered = {i for p in parts for at in _starts(word, p) for i in range(at, at + len(p))}
         # all of it, or all but a last character that says what about it (停车难 = 停车 + 难)
-        return parts if covered in (set(range(len(word))), set(range(len(word) - 1))) and covered else []
+        return parts if covered >= set(range(len(word) - 1)) else []
 
     def _idf(self, word: str, glued: set[str]) -> float | None:
         idf = self.keyword.idf(word)
@@ -398,7 +398,7 @@ class ExtractiveAnswerer:
             else w.second_other
         )
         # a figure is stated in a sentence or two; what is done about something spreads further
-        most = self.weights.max_sentences if query.kind in FIGURE_KINDS else self.weights.max_sentences_open
+        most = w.max_sentences if query.kind in FIGURE_KINDS else w.max_sentences_open
         for s in ranked[1:]:
             if len(chosen) >= most:
                 break

@@ -573,10 +573,11 @@ def missing_kind(question: str, answer_text: str) -> str | None:
     ):
         return "no sum of money"
     amount = WANTS_AMOUNT.search(question)
-    if amount and not CHANGE.search(question) and not HAS_AMOUNT.search(answer_text):
-        return "no sum of money"
-    if amount and not CHANGE.search(question) and amount.group(1) not in answer_text:
-        return f"no {amount.group(1)}"  # 总投资 asked, another sum (中央资金6.1亿元) quoted
+    if amount and not CHANGE.search(question):  # a sum asked by its measure's name, not how it changed
+        if not HAS_AMOUNT.search(answer_text):
+            return "no sum of money"
+        if amount.group(1) not in answer_text:
+            return f"no {amount.group(1)}"  # 总投资 asked, another sum (中央资金6.1亿元) quoted
     if WANTS_SHARE.search(question) and not HAS_SHARE.search(answer_text):
         return "no percentage"
     measure = WANTS_MEASURE.search(question)
