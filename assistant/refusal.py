@@ -67,6 +67,7 @@ from .vocab import (
     OBJECT_COUNTERS,
     PERIOD,
     PHYSICAL_UNITS,
+    PLACE_ENDINGS,
     PLACE_LEVELS,
     SHARE_MARKS,
     UNITS,
@@ -79,7 +80,7 @@ from .vocab import QUESTION_WORDS as QUESTION_WORDS_LIST
 
 # the whole of a place of one level: 全国, 全市 (not 全国性, an adjective)
 WHOLE_PLACE = re.compile(f"全([{PLACE_LEVELS}])(?!性)")
-PLACE = re.compile(r"^[\u4e00-\u9fff]{2,6}(区|县|市|省|镇|乡|州)$")  # 江津区, not 全区
+PLACE = re.compile(f"^[\u4e00-\u9fff]{{2,6}}[{PLACE_ENDINGS}]$")  # 江津区, not 全区
 TIME_Q = re.compile(
     r"几月|几号|哪天|哪一天|哪个月|哪月|什么时候|啥时候|啥时|何时|哪一年|哪年|季度|上半年|下半年|\d{1,2}月|when",
     re.I,
@@ -323,7 +324,7 @@ class RefusalRules:
                 continue
             if not measure.endswith(INDICATOR_HEADS) and not self._sibling_before(thing, measure, quoted):
                 continue
-            if thing in case.function_words or WHOLE_PLACE.match(thing) or _names_place(thing, ft):
+            if thing in case.function_words or WHOLE_PLACE.match(thing) or self._names_place(thing, ft):
                 continue
             if any(thing.startswith(n) for n in self.own_places):
                 continue
@@ -437,11 +438,12 @@ class RefusalRules:
         unknown = None
         asked = text if query.english else question_clauses(text)
         words = [(w, f) for w, f in self.tags(text) if len(w) >= 2 and w not in case.function_words]
-        places = [w for w, f in words if _names_place(w, f) and w not in NOT_PLACES]
+        # every word that may be a place, for the initials of places named together (桐澜云)
+        places = [w for w, f in words if (f == "ns" or PLACE.match(w)) and w not in NOT_PLACES]
         for word, flag in words:
             if not flag.startswith("n"):
                 continue
-            place = word in places
+            place = word in places and self._names_place(word, flag)
             if place and any(word.startswith(n) for n in self.own_places):
                 continue  # the report's own place, glued to a word by jieba (北京地区, of 北京地区生产总值)
             if self._alias_covered(word, query) or word.lower() in (best_context.lower() if place else top):
@@ -508,6 +510,20 @@ class RefusalRules:
         "屋顶分布式光伏"); the term merely being in the report is not enough."""
         return any(term in sentence for term in everyday_terms().get(word.lower(), ()))
 
+    def _names_place(self, word: str, flag: str) -> bool:
+        """Whether a segmented word surely names a place: it ends in a level (江津区), or is tagged so (ns)
+        and is a place by the thesaurus or, unlisted there, a word of the dictionary or one ending in a
+        level (泸县): not 新建 (a county, but listed as "to build") nor the tagger's guess at another
+        unknown word (太累)."""
+        if PLACE.match(word):
+            return True
+        if flag != "ns":
+            return False
+        listed = cilin().names_place(word)
+        if listed is not None:
+            return listed
+        return self._jieba_knows(word) or word[-1] in PLACE_ENDINGS
+
     def _jieba_knows(self, word: str) -> bool:
         return self.keyword.tokenizer._jieba.FREQ.get(word, 0) > 0  # type: ignore[attr-defined]
 
@@ -531,11 +547,6 @@ RULES: tuple[Rule, ...] = (
     Rule("combined-unquoted", QUOTED, "the report states that thing only together with another", RefusalRules.combined_unquoted),
     Rule("missing-kind", QUOTED, "the quoted sentences hold no answer of the kind asked", RefusalRules.kind_missing),
 )  # fmt: skip
-
-
-def _names_place(word: str, flag: str) -> bool:
-    """Whether a segmented word names a place: tagged so (ns) or ending in a level (江津区, 泸县)."""
-    return flag == "ns" or bool(PLACE.match(word))
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,8 @@ EQUAL = "="  # a set of synonyms; "#" related words and "@" a word alone are not
 CODE_LENGTH = 8  # Aa01A01=: five levels of category and the relation
 SIBLING_LENGTH = 5  # Dm05A of Dm05A17=: the fourth level, the kinds of one thing (schools)
 CLASS_LENGTH = 4  # Cb25 of Cb25C01=: the third level, a kind of thing (settlements)
+BRANCH_LENGTH = 2  # Cb of Cb25C01=: the second level, a branch of meaning (Cb places, Hc building)
+PLACE_BRANCHES = frozenset({"Cb", "Di"})  # Cilin's places: spaces and regions (Cb), states and capitals (Di)
 MIN_WORD = 2  # single characters (人, 口, 路) have too many senses to stand for one another
 MAX_SET = 16  # a larger "=" set is a loose topic list (the 12 words for 医治 include 看, 临床)
 MAX_CONTRACTED = 6  # the longest word read as a part of a contraction (农村居民, 城镇居民收入)
@@ -40,6 +42,8 @@ class Thesaurus:
     classes: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # 小学 -> {Dm05A17}: the fine sets a word is in
     groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # 新建 -> {Hc}: the branches of meaning a word is listed under, in any relation
+    branches: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> Thesaurus:
@@ -49,11 +53,14 @@ class Thesaurus:
         characters: dict[str, set[str]] = {}
         classes: dict[str, set[str]] = {}
         groups: dict[str, set[str]] = {}
+        branches: dict[str, set[str]] = {}
         for line in lines:
             code, _, rest = line.strip().partition(" ")
             if len(code) != CODE_LENGTH:
                 continue
             every = rest.split()
+            for w in every:
+                branches.setdefault(w, set()).add(code[:BRANCH_LENGTH])
             if code.endswith(ALONE):
                 for w in every:
                     groups.setdefault(w, set()).add(code[:-1])
@@ -77,7 +84,14 @@ class Thesaurus:
         chars = {w: frozenset(c) for w, c in characters.items() if c}
         kinds = {c: frozenset(k) for c, k in classes.items()}
         fine = {w: frozenset(g) for w, g in groups.items()}
-        return cls(tuple(sets), {w: tuple(ids) for w, ids in of_word.items()}, chars, kinds, fine)
+        listed = {w: frozenset(b) for w, b in branches.items()}
+        return cls(tuple(sets), {w: tuple(ids) for w, ids in of_word.items()}, chars, kinds, fine, listed)
+
+    def names_place(self, word: str) -> bool | None:
+        """Whether the thesaurus lists `word` as a place (华中, 泸州) or only as something else (新建, to
+        build); None when it does not list the word."""
+        listed = self.branches.get(word)
+        return None if listed is None else bool(listed & PLACE_BRANCHES)
 
     def siblings(self, a: str, b: str) -> bool:
         """Whether two words are kinds of one thing but not the same (小学 and 中学, both schools)."""

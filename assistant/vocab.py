@@ -35,6 +35,7 @@ CN_ORDINAL_DIGITS = "一二三四五六七八九十"  # section numbers: 一、 
 
 # the levels of a place, by the character its name ends in (全国, 江苏省, 北京市, 永川区, 泸县)
 PLACE_LEVELS = "国省市区县"
+PLACE_ENDINGS = "省市区县镇乡州"  # what a named place ends in (江津区, 泸县, 朱沱镇, 泸州), not 全国
 
 # -- what is counted and measured ----------------------------------------------------------------
 # words that make a figure another measure: per head, per household, per mu, in total to date

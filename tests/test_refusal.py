@@ -189,6 +189,20 @@ def test_other_places_the_report_names_by_initials_do_not_refuse(assistant: Assi
 
 
 @pytest.mark.integration
+def test_a_word_the_tagger_takes_for_a_place_is_no_other_place(assistant: Assistant) -> None:
+    rules = assistant.extractive.rules
+    # jieba tags all of these ns: 新建 is a county but the thesaurus lists it as "to build", 太累 is
+    # the tagger's guess at a word its dictionary lacks
+    assert rules._names_place("泸州", "ns") and rules._names_place("华中", "ns")
+    assert rules._names_place("桐州", "ns")  # unknown, but it ends in a level
+    assert not rules._names_place("新建", "ns") and not rules._names_place("太累", "ns")
+    ans = assistant.ask("2028年新建的公办幼儿园有几所？")  # the report says 新增
+    assert not ans.refused, ans.text
+    assert "4所" in ans.text
+    assert assistant.ask("2028年泸州新增的公办幼儿园有几所？").refused  # a real other place
+
+
+@pytest.mark.integration
 def test_a_year_in_a_lead_in_clause_does_not_refuse(assistant: Assistant) -> None:
     ans = assistant.ask("孩子明年上小学，2029年要新建多少个公共充电桩？")  # 明年 = 2030 only sets the scene
     assert not ans.refused, ans.text

@@ -20,6 +20,9 @@ Xa01B01= 丁屋 戊屋
 Xa01B02= 戊屋 己屋
 bad line
 Xa01= 太短
+Cb01A01# 甲地 乙地
+Di01A01= 丙国 丁国
+Hc01A01= 甲建 甲地
 """
 
 
@@ -78,3 +81,15 @@ def test_the_real_thesaurus_ships_in_its_package_and_maps_common_synonyms() -> N
     assert "就医" in th.synonyms("看病")
     assert "幼儿园" in th.synonyms("托儿所")
     assert cilin() is th  # read once per process
+
+
+def test_a_word_is_a_place_if_the_thesaurus_lists_it_under_places(sample: Thesaurus) -> None:
+    assert sample.names_place("甲地")  # a place in one sense, an action in another
+    assert sample.names_place("丙国")
+    assert sample.names_place("甲建") is False  # listed, but only as an action
+    assert sample.names_place("未列词") is None  # not listed: the thesaurus cannot tell
+
+
+def test_the_real_thesaurus_tells_places_from_actions() -> None:
+    assert cilin().names_place("华中") and cilin().names_place("泸州")
+    assert cilin().names_place("新建") is False  # a county's name, but listed as "to build"
