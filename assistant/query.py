@@ -104,11 +104,24 @@ def formal_terms() -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def is_formal(word: str) -> bool:
-    """A report-register word: a listed term, or part of one (入境 in 入境游客, 浓度 in PM2.5浓度)."""
+def is_formal(word: str, question: str | None = None) -> bool:
+    """A report-register word: a listed term, or part of one (入境 in 入境游客, 浓度 in PM2.5浓度) —
+    in a `question`, only where it also writes some of the rest of that term: 入境 of "入境游客多少人次"
+    and 城镇居民 of "城镇居民人均可支配收入" (城镇居民人均收入) are formal; 购物 of "购物优惠券" (购物中心)
+    and 步道 of "环湖步道" (健身步道) are not."""
     w = word.lower()
     terms = formal_terms()
-    return w in terms or any(w in t and len(t) <= len(w) + 4 for t in terms)
+    if w in terms:
+        return True
+    if question is None:
+        return any(w in t and len(t) <= len(w) + 4 for t in terms)
+    asked = question.lower()
+    return any(w in t and _shares_pair(t.replace(w, " ", 1), asked) for t in terms)
+
+
+def _shares_pair(rest: str, text: str) -> bool:
+    """Whether `text` holds two adjacent characters of `rest`."""
+    return any(rest[i : i + 2] in text for i in range(len(rest) - 1) if " " not in rest[i : i + 2])
 
 
 def resolve_years(text: str, years: ReportYears) -> str:

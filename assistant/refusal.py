@@ -461,7 +461,11 @@ class RefusalRules:
             # a real word (not a segmentation artefact) the report never uses
             if unknown is None and self._df(word) == 0 and self._jieba_knows(word) and word in asked:
                 spelled = all(ch in case.best_sentence for ch in word)  # 天气 in 空气质量优良天数
-                if not spelled and not self._near_term_in(word, top) and self._names_a_measure(word, top):
+                if (
+                    not spelled
+                    and not self._near_term_in(word, top)
+                    and self._names_a_measure(word, top, query.text)
+                ):
                     unknown = word  # 大面积 is a report term plus a modifier
         if unknown is None and not query.english:
             unknown = self._unwritten_indicator(asked.lower(), query)
@@ -496,11 +500,11 @@ class RefusalRules:
         return False
 
     @classmethod
-    def _names_a_measure(cls, word: str, text: str) -> bool:
+    def _names_a_measure(cls, word: str, text: str, question: str | None = None) -> bool:
         """Whether a word the report never uses names something a report would state: a formal term
         (常住人口, 报名费, 区长), or an everyday word for one that `text` lacks (病人 for 患者).
         Other everyday words (房顶, 娃娃, 新装) only phrase the question and do not refuse it."""
-        if is_formal(word):
+        if is_formal(word, question):
             return True
         return word.lower() in everyday_terms() and not cls._everyday_for(word, text)
 

@@ -259,6 +259,17 @@ def test_formal_terms_name_what_reports_state_and_everyday_words_are_not_among_t
         assert not is_formal(word), word
 
 
+@pytest.mark.unit
+def test_part_of_a_formal_term_is_formal_in_a_question_that_writes_some_of_the_rest() -> None:
+    from assistant.query import is_formal
+
+    assert is_formal("入境", "去年接待入境游客多少人次？")  # 入境游客
+    assert is_formal("浓度", "细颗粒物年均浓度是多少？")  # 细颗粒物浓度
+    assert not is_formal("购物", "去年发了多少钱的购物优惠券？")  # 购物中心 is not asked
+    assert not is_formal("步道", "今年要修多长的环湖步道？")  # nor 健身步道
+    assert is_formal("常住人口", "今年常住人口多少？")  # a listed term itself
+
+
 @pytest.mark.integration
 def test_an_everyday_word_the_report_never_uses_does_not_refuse(assistant: Assistant) -> None:
     ans = assistant.ask("2029年街上要新装多少个公共充电桩？")  # 新装: the report says 新建
