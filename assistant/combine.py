@@ -50,6 +50,22 @@ def labelled(parts: Sequence[tuple[Report, Answer]]) -> Answer:
     )
 
 
+def with_parts(whole: Answer, parts: Sequence[Answer]) -> Answer:
+    """The answer to a question of several asks: the whole question's answer, then what each later
+    part's own answer quotes that it does not already say, citations numbered through."""
+    said = MARK.sub("", whole.text)
+    texts, cites, passages = [whole.text], list(whole.citations), list(whole.passages)
+    for part in parts:
+        if part.refused or all(s.strip("；;，, ") in said for s in MARK.split(part.text)[::2]):
+            continue
+        text, renumbered = _renumber(part, len(cites))
+        texts.append(text)
+        cites.extend(renumbered)
+        passages.extend(part.passages)
+        said += MARK.sub("", part.text)
+    return dataclasses.replace(whole, text="\n".join(texts), citations=tuple(cites), passages=tuple(passages))
+
+
 def combine(
     parts: Sequence[tuple[Report, Answer, float]], rule: str, several: bool, ratio: float = 0.9
 ) -> Answer:

@@ -86,6 +86,15 @@ def is_follow_up(question: str) -> bool:
     )
 
 
+def carried(before: str, part: str, topic: Sequence[str]) -> str:
+    """A later part of one question ("…建成了几座？今年要建成的是哪一座？") as a question of its own:
+    the things the part before it names and it does not ("过江通道今年要建成的是哪一座？"), and that
+    part's time if it names none ("2023年项目正式合同额多少？")."""
+    time = TIME.search(before) if not TIME.search(part) else None
+    things = "".join(w for w in dict.fromkeys(topic) if w not in part)
+    return f"{time.group(0) if time else ''}{things}{part}"
+
+
 def condense(
     question: str,
     history: Sequence[tuple[str, str]],

@@ -10,11 +10,11 @@ from collections.abc import Iterator, Sequence
 from .answering import ExtractiveAnswerer
 from .batching import BatchingEmbeddings
 from .chunking import ChunkerParams
-from .combine import combine, label_citations, uncovered_refusal
+from .combine import combine, label_citations, uncovered_refusal, with_parts
 from .embeddings import embedder_id, make_embeddings
-from .followup import condense
+from .followup import carried, condense
 from .index import OpenIndex, ReportIndex, ensure_index
-from .query import normal_text
+from .query import asked_parts, normal_text
 from .reports import Report, place_level
 from .retrieval import FusionParams, HybridRetriever, cross_encoder_reranker
 from .routing import (
@@ -247,10 +247,40 @@ class Assistant:
     def _llm_ok(self, asked: list[Asked], extractive: Answer) -> bool:
         return bool(self.llm) and not extractive.refused and len(asked) == 1
 
+    def _later_parts(self, whole: Answer, history: History, report: str | None) -> Answer:
+        """A question that asks several things in turn ("…改造了多少个老旧小区？今年又要新开工改造多少
+        个？"): each part is also asked on its own, a later one with the time the part before it names
+        and, if it names no thing of its own, its things (`carried`); what their answers quote beyond
+        the whole answer is added. A whole refused is answered by its parts only if each answers."""
+        parts = asked_parts(whole.question)
+        if len(parts) < 2:
+            return whole
+        texts = [self.standalone(parts[0], history)]
+        for part in parts[1:]:
+            things = [] if self._names_topic(part) else self._things(texts[-1])  # its own topic
+            texts.append(carried(texts[-1], part, things))
+        answers = []
+        for text in texts:
+            q, standalone, plan, asked, _, _ = self._prepare(text, (), report)
+            answers.append(self._extractive(q, standalone, plan, asked))
+        if whole.refused:  # refused as a whole (one part's kind looked for in another's sentences)
+            if any(a.refused for a in answers):
+                return whole
+            return dataclasses.replace(with_parts(answers[0], answers[1:]), question=whole.question)
+        return with_parts(whole, answers)
+
+    def _things(self, text: str) -> list[str]:
+        """The nouns a question names (过江通道, 老旧小区), not its years or question words."""
+        return [
+            w
+            for w, flag in self.extractive.tagger(YEAR.sub(" ", text))
+            if len(w) >= 2 and w not in FUNCTION_WORDS and (flag.startswith("n") or flag == "vn")
+        ]
+
     def ask(self, question: str, history: History = (), report: str | None = None) -> Answer:
         """A verified, cited answer (or a refusal). Raises QuestionError for unusable questions."""
         q, standalone, plan, asked, timings, t0 = self._prepare(question, history, report)
-        extractive = self._extractive(q, standalone, plan, asked)
+        extractive = self._later_parts(self._extractive(q, standalone, plan, asked), history, report)
         answer = extractive
         if self._llm_ok(asked, extractive):
             a = asked[0]
@@ -271,7 +301,7 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Text deltas as they are produced, then the final Answer."""
         q, standalone, plan, asked, timings, t0 = self._prepare(question, history, report)
-        extractive = self._extractive(q, standalone, plan, asked)
+        extractive = self._later_parts(self._extractive(q, standalone, plan, asked), history, report)
         if not self._llm_ok(asked, extractive):
             timings["total_ms"] = (time.perf_counter() - t0) * 1000
             yield dataclasses.replace(extractive, timings=timings)

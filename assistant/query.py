@@ -225,6 +225,14 @@ def question_clauses(text: str) -> str:
     return "，".join(asking) if asking else text
 
 
+def asked_parts(text: str) -> list[str]:
+    """The questions a text asks one after another ("…建成了几座？今年要建成哪一座？"), each with its
+    question mark; one part if it asks once (a lead-in clause or a "吗？" asked again is no part)."""
+    pieces = [p.strip() for p in re.findall(r"[^？?]+[？?]?", text) if p.strip("？? ")]
+    parts = [p for p in pieces if ASKING.search(p.rstrip("？?"))]
+    return parts if len(parts) > 1 and len(parts) == len(pieces) else [text]
+
+
 def understand(
     question: str,
     years: ReportYears,
