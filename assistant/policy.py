@@ -95,6 +95,13 @@ class Refusal:
     """When the report does not answer (the ordered rules are in refusal.py)."""
 
     threshold: float = num(0.3, doc="coverage below which the question is refused (dev)")
+    dense_rescue: float = num(
+        0.9,
+        0.0,
+        1.01,
+        "not refused for low coverage if a passage's cosine to the question reaches this "
+        "(everyday wording the keywords miss; the bundled e5's scale: another embedder needs its own, 1.01 off)",
+    )
     unknown_term_coverage: float = num(0.8, 0.0, 1.01, "a term the report never uses refuses below this")
     rare_place: float = num(0.03, doc="another place: one in fewer than this share of chunks")
     specific_share: float = num(0.2, doc="a word in at most this share of chunks is specific (names)")

@@ -272,7 +272,12 @@ class RefusalRules:
         return None
 
     def low_coverage(self, case: Case) -> str | None:
-        return f"{case.coverage:.2f}" if case.coverage < self.numbers.threshold else None
+        """Too little of the question in the passages, and none of them close to it in meaning (the
+        dense cosine): everyday wording (没人开的网约车 for 无人驾驶) shares few words but is close."""
+        if case.coverage >= self.numbers.threshold:
+            return None
+        closest = max((p.dense_score for p in case.passages), default=0.0)
+        return f"{case.coverage:.2f}" if closest < self.numbers.dense_rescue else None
 
     def blank_cell_asked(self, case: Case) -> str | None:
         return "" if case.blank_cell else None

@@ -11,7 +11,7 @@ import pytest
 from assistant.answering import Sentence, figures_text
 from assistant.pipeline import Assistant
 from assistant.query import question_clauses
-from assistant.refusal import PLACE, initials_named, missing_kind
+from assistant.refusal import PLACE, Case, initials_named, missing_kind
 from assistant.types import TABLE_ROW, Chunk, Passage
 
 
@@ -572,3 +572,16 @@ def test_a_thing_the_report_never_names_is_not_answered_by_a_sentence_on_another
     assert run("2029年地铁建设计划是什么？", "建成投用城市运行管理服务平台。") == "地铁"
     assert run("2029年地铁建设计划是什么？", "推进市域轨道交通规划研究。") is None
     assert run("2029年要装多少部电梯，方便老人上下楼？", "建成投用城市运行管理服务平台。") is None
+
+
+@pytest.mark.integration
+def test_low_coverage_does_not_refuse_a_passage_close_in_meaning(assistant: Assistant) -> None:
+    rules = assistant.extractive.rules
+    chunk = Chunk("t1", "推广无人驾驶网约车", ("一",), "plan", "paragraph", 0, 9, 9)
+
+    def case(cosine: float) -> Case:
+        query = assistant.retriever.understand("没人开的车有吗？")
+        return Case(query, [Passage(chunk, 1.0, 0.0, cosine)], 0.1, "", "", "", (None, None), set())
+
+    assert rules.low_coverage(case(rules.numbers.dense_rescue)) is None  # everyday wording, close
+    assert rules.low_coverage(case(0.5)) == "0.10"  # few words shared and far in meaning: refused
