@@ -12,7 +12,6 @@ from .glossary import gloss_terms
 from .keyword import KeywordIndex
 from .numerals import numeral_value
 from .pointing import (
-    CJK_CHAR,
     CLAUSE,
     ENUM,
     FIGURE,
@@ -43,7 +42,7 @@ from .structure import LIST_ITEM_RE
 from .tables import UNIT_IN_NAME, readable_record
 from .tagging import Tagger
 from .types import BOX, GENERAL, LIST_ITEM, PLAN, REVIEW, TABLE_ROW, Answer, Citation, Passage
-from .vocab import CN_DIGITS, FUNCTION_WORDS
+from .vocab import CJK_CHAR, CN_DIGITS, FUNCTION_WORDS
 from .vocab import YEAR as YEAR_TOKEN
 
 REFUSAL = "抱歉，这份报告没有涉及这个问题，无法根据报告回答。"
@@ -109,7 +108,7 @@ class ExtractiveAnswerer:
         for w in words:
             if w in FUNCTION_WORDS or YEAR_TOKEN.fullmatch(w) or len(w) == 1 and not w.isdigit():
                 continue
-            if query.english and not re.search(r"[\u4e00-\u9fff]", w):
+            if query.english and not CJK_CHAR.search(w):
                 continue  # English words are matched through their Chinese alias expansions
             alts = [w]
             for alias, expansion in pairs:

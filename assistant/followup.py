@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .vocab import YEAR_DIGITS
+from .vocab import COUNTER_CHARS, YEAR_DIGITS, is_english
 from .vocab import YEAR_NIANDU as YEAR
 
 # a time of its own: a year, a relative year, a plan period, a part of a year
@@ -48,7 +48,7 @@ ENGLISH_ELLIPSIS = re.compile(r"^(?:what|how) about\b|^and\b", re.I)
 # a question verb done with no subject (完成了, 帮了) has dropped its subject: it is the previous one's
 SUBJECTLESS = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了(?!解)")
 QUESTION_TAIL = re.compile(
-    r"(是)?(多少|几[个项家座户人天所处件条口次]?|什么|哪些|哪几个?|如何|怎么样?)[个项家座户人天所处件条口次万亿元%]*[？?。]*$"
+    rf"(是)?(多少|几[{COUNTER_CHARS}]?|什么|哪些|哪几个?|如何|怎么样?)[{COUNTER_CHARS}万亿元%]*[？?。]*$"
 )
 # what is left of a question once its time is out, when it asks nothing new ("的目标", "实际完成了多少")
 FRAME_ONLY = re.compile(
@@ -56,19 +56,13 @@ FRAME_ONLY = re.compile(
     r"情况|怎么样|如何|多少|几|呢|吗|了|\s)*)[？?]*$"
 )
 ASKS = re.compile(r"多少|几|什么|啥|哪|吗|如何|怎么|怎样|咋|是否|有没有")
-ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
-CJK = re.compile(r"[\u4e00-\u9fff]")
-NUMBER_Q = re.compile(r"多少|几[个项家座户人天所处件条口次万亿千百名张辆台吨亩]|how (?:many|much)", re.I)
+NUMBER_Q = re.compile(rf"多少|几[{COUNTER_CHARS}万亿千百吨亩]|how (?:many|much)", re.I)
 
 
 @dataclass(frozen=True)
 class Condensed:
     text: str
     rule: str  # which rule decided it (module docstring); "standalone" when nothing was carried over
-
-
-def is_english(text: str) -> bool:
-    return len(ENGLISH_WORD.findall(text)) * 2 > len(CJK.findall(text))
 
 
 def is_follow_up(question: str) -> bool:

@@ -14,17 +14,20 @@ from .query import NUMBER_Q, Query
 from .refusal import kind_text, missing_kind
 from .sentences import Sentence
 from .types import TABLE_ROW, Passage
-from .vocab import TARGET_MARKS, alternation
+from .vocab import CJK_CHAR, COUNTER_CHARS, RESULT_WORDS, TARGET_MARKS, alternation
 
 CLAUSE = re.compile(r"[^，；：]+[，；：]?")
 ENUM = re.compile(r"[、]|“[^”]{1,12}”“")
-CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 MANY_FIGURES = 4  # a sentence stating this many figures lists several things (targets), not one
 POINT_MIN_CHARS = 24  # a sentence this short is the answer already; a longer one is pointed at its clauses
 MAX_WINDOW = 4  # clauses a pointed quote may span
 MIN_NEW_CHARS = 1  # characters or digits a quoted part must hold beyond the question's own (not a bare label)
-PLANNED_CELL = re.compile(r"计划|目标|预期|任务")  # a table's planned columns (计划任务, 预期目标)
-RESULT_ASKED = re.compile(r"实际|完成|达到|实现|建成|结果")  # ... and a question asking the result as well
+PLANNED_CELL = re.compile(
+    alternation((*TARGET_MARKS, "计划", "任务"))
+)  # a table's planned columns (计划任务, 预期目标)
+RESULT_ASKED = re.compile(
+    alternation((*RESULT_WORDS, "建成", "结果"))
+)  # ... and a question asking the result as well
 LABEL = re.compile(r"[^，；：。]{1,16}[：:]")  # "能源：" opening a sentence names what it is about
 HOW = re.compile(r"怎么样|怎样|如何|情况")  # asks how something went: all the sentence says answers it
 # asks for the measures taken ("提出了哪些举措"): each clause of the sentence is one of them
@@ -32,7 +35,7 @@ MEASURES_Q = re.compile(r"(?:哪些|什么|啥)(?:举措|措施|办法|政策|�
 FIGURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d年]|\.\d)")  # a figure, not a year
 SAYS = re.compile(r"[\u4e00-\u9fff\d%A-Za-z]")  # what a quoted part says (not its punctuation)
 POINT_MIN_COVERAGE = 0.75  # below this the question's own words do not pick the clause: quote the sentence
-ASKS = re.compile(r"多少|几[个项家座户人天所处件条口次场]|哪些|什么|其中.{0,12}呢")
+ASKS = re.compile(rf"多少|几[{COUNTER_CHARS}]|哪些|什么|其中.{{0,12}}呢")
 WINDOW_COVERAGE = 0.6  # share of the whole sentence's coverage a quoted run of clauses must reach
 CONTINUES = re.compile(r"^(同比|比上年|较上年|增长|下降|增速|提高|降低|分别|年均)")
 TARGET = re.compile(alternation(TARGET_MARKS))  # a sentence stating a target

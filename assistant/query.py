@@ -17,11 +17,16 @@ from .vocab import (
     COMPARE_BI,
     COMPARED_WITH,
     COMPARED_WITH_FIRST,
+    COUNTER_CHARS,
+    LATIN_LETTER,
     PERIOD,
     RELATIVE_YEARS,
+    RESULT_WORDS,
+    TARGET_WORDS,
     UNNAMED_PAST,
     YEAR_DIGITS,
     alternation,
+    is_english,
 )
 
 if TYPE_CHECKING:
@@ -32,14 +37,15 @@ COLLOQUIAL_FILE = Path(__file__).with_name("data") / "colloquial.tsv"
 FORMAL_FILE = Path(__file__).with_name("data") / "formal.txt"
 ALIAS_FILES = (ALIASES_FILE,)  # the report's own vocabulary; COLLOQUIAL_FILE is looser (see understand)
 YEAR = re.compile(rf"(?<!\d)({YEAR_DIGITS})(?=\s*年|\b)")
-ASCII_WORD = re.compile(r"[A-Za-z]")
 
 RELATIVE = list(RELATIVE_YEARS)  # (pattern, offset base, delta)
-PLAN_WORDS = re.compile(r"目标|计划|打算|准备|力争|预计|将要|要建|要新|安排|target|plan|goal", re.I)
-REVIEW_WORDS = re.compile(r"完成了|实现了|达到了|增长了|取得|实际|成效|result|achiev|was|were|did", re.I)
+PLAN_WORDS = re.compile(alternation((*TARGET_WORDS, "将要", "要建", "要新", "target", "plan", "goal")), re.I)
+REVIEW_WORDS = re.compile(
+    alternation((*RESULT_WORDS, "增长了", "result", "achiev", "was", "were", "did")), re.I
+)
 
 NUMBER_Q = re.compile(
-    r"多少|几[个项家座户人天所处件条口次年万亿]?|多大|多高|多长|多快|比例|占比|how (many|much)|what (was|is) the .*(rate|number|total)",
+    rf"多少|几[{COUNTER_CHARS}年万亿]?|多大|多高|多长|多快|比例|占比|how (many|much)|what (was|is) the .*(rate|number|total)",
     re.I,
 )
 LIST_Q = re.compile(r"哪些|哪几|包括|包含|有什么|分别是|列举|which|what are", re.I)
@@ -130,7 +136,7 @@ def resolve_years(text: str, years: ReportYears) -> str:
         year = years.review if base == "review" else years.plan
         if year is None:
             continue
-        if ASCII_WORD.search(pattern.pattern):
+        if LATIN_LETTER.search(pattern.pattern):
             text = _english_year(pattern, year + delta, text)
         else:
             text = pattern.sub(f"{year + delta}年", text)
@@ -176,7 +182,7 @@ def _has_alias(text: str, alias: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def _whole_word(alias: str) -> re.Pattern[str] | None:
-    return re.compile(rf"(?<![a-z]){re.escape(alias)}(?![a-z])") if ASCII_WORD.search(alias) else None
+    return re.compile(rf"(?<![a-z]){re.escape(alias)}(?![a-z])") if LATIN_LETTER.search(alias) else None
 
 
 SUMMARY_Q = re.compile(r"(讲了|说了|写了|提了|谈了)(什么|哪些)|主要内容|讲的是什么|概括|summar", re.I)
@@ -270,5 +276,5 @@ def understand(
         extra = [e for a, e in matched_aliases(text, load_aliases(COLLOQUIAL_FILE)) if a not in core]
         if extra:
             search = f"{search} {' '.join(extra)}"
-    english = len(ASCII_WORD.findall(text)) > len(re.findall(r"[\u4e00-\u9fff]", text))
+    english = is_english(text)
     return Query(question, text, search, found, scope, question_kind(text), english, matched, related)

@@ -7,6 +7,8 @@ from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from .vocab import CJK_CHAR
+
 # Base units, as written after a number. A multiplier (万, 亿 ...) may precede any of them.
 UNITS = (
     "个百分点 百分点 % ‰ 元 亩 公顷 公里 平方公里 平方米 立方米 米 吨 千克 公斤 方 千瓦时 千瓦 标准箱 标箱 "
@@ -150,7 +152,6 @@ def find_computed(text: str) -> set[str]:
 
 
 MIN_GROUNDING = 0.3
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def grounding(sentence: str, passages: Iterable[str]) -> float:
@@ -159,7 +160,7 @@ def grounding(sentence: str, passages: Iterable[str]) -> float:
     A cited sentence must restate its passage, not say something else and borrow a marker
     (e.g. a model echoing its instructions with "[1]" appended).
     """
-    chars = "".join(_HAN.findall(strip_markers(sentence)))
+    chars = "".join(CJK_CHAR.findall(strip_markers(sentence)))
     grams = {chars[i : i + 2] for i in range(len(chars) - 1)}
     if len(grams) < 4:
         return 1.0

@@ -27,6 +27,16 @@ RELATIVE_YEARS = (
     (re.compile(r"\bnext year\b", re.I), "plan", 1),
 )
 
+# -- script ---------------------------------------------------------------------------------------
+CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")  # one Chinese character (the CJK Unified Ideographs block)
+LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def is_english(text: str) -> bool:
+    """Whether a text is written in English: more Latin letters than Chinese characters."""
+    return len(LATIN_LETTER.findall(text)) > len(CJK_CHAR.findall(text))
+
+
 # -- numerals ------------------------------------------------------------------------------------
 CN_DIGITS = "零〇一二两三四五六七八九"
 CN_MAGNITUDES = "十百千万亿"
@@ -43,6 +53,7 @@ MEASURE_MODIFIERS = ("人均", "户均", "亩均", "累计")
 # classifiers that count things (5所学校, 12个项目); the loose ones count almost anything. Not 期/部/份:
 # after a numeral they mostly name (二期项目, 一部分, 一份)
 COUNTERS = tuple("个 项 家 座 户 人 名 所 处 件 条 口 次 场 套 批 辆 台 张 类 宗 栋 只 株 艘 架 笔".split())
+COUNTER_CHARS = "".join(COUNTERS) + "天"  # the same as a character class, with 天 (几天) for a count asked
 LOOSE_COUNTERS = frozenset("个 家 人 名".split())
 # classifiers of physical objects (3张床, 2座桥): a count asked in one is stated in it
 OBJECT_COUNTERS = tuple("张 辆 台 座 条 件 只 株 艘 架 栋 笔".split())
