@@ -261,7 +261,9 @@ class RefusalRules:
             return None
         text = case.quoted or case.best_sentence
         tagged = any(
-            f == "ns" or PLACE_SUFFIX.match(w) for w, f in self.tags(text) if w not in self.own_places
+            self._names_place(w, f) or PLACE_SUFFIX.match(w)
+            for w, f in self.tags(text)
+            if w not in self.own_places
         )
         return None if tagged else ""
 

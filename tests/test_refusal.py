@@ -585,3 +585,15 @@ def test_low_coverage_does_not_refuse_a_passage_close_in_meaning(assistant: Assi
 
     assert rules.low_coverage(case(rules.numbers.dense_rescue)) is None  # everyday wording, close
     assert rules.low_coverage(case(0.5)) == "0.10"  # few words shared and far in meaning: refused
+
+
+@pytest.mark.integration
+def test_a_sentence_whose_only_place_is_a_tagger_mistake_does_not_say_where(assistant: Assistant) -> None:
+    rules = assistant.extractive.rules
+    query = assistant.retriever.understand("社区书房建在哪里？")
+
+    def case(quoted: str) -> Case:
+        return Case(query, [], 1.0, quoted, quoted, "", (None, None), set(), quoted=quoted)
+
+    assert rules.no_place_named(case("新建书房5个")) == ""  # 新建 is tagged a place: it is "to build"
+    assert rules.no_place_named(case("在泸州新建书房5个")) is None
