@@ -15,7 +15,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .chunking import ChunkerParams
-from .keyword import KeywordIndex, Tokenizer, user_terms
+from .keyword import KeywordIndex, Tokenizer, new_words, user_terms
 from .lexicon import Lexicon
 from .loading import scan_corpus
 from .reports import Report
@@ -142,7 +142,10 @@ def split_by_report(
         rows = [i for i, c in enumerate(chunks) if c.source == report.file]
         own = [chunks[i] for i in rows]
         out[report.file] = ReportIndex(
-            report, own, KeywordIndex(own, Tokenizer(user_terms(own))), vectors[rows]
+            report,
+            own,
+            KeywordIndex(own, Tokenizer(user_terms(own), new_words(c.text for c in own))),
+            vectors[rows],
         )
     return out
 

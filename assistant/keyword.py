@@ -30,6 +30,9 @@ QUOTED = re.compile(r"[“\"《「]([^”\"》」]{2,20})[”\"》」]")
 YEAR_WORD = re.compile(f"({YEAR_NIAN.pattern})")
 PAREN = re.compile(r"[（(][^）)]*[）)]")
 STOP = STOP_WORDS
+NEW_WORD_CHARS = (3, 8)  # a word the dictionary lacks, found by jieba's HMM (网约车, 碳达峰, 保交楼)...
+NEW_WORD_COUNT = 2  # ... that the report writes at least this often
+NEW_WORD_FREQ = 5  # weak: it is kept whole only where the dictionary would cut it into single characters
 
 
 def user_terms(chunks: Iterable[Chunk]) -> set[str]:
@@ -86,11 +89,26 @@ def new_jieba() -> jieba.Tokenizer:
     return tk
 
 
-class Tokenizer:
-    """jieba (search mode) with the corpus's own terms added, so names stay whole."""
+def new_words(texts: Iterable[str]) -> set[str]:
+    """Words of the report that jieba's dictionary lacks and would cut into characters (网约车 -> 网 约
+    车): those its HMM finds, of three characters or more, that the report writes more than once."""
+    tk = new_jieba()
+    counts: dict[str, int] = {}
+    for text in texts:
+        for w in tk.cut(text, HMM=True):
+            if NEW_WORD_CHARS[0] <= len(w) <= NEW_WORD_CHARS[1] and CJK.fullmatch(w) and w not in tk.FREQ:
+                counts[w] = counts.get(w, 0) + 1
+    return {w for w, n in counts.items() if n >= NEW_WORD_COUNT}
 
-    def __init__(self, terms: Iterable[str] = ()) -> None:
+
+class Tokenizer:
+    """jieba (search mode) with the corpus's own terms added, so names stay whole; `found` words (see
+    `new_words`) are added weakly."""
+
+    def __init__(self, terms: Iterable[str] = (), found: Iterable[str] = ()) -> None:
         self._jieba = new_jieba()
+        for t in found:
+            self._jieba.add_word(t, freq=NEW_WORD_FREQ)
         for t in terms:
             self._jieba.add_word(t, freq=2000)
 

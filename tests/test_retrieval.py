@@ -12,7 +12,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.index import ReportIndex
-from assistant.keyword import KeywordIndex, Tokenizer
+from assistant.keyword import KeywordIndex, Tokenizer, new_words
 from assistant.reports import Report
 from assistant.retrieval import (
     FusionParams,
@@ -264,3 +264,14 @@ def test_a_box_or_table_named_by_number_picks_its_own_chunks() -> None:
     assert labelled("专栏12里一共有几件民生实事？", paths) == {0}  # 专栏12, not 专栏1
     assert labelled("表 2 里老年食堂建了几个？", paths) == {1}
     assert labelled("民生实事有哪些？", paths) == set()
+
+
+@pytest.mark.unit
+def test_a_word_the_dictionary_lacks_and_the_report_repeats_stays_whole() -> None:
+    texts = ["全面推广无人网约车，网约车日均订单量居全市前列。", "增长率达到5%。", "新开通智轨线路2条。"]
+    found = new_words(texts)
+    assert found == {"网约车"}  # written twice; 智轨 once (and two characters)
+    tokenizer = Tokenizer((), found)
+    assert "网约车" in tokenizer.terms("没人开的网约车是哪家的？")
+    assert "网约车" not in Tokenizer().terms("没人开的网约车是哪家的？")  # jieba alone: 网 约 车
+    assert tokenizer.terms("增长率达到多少？")[:2] == ["增长率", "达到"]  # a found word is weak
