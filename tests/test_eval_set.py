@@ -121,7 +121,7 @@ def test_evidence_within_one_line(rows, report_lines):
             assert any(quote in line for line in report_lines), (r["id"], quote)
 
 
-REPORT_SETS = ("provinces.jsonl", "provinces2.jsonl", "multi.jsonl")
+REPORT_SETS = ("provinces.jsonl", "provinces2.jsonl", "multi.jsonl", "fresh13.jsonl")
 
 
 def _report_text(name: str) -> str:
@@ -142,6 +142,6 @@ def test_every_quote_of_the_report_sets_is_in_its_reports(name: str) -> None:
         texts = [_report_text(f) for f in r["reports"]] or [_report_text(REPORT.name)]
         for quote in [*r["evidence"], *r["answers"]]:
             assert any(quote in t for t in texts), (r["id"], quote)
-        if name.startswith("provinces"):
+        if name.startswith(("provinces", "fresh13")):
             assert r["category"] in CATEGORIES, r["id"]
             assert bool(r["answers"]) == (r["category"] != "unanswerable"), r["id"]

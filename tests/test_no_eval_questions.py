@@ -24,6 +24,7 @@ EVAL_SETS = (
     "provinces3.jsonl",
     "multi.jsonl",
     "fresh12.jsonl",
+    "fresh13.jsonl",
 )
 SENTINEL = "这一句只在守卫测试里出现，用来确认字面量都被读到了？"
 SPACE_AND_MARKS = re.compile(r"[\s?？]+")
