@@ -266,7 +266,10 @@ class Assistant:
         if whole.refused:  # refused as a whole (one part's kind looked for in another's sentences)
             if any(a.refused for a in answers):
                 return whole
-            return dataclasses.replace(with_parts(answers[0], answers[1:]), question=whole.question)
+            joined = with_parts(answers[0], answers[1:])
+            return dataclasses.replace(
+                joined, question=whole.question, standalone_question=whole.standalone_question
+            )
         return with_parts(whole, answers)
 
     def _things(self, text: str) -> list[str]:
