@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .vocab import COUNTER_CHARS, YEAR_DIGITS, is_english
+from .vocab import ASKS_FIGURE, COUNTER_CHARS, YEAR_DIGITS, is_english
 from .vocab import YEAR_NIANDU as YEAR
 
 # a time of its own: a year, a relative year, a plan period, a part of a year
@@ -56,7 +56,6 @@ FRAME_ONLY = re.compile(
     r"情况|怎么样|如何|多少|几|呢|吗|了|\s)*)[？?]*$"
 )
 ASKS = re.compile(r"多少|几|什么|啥|哪|吗|如何|怎么|怎样|咋|是否|有没有")
-NUMBER_Q = re.compile(rf"多少|几[{COUNTER_CHARS}万亿千百吨亩]|how (?:many|much)", re.I)
 
 
 @dataclass(frozen=True)
@@ -197,7 +196,7 @@ def _in_frame(rest: str, prev: str, times: list[str]) -> str:
     time: "那家庭养老床位要新增多少张？" after a 2026 question is about 2026."""
     text = rest if rest.endswith(("？", "?")) else f"{rest}？"
     old = TIME.findall(prev)
-    if times or not old or not NUMBER_Q.search(rest):
+    if times or not old or not ASKS_FIGURE.search(rest):
         return text
     return f"{old[0]}{text}"
 

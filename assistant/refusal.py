@@ -58,6 +58,7 @@ from .thesaurus import cilin, contraction_in
 from .types import GENERAL, Passage
 from .vocab import (
     ASKING_WORDS,
+    ASKS_FIGURE,
     CHANGE_WORDS,
     CN_NUMERAL,
     COUNTERS,
@@ -115,12 +116,6 @@ WANTS_SHARE = re.compile(
     re.I,
 )
 HAS_SHARE = re.compile(alternation(SHARE_MARKS) + "|[一二三四五六七八九]成")
-WANTS_FIGURE = re.compile(
-    r"多少|(?<!哪)几(?:[万亿千百]|"
-    + alternation(COUNTERS)
-    + r")|多大|多长|多高|多宽|多重|多远|how (?:many|much)",
-    re.I,
-)
 HAS_FIGURE = re.compile(
     r"\d(?![A-Za-z])|[" + CN_NUMERAL + "]+(?:" + alternation((*COUNTERS, "倍", "番")) + ")|全覆盖|全部|首"
 )
@@ -611,7 +606,7 @@ def missing_kind(question: str, answer_text: str) -> str | None:
         return "no price"
     if WANTS_RANK.search(question) and not HAS_RANK.search(answer_text):
         return "no ranking"
-    if WANTS_FIGURE.search(question) and not HAS_FIGURE.search(NOT_A_FIGURE.sub(" ", answer_text)):
+    if ASKS_FIGURE.search(question) and not HAS_FIGURE.search(NOT_A_FIGURE.sub(" ", answer_text)):
         return "no figure"
     return None
 

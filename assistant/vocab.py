@@ -54,6 +54,13 @@ MEASURE_MODIFIERS = ("人均", "户均", "亩均", "累计")
 # after a numeral they mostly name (二期项目, 一部分, 一份)
 COUNTERS = tuple("个 项 家 座 户 人 名 所 处 件 条 口 次 场 套 批 辆 台 张 类 宗 栋 只 株 艘 架 笔".split())
 COUNTER_CHARS = "".join(COUNTERS) + "天"  # the same as a character class, with 天 (几天) for a count asked
+# a question asking for a figure: 多少, 几 + a magnitude or counter (not 哪几), 多大/多长…
+ASKS_FIGURE = re.compile(
+    r"多少|(?<!哪)几(?:[万亿千百]|"
+    + "|".join(COUNTERS)
+    + r")|多大|多长|多高|多宽|多重|多远|how (?:many|much)",
+    re.I,
+)
 LOOSE_COUNTERS = frozenset("个 家 人 名".split())
 # classifiers of physical objects (3张床, 2座桥): a count asked in one is stated in it
 OBJECT_COUNTERS = tuple("张 辆 台 座 条 件 只 株 艘 架 栋 笔".split())
