@@ -32,20 +32,25 @@ def _renumber(answer: Answer, offset: int) -> tuple[str, tuple]:
     return text, cites
 
 
-def labelled(parts: Sequence[tuple[Report, Answer]]) -> Answer:
-    """Each report's answer under its short name, citations numbered through."""
+def _through(answers: Sequence[Answer]) -> tuple[list[str], tuple, tuple]:
+    """The answers' texts, citations and passages, citations numbered through."""
     texts, cites, passages = [], [], []
-    for report, answer in parts:
+    for answer in answers:
         text, renumbered = _renumber(answer, len(cites))
-        texts.append(f"【{report.short_name}】{text}")
+        texts.append(text)
         cites.extend(renumbered)
         passages.extend(answer.passages)
-    first = parts[0][1]
+    return texts, tuple(cites), tuple(passages)
+
+
+def labelled(parts: Sequence[tuple[Report, Answer]]) -> Answer:
+    """Each report's answer under its short name, citations numbered through."""
+    texts, cites, passages = _through([a for _, a in parts])
     return dataclasses.replace(
-        first,
-        text="\n".join(texts),
-        citations=tuple(cites),
-        passages=tuple(passages),
+        parts[0][1],
+        text="\n".join(f"【{r.short_name}】{t}" for (r, _), t in zip(parts, texts, strict=True)),
+        citations=cites,
+        passages=passages,
         reports=tuple(r.file for r, _ in parts),
     )
 
@@ -53,17 +58,14 @@ def labelled(parts: Sequence[tuple[Report, Answer]]) -> Answer:
 def with_parts(whole: Answer, parts: Sequence[Answer]) -> Answer:
     """The answer to a question of several asks: the whole question's answer, then what each later
     part's own answer quotes that it does not already say, citations numbered through."""
-    said = MARK.sub("", whole.text)
-    texts, cites, passages = [whole.text], list(whole.citations), list(whole.passages)
+    said, kept = MARK.sub("", whole.text), [whole]
     for part in parts:
         if part.refused or all(s.strip("；;，, ") in said for s in MARK.split(part.text)[::2]):
             continue
-        text, renumbered = _renumber(part, len(cites))
-        texts.append(text)
-        cites.extend(renumbered)
-        passages.extend(part.passages)
+        kept.append(part)
         said += MARK.sub("", part.text)
-    return dataclasses.replace(whole, text="\n".join(texts), citations=tuple(cites), passages=tuple(passages))
+    texts, cites, passages = _through(kept)
+    return dataclasses.replace(whole, text="\n".join(texts), citations=cites, passages=passages)
 
 
 def combine(

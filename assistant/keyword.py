@@ -89,10 +89,19 @@ def new_jieba() -> jieba.Tokenizer:
     return tk
 
 
+@lru_cache(maxsize=1)
+def _reader() -> jieba.Tokenizer:
+    """A jieba tokenizer over the default dictionary itself, not a copy: only read, never added to."""
+    freq, total = _base_dictionary()
+    tk = jieba.Tokenizer()
+    tk.FREQ, tk.total, tk.initialized = freq, total, True
+    return tk
+
+
 def new_words(texts: Iterable[str]) -> set[str]:
     """Words of the report that jieba's dictionary lacks and would cut into characters (网约车 -> 网 约
     车): those its HMM finds, of three characters or more, that the report writes more than once."""
-    tk = new_jieba()
+    tk = _reader()
     counts: dict[str, int] = {}
     for text in texts:
         for w in tk.cut(text, HMM=True):

@@ -22,12 +22,9 @@ MANY_FIGURES = 4  # a sentence stating this many figures lists several things (t
 POINT_MIN_CHARS = 24  # a sentence this short is the answer already; a longer one is pointed at its clauses
 MAX_WINDOW = 4  # clauses a pointed quote may span
 MIN_NEW_CHARS = 1  # characters or digits a quoted part must hold beyond the question's own (not a bare label)
-PLANNED_CELL = re.compile(
-    alternation((*TARGET_MARKS, "计划", "任务"))
-)  # a table's planned columns (计划任务, 预期目标)
-RESULT_ASKED = re.compile(
-    alternation((*RESULT_WORDS, "建成", "结果"))
-)  # ... and a question asking the result as well
+# a table's planned columns (计划任务, 预期目标), and a question asking the result as well
+PLANNED_CELL = re.compile(alternation((*TARGET_MARKS, "计划", "任务")))
+RESULT_ASKED = re.compile(alternation((*RESULT_WORDS, "建成", "结果")))
 LABEL = re.compile(r"[^，；：。]{1,16}[：:]")  # "能源：" opening a sentence names what it is about
 HOW = re.compile(r"怎么样|怎样|如何|情况")  # asks how something went: all the sentence says answers it
 # asks for the measures taken ("提出了哪些举措"): each clause of the sentence is one of them
